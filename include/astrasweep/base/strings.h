@@ -1,0 +1,31 @@
+// Small string helpers shared by the loaders: splitting key paths and
+// "did you mean" suggestions.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "astrasweep/base/error.h"
+
+namespace astrasweep {
+
+std::vector<std::string> Split(std::string_view text, char separator);
+std::string Join(std::span<const std::string> parts, std::string_view separator);
+
+// Levenshtein distance.
+std::size_t EditDistance(std::string_view a, std::string_view b);
+
+// The candidate closest to `word` if it is close enough to be a likely typo.
+std::optional<std::string> ClosestMatch(std::string_view word,
+                                        std::span<const std::string> candidates);
+
+// " (did you mean 'x'?)" or "".
+std::string DidYouMean(std::string_view word, std::span<const std::string> candidates);
+
+// Reads a whole file; the error names the path and says why.
+Expected<std::string> ReadFile(const std::string& path);
+
+}  // namespace astrasweep

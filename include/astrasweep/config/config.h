@@ -1,0 +1,116 @@
+// The typed configuration of one point (DESIGN.md section 4). Quantities
+// are in SI base units: bytes, seconds, bytes/s, FLOP/s.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "astrasweep/base/hash.h"
+
+namespace astrasweep::config {
+
+enum class Ffn { kGelu, kSwiglu };
+enum class DType { kBf16, kFp16, kFp32, kFp8 };
+enum class Recompute { kNone, kSelective, kFull };
+enum class Schedule { kGpipe, k1F1B, kInterleaved };
+enum class Topology { kRing, kSwitch, kFullyConnected };
+enum class ExecutionModel { kAnalytical, kAstra };
+enum class AstraMode { kHybrid, kHybridCongestion, kFullAstrasim, kFullAstrasimFlattened };
+enum class SimulatorBackend { kBuiltin, kAstrasim };
+enum class NetworkModel { kCongestionUnaware, kCongestionAware };
+enum class CollectiveAlgorithm { kAuto, kRing, kDirect, kHalvingDoubling, kDoubleBinaryTree };
+
+struct ModelConfig {
+  std::string name;
+  std::int64_t layers = 0;
+  std::int64_t hidden = 0;
+  std::int64_t heads = 0;
+  std::int64_t kv_heads = 0;
+  std::int64_t ffn_hidden = 0;
+  Ffn ffn = Ffn::kGelu;
+  std::int64_t vocab = 0;
+  std::int64_t seq_len = 0;
+};
+
+struct TrainingConfig {
+  std::int64_t global_batch = 0;
+  std::int64_t micro_batch = 1;
+  DType dtype = DType::kBf16;
+  Recompute recompute = Recompute::kNone;
+  bool sequence_parallel = false;
+  int zero_stage = 0;
+  Schedule schedule = Schedule::k1F1B;
+  std::int64_t virtual_stages = 1;
+  bool dp_overlap = true;
+};
+
+struct ParallelismConfig {
+  std::int64_t tp = 1;  // kp1 * kp2 when 2-D
+  std::optional<std::int64_t> kp1;
+  std::optional<std::int64_t> kp2;
+  std::int64_t pp = 1;
+  std::int64_t dp = 1;
+  std::int64_t Gpus() const { return tp * pp * dp; }
+};
+
+struct PeakFlops {
+  double fp32 = 0;
+  double fp16 = 0;
+  double bf16 = 0;
+  std::optional<double> fp8;  // absent: the device has no FP8 math
+};
+
+struct HardwareConfig {
+  std::string name;
+  PeakFlops peak_flops;
+  double memory_bytes = 0;
+  double memory_bandwidth = 0;  // bytes/s
+  std::int64_t sms = 0;         // streaming multiprocessors / compute units
+};
+
+struct NetworkDimension {
+  Topology topology = Topology::kSwitch;
+  std::int64_t npus = 1;
+  double bandwidth = 0;  // bytes/s per NPU link
+  double latency = 0;    // seconds
+};
+
+struct CollectiveAlgorithms {
+  CollectiveAlgorithm all_reduce = CollectiveAlgorithm::kAuto;
+  CollectiveAlgorithm all_gather = CollectiveAlgorithm::kAuto;
+  CollectiveAlgorithm reduce_scatter = CollectiveAlgorithm::kAuto;
+  CollectiveAlgorithm all_to_all = CollectiveAlgorithm::kAuto;
+};
+
+struct AstraConfig {
+  AstraMode mode = AstraMode::kHybrid;
+  SimulatorBackend backend = SimulatorBackend::kBuiltin;
+  NetworkModel network = NetworkModel::kCongestionUnaware;
+  CollectiveAlgorithms collectives;
+};
+
+struct ExecutionBackendConfig {
+  ExecutionModel model = ExecutionModel::kAnalytical;
+  AstraConfig astra;
+};
+
+struct Config {
+  ModelConfig model;
+  TrainingConfig training;
+  ParallelismConfig parallelism;
+  HardwareConfig hardware;
+  std::vector<NetworkDimension> network;  // innermost first
+  ExecutionBackendConfig execution_backend;
+};
+
+// A config with its identity: the canonical text (sorted keys, normalised
+// units, defaults filled in) and the point id, a hash of that text.
+struct ResolvedPoint {
+  Config config;
+  std::string canonical;
+  Hash128 id;
+};
+
+}  // namespace astrasweep::config

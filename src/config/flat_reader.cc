@@ -1,0 +1,234 @@
+// Flattening, schema checks, defaults and normalisation of values.
+#include "flat_reader.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+#include "astrasweep/base/strings.h"
+#include "astrasweep/base/units.h"
+
+namespace astrasweep::config {
+namespace {
+
+std::string Parent(const std::string& path) {
+  std::size_t dot = path.rfind('.');
+  return dot == std::string::npos ? "" : path.substr(0, dot);
+}
+
+std::string LastKey(const std::string& path) {
+  std::size_t dot = path.rfind('.');
+  return dot == std::string::npos ? path : path.substr(dot + 1);
+}
+
+bool IsListSection(const std::string& path) {
+  auto keys = ChildKeys(PatternOf(path));
+  return keys.size() == 1 && keys[0] == "*";
+}
+
+std::optional<double> ParseNumber(std::string_view text) {
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value))
+    return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+Expected<FlatReader> FlatReader::Create(const Node& root) {
+  FlatReader reader;
+  if (!root.IsMap()) {
+    return InvalidInput("a point config must be a mapping with the keys " +
+                            Join(ChildKeys(""), ", ") + "; got a " + root.KindName(),
+                        root.Context());
+  }
+  ASTRASWEEP_RETURN_IF_ERROR(reader.Walk(root, ""));
+  return reader;
+}
+
+Status FlatReader::Walk(const Node& node, const std::string& path) {
+  if (!path.empty()) {
+    if (const FieldSpec* field = FindField(path)) {
+      if (node.IsScalar()) {
+        leaves_[path] = &node;
+        return Ok();
+      }
+      std::string got = node.IsNull() ? "nothing" : std::string("a ") + node.KindName();
+      return InvalidInput("expected " + DescribeType(*field) + ", got " + got, node.Context(path));
+    }
+  }
+  sections_[path] = &node;
+  const bool list_section = !path.empty() && IsListSection(path);
+  if (list_section) {
+    if (!node.IsList() || node.items().empty()) {
+      return InvalidInput(std::string("expected a non-empty list of ") +
+                              (path == "network" ? "dimensions" : "items") + ", got " +
+                              (node.IsScalar() ? "'" + node.text() + "'" : "a " + std::string(node.KindName())),
+                          node.Context(path));
+    }
+    for (std::size_t i = 0; i < node.items().size(); ++i) {
+      ASTRASWEEP_RETURN_IF_ERROR(Walk(node.items()[i], path + "." + std::to_string(i)));
+    }
+    return Ok();
+  }
+  if (!node.IsMap()) {
+    std::string got = node.IsScalar() ? "'" + node.text() + "'" : "a " + std::string(node.KindName());
+    return InvalidInput("expected a mapping with the keys " + Join(ChildKeys(PatternOf(path)), ", ") +
+                            ", got " + got,
+                        node.Context(path));
+  }
+  const std::vector<std::string> known = ChildKeys(PatternOf(path));
+  for (const auto& [key, value] : node.entries()) {
+    std::string child = path.empty() ? key : path + "." + key;
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      return InvalidInput("unknown key '" + key + "'" + DidYouMean(key, known) +
+                              "; the keys here are " + Join(known, ", "),
+                          value.Context(child));
+    }
+    ASTRASWEEP_RETURN_IF_ERROR(Walk(value, child));
+  }
+  return Ok();
+}
+
+Expected<std::string> FlatReader::Normalize(const FieldSpec& field, const std::string& text,
+                                            const std::string& path) const {
+  auto fail = [&](const std::string& why) -> Expected<std::string> {
+    return InvalidInput(why, ContextOf(path));
+  };
+  auto check_range = [&](double v) -> Expected<std::string> {
+    if (v < field.min || v > field.max) {
+      return fail("value " + text + " is out of range; expected " + FormatNumber(field.min) +
+                  (field.max < 1e15 ? " to " + FormatNumber(field.max) : " or more"));
+    }
+    return FormatNumber(v);
+  };
+  switch (field.type) {
+    case FieldType::kString: return text;
+    case FieldType::kBool:
+      if (text == "true" || text == "True") return std::string("true");
+      if (text == "false" || text == "False") return std::string("false");
+      return fail("expected true or false, got '" + text + "'");
+    case FieldType::kEnum: {
+      auto names = field.enum_names();
+      if (std::find(names.begin(), names.end(), text) != names.end()) return text;
+      return fail("'" + text + "' is not one of " + Join(names, ", ") + DidYouMean(text, names));
+    }
+    case FieldType::kQuantity: {
+      auto value = ParseQuantity(text, field.quantity);
+      if (!value) return fail(value.error().message());
+      return FormatQuantity(*value, field.quantity);
+    }
+    case FieldType::kNpus:
+      if (text == "auto") return text;
+      [[fallthrough]];
+    case FieldType::kInt:
+    case FieldType::kNumber: {
+      auto value = ParseNumber(text);
+      if (!value) return fail("expected " + DescribeType(field) + ", got '" + text + "'");
+      if (field.type != FieldType::kNumber && std::floor(*value) != *value)
+        return fail("expected an integer, got " + text);
+      return check_range(*value);
+    }
+  }
+  return fail("unhandled field type");
+}
+
+bool FlatReader::Absent(const std::string& path) const {
+  const FieldSpec* field = FindField(path);
+  return field != nullptr && field->default_kind == DefaultKind::kOptional && !leaves_.contains(path);
+}
+
+Expected<std::string> FlatReader::Canonical(const std::string& path) {
+  if (auto it = canonical_.find(path); it != canonical_.end()) return it->second;
+  const FieldSpec* field = FindField(path);
+  if (field == nullptr) return MakeError(ErrorCode::kInternal, "no schema row for " + path);
+  std::string value;
+  if (auto it = leaves_.find(path); it != leaves_.end()) {
+    ASTRASWEEP_ASSIGN_OR_RETURN(value, Normalize(*field, it->second->text(), path));
+  } else {
+    switch (field->default_kind) {
+      case DefaultKind::kOptional:
+        return MakeError(ErrorCode::kInternal, "optional key " + path + " read without a value");
+      case DefaultKind::kRequired:
+        return InvalidInput("missing required key '" + LastKey(path) + "' (" +
+                                DescribeType(*field) + ")",
+                            {.file = ContextOf(path).file, .key_path = path, .point_index = {},
+                             .line = ContextOf(path).line, .column = ContextOf(path).column});
+      case DefaultKind::kConstant: {
+        ASTRASWEEP_ASSIGN_OR_RETURN(value, Normalize(*field, std::string(field->default_text), path));
+        break;
+      }
+      case DefaultKind::kDependent: {
+        auto dependent = ParseDependentDefault(field->default_text);
+        if (!dependent) return MakeError(ErrorCode::kInternal, "bad default for " + path);
+        ASTRASWEEP_ASSIGN_OR_RETURN(std::string source, Canonical(dependent->source));
+        double base = 0;
+        if (const FieldSpec* src = FindField(dependent->source); src->type == FieldType::kQuantity)
+          base = ParseQuantity(source, src->quantity).value_or(0.0);
+        else
+          base = ParseNumber(source).value_or(0.0);
+        double v = dependent->factor * base;
+        value = field->type == FieldType::kQuantity ? FormatQuantity(v, field->quantity)
+                                                     : FormatNumber(v);
+        break;
+      }
+    }
+  }
+  canonical_[path] = value;
+  return value;
+}
+
+Expected<std::int64_t> FlatReader::Int(const std::string& path) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(std::string text, Canonical(path));
+  return static_cast<std::int64_t>(ParseNumber(text).value_or(0.0));
+}
+
+Expected<std::optional<std::int64_t>> FlatReader::OptionalInt(const std::string& path) {
+  if (Absent(path)) return std::optional<std::int64_t>();
+  ASTRASWEEP_ASSIGN_OR_RETURN(std::int64_t value, Int(path));
+  return value;
+}
+
+Expected<double> FlatReader::Quantity(const std::string& path) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(std::string text, Canonical(path));
+  return ParseQuantity(text, FindField(path)->quantity);
+}
+
+Expected<std::optional<double>> FlatReader::OptionalQuantity(const std::string& path) {
+  if (Absent(path)) return std::optional<double>();
+  ASTRASWEEP_ASSIGN_OR_RETURN(double value, Quantity(path));
+  return value;
+}
+
+Expected<bool> FlatReader::Bool(const std::string& path) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(std::string text, Canonical(path));
+  return text == "true";
+}
+
+Expected<std::string> FlatReader::String(const std::string& path) { return Canonical(path); }
+
+Expected<std::optional<std::int64_t>> FlatReader::Npus(const std::string& path) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(std::string text, Canonical(path));
+  if (text == "auto") return std::optional<std::int64_t>();
+  return static_cast<std::int64_t>(ParseNumber(text).value_or(0.0));
+}
+
+std::size_t FlatReader::ListSize(const std::string& path) const {
+  auto it = sections_.find(path);
+  return it == sections_.end() || !it->second->IsList() ? 0 : it->second->items().size();
+}
+
+ErrorContext FlatReader::ContextOf(const std::string& path) const {
+  if (auto it = leaves_.find(path); it != leaves_.end()) return it->second->Context(path);
+  for (std::string p = Parent(path);; p = Parent(p)) {
+    if (auto it = sections_.find(p); it != sections_.end()) {
+      ErrorContext context = it->second->Context(path);
+      return context;
+    }
+    if (p.empty()) break;
+  }
+  return ErrorContext{.file = {}, .key_path = path};
+}
+
+}  // namespace astrasweep::config

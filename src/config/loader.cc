@@ -1,0 +1,237 @@
+// BuildPoint: tree -> typed Config -> consistency checks -> canonical id.
+#include "astrasweep/config/loader.h"
+
+#include <filesystem>
+
+#include "astrasweep/base/strings.h"
+#include "astrasweep/config/enums.h"
+#include "flat_reader.h"
+
+namespace astrasweep::config {
+namespace {
+
+template <typename E>
+Expected<E> ReadEnum(FlatReader& r, const std::string& path) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(std::string name, r.String(path));
+  return *ParseEnum<E>(name);  // the reader checked the name against the schema
+}
+
+Status ReadModel(FlatReader& r, ModelConfig& m) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(m.name, r.String("model.name"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(m.layers, r.Int("model.layers"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(m.hidden, r.Int("model.hidden"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(m.heads, r.Int("model.heads"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(m.kv_heads, r.Int("model.kv_heads"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(m.ffn_hidden, r.Int("model.ffn_hidden"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(m.ffn, ReadEnum<Ffn>(r, "model.ffn"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(m.vocab, r.Int("model.vocab"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(m.seq_len, r.Int("model.seq_len"));
+  return Ok();
+}
+
+Status ReadTraining(FlatReader& r, TrainingConfig& t) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(t.global_batch, r.Int("training.global_batch"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(t.micro_batch, r.Int("training.micro_batch"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(t.dtype, ReadEnum<DType>(r, "training.dtype"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(t.recompute, ReadEnum<Recompute>(r, "training.recompute"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(t.sequence_parallel, r.Bool("training.sequence_parallel"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(auto zero, r.Int("training.zero_stage"));
+  t.zero_stage = static_cast<int>(zero);
+  ASTRASWEEP_ASSIGN_OR_RETURN(t.schedule, ReadEnum<Schedule>(r, "training.schedule"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(t.virtual_stages, r.Int("training.virtual_stages"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(t.dp_overlap, r.Bool("training.dp_overlap"));
+  return Ok();
+}
+
+Status ReadParallelism(FlatReader& r, ParallelismConfig& p) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(p.tp, r.Int("parallelism.tp"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(p.kp1, r.OptionalInt("parallelism.kp1"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(p.kp2, r.OptionalInt("parallelism.kp2"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(p.pp, r.Int("parallelism.pp"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(p.dp, r.Int("parallelism.dp"));
+  return Ok();
+}
+
+Status ReadHardware(FlatReader& r, HardwareConfig& h) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(h.name, r.String("hardware.name"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(h.peak_flops.fp32, r.Quantity("hardware.peak_flops.fp32"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(h.peak_flops.bf16, r.Quantity("hardware.peak_flops.bf16"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(h.peak_flops.fp16, r.Quantity("hardware.peak_flops.fp16"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(h.peak_flops.fp8, r.OptionalQuantity("hardware.peak_flops.fp8"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(h.memory_bytes, r.Quantity("hardware.memory"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(h.memory_bandwidth, r.Quantity("hardware.memory_bandwidth"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(h.sms, r.Int("hardware.sms"));
+  return Ok();
+}
+
+// Reads the dimensions and resolves at most one `npus: auto` so that the
+// product of npus is tp * pp * dp.
+Status ReadNetwork(FlatReader& r, std::int64_t gpus, std::vector<NetworkDimension>& dims) {
+  const std::size_t count = r.ListSize("network");
+  if (count == 0) return InvalidInput("missing required key 'network' (a list of dimensions)",
+                                      r.ContextOf("network"));
+  std::optional<std::size_t> auto_dim;
+  std::int64_t product = 1;
+  std::string factors;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string prefix = "network." + std::to_string(i) + ".";
+    NetworkDimension d;
+    ASTRASWEEP_ASSIGN_OR_RETURN(d.topology, ReadEnum<Topology>(r, prefix + "topology"));
+    ASTRASWEEP_ASSIGN_OR_RETURN(auto npus, r.Npus(prefix + "npus"));
+    ASTRASWEEP_ASSIGN_OR_RETURN(d.bandwidth, r.Quantity(prefix + "bandwidth"));
+    ASTRASWEEP_ASSIGN_OR_RETURN(d.latency, r.Quantity(prefix + "latency"));
+    if (!npus) {
+      if (auto_dim) return InvalidInput("only one dimension may have npus: auto", r.ContextOf(prefix + "npus"));
+      auto_dim = i;
+    } else {
+      d.npus = *npus;
+      product *= *npus;
+    }
+    factors += (i ? " x " : "") + (npus ? std::to_string(*npus) : std::string("auto"));
+    dims.push_back(d);
+  }
+  if (auto_dim) {
+    const std::string path = "network." + std::to_string(*auto_dim) + ".npus";
+    if (gpus % product != 0) {
+      return InvalidInput("npus: auto cannot be resolved: tp * pp * dp = " + std::to_string(gpus) +
+                              " is not a multiple of the other dimensions' " + std::to_string(product) +
+                              " NPUs",
+                          r.ContextOf(path));
+    }
+    dims[*auto_dim].npus = gpus / product;
+    r.canonical()[path] = std::to_string(gpus / product);
+    product = gpus;
+  }
+  if (product != gpus) {
+    return InvalidInput("the network's npus multiply to " + std::to_string(product) + " (" + factors +
+                            ") but tp * pp * dp = " + std::to_string(gpus) +
+                            "; make them equal (a dimension may say npus: auto)",
+                        r.ContextOf("network"));
+  }
+  return Ok();
+}
+
+Status ReadExecution(FlatReader& r, ExecutionBackendConfig& e) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(e.model, ReadEnum<ExecutionModel>(r, "execution_backend.model"));
+  const std::string a = "execution_backend.astra.";
+  ASTRASWEEP_ASSIGN_OR_RETURN(e.astra.mode, ReadEnum<AstraMode>(r, a + "mode"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(e.astra.backend, ReadEnum<SimulatorBackend>(r, a + "backend"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(e.astra.network, ReadEnum<NetworkModel>(r, a + "network"));
+  auto& c = e.astra.collectives;
+  ASTRASWEEP_ASSIGN_OR_RETURN(c.all_reduce, ReadEnum<CollectiveAlgorithm>(r, a + "collectives.all_reduce"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(c.all_gather, ReadEnum<CollectiveAlgorithm>(r, a + "collectives.all_gather"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(c.reduce_scatter,
+                              ReadEnum<CollectiveAlgorithm>(r, a + "collectives.reduce_scatter"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(c.all_to_all, ReadEnum<CollectiveAlgorithm>(r, a + "collectives.all_to_all"));
+  return Ok();
+}
+
+std::string Str(std::int64_t v) { return std::to_string(v); }
+
+// Checks between keys that the schema alone cannot express.
+Status CheckConsistency(FlatReader& r, Config& c) {
+  auto fail = [&](const std::string& path, const std::string& why) -> Status {
+    return InvalidInput(why, r.ContextOf(path));
+  };
+  const auto& m = c.model;
+  auto& p = c.parallelism;
+  if (p.kp1 || p.kp2) {
+    if (!p.kp1 || !p.kp2) return fail("parallelism.kp1", "2-D tensor parallelism needs both kp1 and kp2");
+    if (p.tp != 1 && p.tp != *p.kp1 * *p.kp2)
+      return fail("parallelism.tp", "tp = " + Str(p.tp) + " but kp1 * kp2 = " + Str(*p.kp1 * *p.kp2));
+    p.tp = *p.kp1 * *p.kp2;
+    r.canonical()["parallelism.tp"] = Str(p.tp);
+  }
+  if (m.hidden % m.heads != 0)
+    return fail("model.hidden", "hidden = " + Str(m.hidden) + " is not a multiple of heads = " + Str(m.heads));
+  if (m.heads % m.kv_heads != 0)
+    return fail("model.kv_heads", "kv_heads = " + Str(m.kv_heads) + " does not divide heads = " + Str(m.heads));
+  if (m.heads % p.tp != 0)
+    return fail("parallelism.tp", "tp = " + Str(p.tp) + " does not divide model.heads = " + Str(m.heads));
+  if (m.kv_heads % p.tp != 0 && p.tp % m.kv_heads != 0)
+    return fail("parallelism.tp", "tp = " + Str(p.tp) + " and model.kv_heads = " + Str(m.kv_heads) +
+                                      ": one must divide the other");
+  if (m.ffn_hidden % p.tp != 0)
+    return fail("parallelism.tp", "tp = " + Str(p.tp) + " does not divide model.ffn_hidden = " + Str(m.ffn_hidden));
+  const auto& t = c.training;
+  if (t.global_batch % (t.micro_batch * p.dp) != 0)
+    return fail("training.micro_batch", "micro_batch * dp = " + Str(t.micro_batch) + " * " + Str(p.dp) +
+                                            " does not divide global_batch = " + Str(t.global_batch));
+  if (t.virtual_stages > 1 && t.schedule != Schedule::kInterleaved)
+    return fail("training.virtual_stages", "virtual_stages > 1 needs schedule: interleaved");
+  if (t.dtype == DType::kFp8 && !c.hardware.peak_flops.fp8)
+    return fail("training.dtype", "dtype fp8 but hardware '" + c.hardware.name +
+                                      "' has no peak_flops.fp8 (it has no FP8 math)");
+  return Ok();
+}
+
+// Drops what does not change the point (settings the mode ignores), so
+// equal points get equal ids.
+void PruneCanonical(const Config& c, std::map<std::string, std::string>& canonical) {
+  std::erase_if(canonical, [&](const auto& kv) {
+    const std::string& key = kv.first;
+    if (c.execution_backend.model == ExecutionModel::kAnalytical &&
+        key.starts_with("execution_backend.astra."))
+      return true;
+    return key == "training.virtual_stages" && c.training.schedule != Schedule::kInterleaved;
+  });
+}
+
+// Nested YAML from sorted dotted paths.
+std::string CanonicalText(const std::map<std::string, std::string>& canonical) {
+  Node root = Node::Map();
+  for (const auto& [path, value] : canonical) {
+    auto parts = SplitKeyPath(path);
+    Node* node = &root;
+    for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+      const bool next_is_index = std::isdigit(static_cast<unsigned char>(parts[i + 1][0]));
+      if (node->IsList()) {
+        std::size_t index = std::stoul(parts[i]);
+        while (node->items().size() <= index) node->items().push_back(Node::Map());
+        node = &node->items()[index];
+        continue;
+      }
+      Node* child = node->Find(parts[i]);
+      if (child == nullptr) {
+        node->Set(parts[i], next_is_index ? Node::List() : Node::Map());
+        child = node->Find(parts[i]);
+      }
+      node = child;
+    }
+    node->Set(parts.back(), Node::Scalar(value));
+  }
+  return EmitYaml(root);
+}
+
+}  // namespace
+
+Hash128 PointIdOf(const std::string& canonical) { return HashBytes(canonical); }
+
+Expected<ResolvedPoint> BuildPoint(const Node& input, const PresetLibrary& presets) {
+  Node root = input;
+  ASTRASWEEP_RETURN_IF_ERROR(presets.Expand(root));
+  ASTRASWEEP_ASSIGN_OR_RETURN(FlatReader r, FlatReader::Create(root));
+  ResolvedPoint point;
+  Config& c = point.config;
+  ASTRASWEEP_RETURN_IF_ERROR(ReadModel(r, c.model));
+  ASTRASWEEP_RETURN_IF_ERROR(ReadTraining(r, c.training));
+  ASTRASWEEP_RETURN_IF_ERROR(ReadParallelism(r, c.parallelism));
+  ASTRASWEEP_RETURN_IF_ERROR(ReadHardware(r, c.hardware));
+  ASTRASWEEP_RETURN_IF_ERROR(ReadExecution(r, c.execution_backend));
+  ASTRASWEEP_RETURN_IF_ERROR(CheckConsistency(r, c));
+  ASTRASWEEP_RETURN_IF_ERROR(ReadNetwork(r, c.parallelism.Gpus(), c.network));
+  PruneCanonical(c, r.canonical());
+  point.canonical = CanonicalText(r.canonical());
+  point.id = PointIdOf(point.canonical);
+  return point;
+}
+
+Expected<ResolvedPoint> LoadPointFile(const std::string& path) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(Node root, LoadYamlFile(path));
+  auto presets = PresetLibrary::ForFileIn(std::filesystem::path(path).parent_path());
+  auto point = BuildPoint(root, presets);
+  if (!point) return std::unexpected(std::move(point).error().WithFile(path));
+  return point;
+}
+
+}  // namespace astrasweep::config

@@ -1,0 +1,32 @@
+// Key-path splitting and typo suggestions.
+#include "astrasweep/base/strings.h"
+
+#include <gtest/gtest.h>
+
+namespace astrasweep {
+namespace {
+
+TEST(Strings, SplitAndJoin) {
+  auto parts = Split("network.1.bandwidth", '.');
+  ASSERT_EQ(parts.size(), 3u);
+  EXPECT_EQ(parts[1], "1");
+  EXPECT_EQ(Join(parts, "/"), "network/1/bandwidth");
+}
+
+TEST(Strings, DidYouMeanFindsCloseTypos) {
+  std::vector<std::string> keys = {"layers", "hidden", "heads", "kv_heads", "vocab"};
+  EXPECT_EQ(ClosestMatch("layer", keys), "layers");
+  EXPECT_EQ(ClosestMatch("hiden", keys), "hidden");
+  EXPECT_EQ(ClosestMatch("batch_size", keys), std::nullopt) << "nothing close: no suggestion";
+  EXPECT_EQ(DidYouMean("vocb", keys), " (did you mean 'vocab'?)");
+}
+
+TEST(Strings, ReadFileNamesMissingPath) {
+  auto r = ReadFile("/nonexistent/astrasweep.yaml");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(r.error().context().file, "/nonexistent/astrasweep.yaml");
+}
+
+}  // namespace
+}  // namespace astrasweep

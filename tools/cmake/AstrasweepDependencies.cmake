@@ -1,0 +1,16 @@
+# Every third-party library comes from a Debian package; nothing is downloaded.
+# tools/setup installs them (see tools/packages.txt).
+find_package(yaml-cpp REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(fmt REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(Protobuf REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
+if(ASTRASWEEP_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+  include(GoogleTest)
+endif()
+if(ASTRASWEEP_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

@@ -1,0 +1,49 @@
+# Helpers that keep each module's CMakeLists.txt to a few lines.
+#
+#   astrasweep_library(NAME base SRCS a.cc b.cc DEPS fmt::fmt PRIVATE_DEPS xx)
+#     makes target astrasweep_base (alias astrasweep::base) with the public
+#     headers in include/astrasweep/<name>/.
+#   astrasweep_unit_test(NAME base SRCS a_test.cc DEPS astrasweep::base)
+#     makes test binary <name>_unit_tests, registered with ctest.
+
+set(ASTRASWEEP_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
+    -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wconversion
+    -Wno-sign-conversion -Wimplicit-fallthrough
+    -Wno-missing-field-initializers
+    # GCC 12 reports std::string inside std::expected/std::optional as
+    # "maybe uninitialized" at -O2 (GCC bugs 105562, 107138): false positives.
+    -Wno-maybe-uninitialized)
+
+function(astrasweep_set_warnings target)
+  target_compile_options(${target} PRIVATE ${ASTRASWEEP_WARNINGS})
+  if(ASTRASWEEP_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+function(astrasweep_library)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;PRIVATE_DEPS" ${ARGN})
+  set(target astrasweep_${ARG_NAME})
+  add_library(${target} STATIC ${ARG_SRCS})
+  add_library(astrasweep::${ARG_NAME} ALIAS ${target})
+  target_include_directories(${target}
+    PUBLIC ${CMAKE_SOURCE_DIR}/include
+    PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  target_link_libraries(${target} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  astrasweep_set_warnings(${target})
+endfunction()
+
+function(astrasweep_unit_test)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
+  if(NOT ASTRASWEEP_BUILD_TESTS)
+    return()
+  endif()
+  set(target ${ARG_NAME}_unit_tests)
+  add_executable(${target} ${ARG_SRCS})
+  target_link_libraries(${target} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  target_compile_definitions(${target} PRIVATE
+    ASTRASWEEP_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+  astrasweep_set_warnings(${target})
+  gtest_discover_tests(${target} DISCOVERY_TIMEOUT 60
+    PROPERTIES LABELS unit)
+endfunction()
