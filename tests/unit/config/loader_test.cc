@@ -1,0 +1,170 @@
+// Strict loading of one point: defaults, units, presets, and the error for
+// each kind of bad input (file, key path and problem named).
+#include "astrasweep/config/loader.h"
+
+#include <gtest/gtest.h>
+
+#include "astrasweep/config/enums.h"
+#include "config_test_util.h"
+
+namespace astrasweep::config {
+namespace {
+
+using testing::BuildFromText;
+using testing::Replace;
+using testing::SmallPoint;
+
+std::string Message(const Expected<ResolvedPoint>& r) {
+  return r ? std::string("(no error)") : r.error().ToString();
+}
+
+TEST(Loader, FillsDefaultsAndUnits) {
+  auto r = BuildFromText(SmallPoint());
+  ASSERT_TRUE(r) << Message(r);
+  const Config& c = r->config;
+  EXPECT_EQ(c.model.kv_heads, 16) << "kv_heads defaults to heads";
+  EXPECT_EQ(c.model.ffn_hidden, 4 * 2048) << "ffn_hidden defaults to 4 * hidden";
+  EXPECT_EQ(c.training.dtype, DType::kBf16);
+  EXPECT_EQ(c.training.schedule, Schedule::k1F1B);
+  EXPECT_TRUE(c.training.dp_overlap);
+  EXPECT_EQ(c.hardware.name, "a100-80gb");
+  EXPECT_DOUBLE_EQ(c.hardware.memory_bytes, 80.0 * (1ull << 30));
+  EXPECT_DOUBLE_EQ(c.hardware.peak_flops.bf16, 312e12);
+  EXPECT_FALSE(c.hardware.peak_flops.fp8.has_value());
+  ASSERT_EQ(c.network.size(), 1u);
+  EXPECT_DOUBLE_EQ(c.network[0].bandwidth, 300e9);
+  EXPECT_DOUBLE_EQ(c.network[0].latency, 700e-9);
+  EXPECT_EQ(c.execution_backend.model, ExecutionModel::kAnalytical);
+  EXPECT_EQ(r->id.Hex().size(), 32u);
+}
+
+TEST(Loader, UnknownKeySuggestsTheClosestKey) {
+  auto r = BuildFromText(Replace(SmallPoint(), "  layers: 24", "  layer: 24"), "p.yaml");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidInput);
+  EXPECT_EQ(r.error().context().file, "p.yaml");
+  EXPECT_EQ(r.error().context().key_path, "model.layer");
+  EXPECT_EQ(r.error().context().line, 2) << Message(r);
+  EXPECT_NE(r.error().message().find("did you mean 'layers'"), std::string::npos) << Message(r);
+}
+
+TEST(Loader, WrongTypeNamesTheExpectedType) {
+  auto r = BuildFromText(Replace(SmallPoint(), "layers: 24", "layers: many"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().context().key_path, "model.layers");
+  EXPECT_NE(r.error().message().find("expected an integer"), std::string::npos) << Message(r);
+
+  r = BuildFromText(Replace(SmallPoint(), "layers: 24", "layers: [1, 2]"));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("got a list"), std::string::npos) << Message(r);
+
+  r = BuildFromText(Replace(SmallPoint(), "layers: 24", "layers: 24.5"));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("integer"), std::string::npos) << Message(r);
+}
+
+TEST(Loader, QuantityWithoutUnitShowsAnExample) {
+  auto r = BuildFromText(Replace(SmallPoint(), "bandwidth: 300 GB/s", "bandwidth: 300"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().context().key_path, "network.0.bandwidth");
+  EXPECT_NE(r.error().message().find("no unit"), std::string::npos) << Message(r);
+  EXPECT_NE(r.error().message().find("e.g. '300 GB/s'"), std::string::npos) << Message(r);
+}
+
+TEST(Loader, NpusMustMatchTheParallelism) {
+  auto r = BuildFromText(Replace(SmallPoint(), "npus: 8", "npus: 16"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().context().key_path, "network");
+  EXPECT_NE(r.error().message().find("multiply to 16"), std::string::npos) << Message(r);
+  EXPECT_NE(r.error().message().find("tp * pp * dp = 8"), std::string::npos) << Message(r);
+}
+
+TEST(Loader, InconsistentValuesAreNamed) {
+  struct Case {
+    std::string from, to, key, words;
+  };
+  const Case cases[] = {
+      {"tp: 2, pp: 2, dp: 2", "tp: 3, pp: 2, dp: 2", "parallelism.tp", "does not divide model.heads"},
+      {"micro_batch: 2", "micro_batch: 5", "training.micro_batch", "does not divide global_batch"},
+      {"heads: 16", "heads: 15", "model.hidden", "not a multiple of heads"},
+      {"global_batch: 64", "global_batch: 64\n  virtual_stages: 2", "training.virtual_stages",
+       "interleaved"},
+      {"global_batch: 64", "global_batch: 64\n  dtype: fp8", "training.dtype", "no FP8"},
+      {"global_batch: 64", "global_batch: 64\n  zero_stage: 4", "training.zero_stage", "out of range"},
+  };
+  for (const auto& c : cases) {
+    auto r = BuildFromText(Replace(SmallPoint(), c.from, c.to));
+    ASSERT_FALSE(r) << c.to;
+    EXPECT_EQ(r.error().context().key_path, c.key) << Message(r);
+    EXPECT_NE(r.error().message().find(c.words), std::string::npos) << Message(r);
+  }
+}
+
+TEST(Loader, MissingRequiredKeyIsNamed) {
+  auto r = BuildFromText(Replace(SmallPoint(), "  vocab: 51200\n", ""));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().context().key_path, "model.vocab");
+  EXPECT_NE(r.error().message().find("missing required key"), std::string::npos) << Message(r);
+}
+
+TEST(Loader, YamlSyntaxErrorHasLineAndColumn) {
+  auto r = BuildFromText("model:\n  layers: [1, 2\n", "broken.yaml");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().context().file, "broken.yaml");
+  EXPECT_GT(r.error().context().line, 0);
+  EXPECT_GT(r.error().context().column, 0);
+  EXPECT_NE(r.error().message().find("YAML syntax error"), std::string::npos) << Message(r);
+}
+
+TEST(Loader, NetworkPresetResolvesAutoNpus) {
+  auto r = BuildFromText(Replace(SmallPoint(),
+                                 "network:\n  - {topology: switch, npus: 8, bandwidth: 300 GB/s, latency: 700 ns}\n",
+                                 "network: dgx-a100\n"));
+  ASSERT_TRUE(r) << Message(r);
+  ASSERT_EQ(r->config.network.size(), 2u);
+  EXPECT_EQ(r->config.network[0].npus, 8);
+  EXPECT_EQ(r->config.network[1].npus, 1) << "8 GPUs: the inter-node dimension holds one node";
+  EXPECT_DOUBLE_EQ(r->config.network[1].bandwidth, 25e9) << "200 Gb/s is 25 GB/s";
+  EXPECT_NE(r->canonical.find("npus: 1"), std::string::npos) << "auto is resolved in the canonical form";
+}
+
+TEST(Loader, UnknownPresetSuggestsAName) {
+  auto r = BuildFromText(Replace(SmallPoint(), "hardware: a100-80gb", "hardware: a100-80g"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(r.error().context().key_path, "hardware");
+  EXPECT_NE(r.error().message().find("did you mean 'a100-80gb'"), std::string::npos) << Message(r);
+}
+
+TEST(Loader, PresetWithOverrides) {
+  auto r = BuildFromText(Replace(SmallPoint(), "hardware: a100-80gb",
+                                 "hardware: {preset: a100-80gb, memory: 40 GiB, name: small}"));
+  ASSERT_TRUE(r) << Message(r);
+  EXPECT_DOUBLE_EQ(r->config.hardware.memory_bytes, 40.0 * (1ull << 30));
+  EXPECT_DOUBLE_EQ(r->config.hardware.peak_flops.bf16, 312e12) << "the rest comes from the preset";
+  EXPECT_EQ(r->config.hardware.name, "small");
+}
+
+TEST(Loader, EveryProjectPresetLoads) {
+  const auto& presets = testing::ProjectPresets();
+  for (const auto& name : presets.Names("hardware")) {
+    auto r = BuildFromText(Replace(SmallPoint(), "hardware: a100-80gb", "hardware: " + name));
+    EXPECT_TRUE(r) << name << ": " << Message(r);
+  }
+  for (const auto& name : presets.Names("model")) {
+    auto node = ParseYaml("model: " + name + "\n", "x");
+    ASSERT_TRUE(node);
+    EXPECT_TRUE(presets.Expand(*node)) << name;
+  }
+  EXPECT_GE(presets.Names("hardware").size(), 6u);
+  EXPECT_GE(presets.Names("network").size(), 2u);
+}
+
+TEST(Loader, TwoDTensorParallelism) {
+  auto r = BuildFromText(Replace(SmallPoint(), "tp: 2, pp: 2, dp: 2", "kp1: 2, kp2: 2, pp: 1, dp: 2"));
+  ASSERT_TRUE(r) << Message(r);
+  EXPECT_EQ(r->config.parallelism.tp, 4);
+}
+
+}  // namespace
+}  // namespace astrasweep::config

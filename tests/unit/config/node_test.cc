@@ -1,0 +1,43 @@
+// The config tree: YAML parsing with positions, and editing by key path.
+#include "astrasweep/config/node.h"
+
+#include <gtest/gtest.h>
+
+namespace astrasweep::config {
+namespace {
+
+TEST(Node, ParsesWithPositions) {
+  auto n = ParseYaml("a:\n  b: [1, {c: x}]\n", "f.yaml");
+  ASSERT_TRUE(n);
+  std::vector<std::string> path = {"a", "b", "1", "c"};
+  const Node* c = FindPath(*n, path);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->text(), "x");
+  EXPECT_EQ(c->file(), "f.yaml");
+  EXPECT_EQ(c->line(), 2);
+}
+
+TEST(Node, SetPathCreatesMapsAndIndexesLists) {
+  auto n = ParseYaml("network: [{npus: 8}, {npus: 2}]\n", "f.yaml");
+  ASSERT_TRUE(n);
+  ASSERT_TRUE(SetPath(*n, SplitKeyPath("network.1.npus"), Node::Scalar("4")));
+  ASSERT_TRUE(SetPath(*n, SplitKeyPath("training.dtype"), Node::Scalar("fp16")));
+  EXPECT_EQ(FindPath(*n, SplitKeyPath("network.1.npus"))->text(), "4");
+  EXPECT_EQ(FindPath(*n, SplitKeyPath("training.dtype"))->text(), "fp16");
+  auto bad = SetPath(*n, SplitKeyPath("network.5.npus"), Node::Scalar("1"));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().context().key_path, "network.5");
+  EXPECT_NE(bad.error().message().find("has 2 items"), std::string::npos);
+}
+
+TEST(Node, EmitRoundTrips) {
+  auto n = ParseYaml("a: {b: 1, c: [x, y]}\nd: \"q: r\"\n", "f.yaml");
+  ASSERT_TRUE(n);
+  auto again = ParseYaml(EmitYaml(*n), "g.yaml");
+  ASSERT_TRUE(again) << EmitYaml(*n);
+  EXPECT_EQ(EmitYaml(*again), EmitYaml(*n));
+  EXPECT_EQ(FindPath(*again, SplitKeyPath("d"))->text(), "q: r");
+}
+
+}  // namespace
+}  // namespace astrasweep::config
