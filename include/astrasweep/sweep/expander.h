@@ -1,0 +1,113 @@
+// Lazy expansion of a sweep spec: point index <-> axis positions, constraint
+// checks and counting without building configs, and materialisation of one
+// index into a resolved config point.
+//
+// The index is the position in the full cartesian product (constraints
+// aside), so it is stable for a given spec. Counting walks the product like
+// an odometer: each derive and constraint is re-evaluated only when an axis
+// it depends on changes, and a constraint that fails on outer axes skips
+// the whole block of inner points at once.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "astrasweep/base/error.h"
+#include "astrasweep/config/config.h"
+#include "astrasweep/config/presets.h"
+#include "astrasweep/sweep/expression.h"
+#include "astrasweep/sweep/spec.h"
+
+namespace astrasweep::sweep {
+
+struct CountResult {
+  std::uint64_t total = 0;    // points in the range
+  std::uint64_t valid = 0;    // passing every constraint
+  std::uint64_t skipped = 0;  // failing one
+  std::vector<std::uint64_t> skipped_by;  // per constraint: points it was first to reject
+};
+
+// A swept key and its value at one point: axis values and derived values.
+struct SweptValue {
+  std::string key;
+  std::string text;  // the YAML scalar, or flow text for a structure
+  bool is_number = false;
+};
+
+struct ExpandedPoint {
+  std::uint64_t index = 0;
+  std::vector<SweptValue> swept;
+  config::ResolvedPoint point;
+};
+
+class Expander {
+ public:
+  static Expected<Expander> Create(SweepSpec spec, config::PresetLibrary presets);
+
+  const SweepSpec& spec() const { return spec_; }
+  std::uint64_t total() const { return total_; }
+  // The swept keys in column order: axis keys, then derived keys.
+  std::vector<std::string> SweptKeys() const;
+
+  std::vector<std::size_t> Decode(std::uint64_t index) const;
+  std::uint64_t Encode(std::span<const std::size_t> positions) const;
+
+  // The first constraint the point fails, or nullopt when it passes.
+  std::optional<std::size_t> FailedConstraint(std::uint64_t index) const;
+  // The first index >= from that passes every constraint.
+  std::optional<std::uint64_t> NextValid(std::uint64_t from) const;
+  CountResult Count() const { return Count(0, total_); }
+  CountResult Count(std::uint64_t begin, std::uint64_t end) const;
+
+  // Builds the config of one point. A point skipped by a constraint, or
+  // whose config is invalid, is an error naming the point index.
+  Expected<ExpandedPoint> Materialize(std::uint64_t index) const;
+
+  // The expression of constraint i, for reports.
+  const std::string& ConstraintText(std::size_t i) const { return spec_.constraints[i].expression; }
+
+ private:
+  // One compiled derive, implicit default or constraint.
+  struct Step {
+    Expression expression;
+    int level = -1;                  // innermost axis it depends on; -1: none
+    int out_slot = -1;               // derives and defaults write here
+    int constraint = -1;             // constraints: their index
+    int derive = -1;                 // derives: their index in spec_.derives
+  };
+  // An axis writes these slots, one value per position.
+  struct AxisBinding {
+    int slot;
+    std::vector<double> values;
+  };
+  struct Binder;
+
+  Expander(SweepSpec spec, config::PresetLibrary presets)
+      : spec_(std::move(spec)), presets_(std::move(presets)) {}
+  Status Compile();
+  void SetAxis(std::vector<double>& slots, std::size_t axis, std::size_t position) const;
+  // Runs steps from `first`; returns the index of the first failing constraint step.
+  std::optional<std::size_t> RunSteps(std::vector<double>& slots, std::size_t first) const;
+  template <typename Visit>
+  CountResult Scan(std::uint64_t begin, std::uint64_t end, Visit&& visit) const;
+  Expected<config::Node> BuildTree(std::span<const std::size_t> positions,
+                                   const std::vector<double>& slots) const;
+
+  SweepSpec spec_;
+  config::PresetLibrary presets_;
+  std::uint64_t total_ = 1;
+  std::vector<std::uint64_t> strides_;  // index = sum(position[a] * strides_[a])
+  std::vector<double> initial_slots_;
+  std::vector<std::vector<AxisBinding>> axis_bindings_;
+  std::vector<Step> steps_;               // sorted by level
+  std::vector<std::size_t> first_step_;   // first step at level >= a, for each axis a
+  std::vector<int> derive_slots_;
+  std::vector<ValueType> derive_types_;
+  StringTable strings_;
+};
+
+}  // namespace astrasweep::sweep

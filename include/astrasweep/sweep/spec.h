@@ -1,0 +1,64 @@
+// A sweep specification (DESIGN.md section 5) as loaded from YAML: the base
+// point, overrides, vars, the axes and zip groups in the order written,
+// derives and constraints. Loading checks the shape and every key path;
+// compiling the expressions is the Expander's job.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "astrasweep/base/error.h"
+#include "astrasweep/config/node.h"
+#include "astrasweep/config/presets.h"
+
+namespace astrasweep::sweep {
+
+// One dimension of the product: a plain axis (one key) or a zip group
+// (several keys varying together).
+struct Axis {
+  std::vector<std::string> keys;
+  std::vector<std::vector<config::Node>> values;  // values[position][key]
+  std::string where;                              // "axes.parallelism.tp", "zip.0"
+  std::size_t size() const { return values.size(); }
+};
+
+struct Derive {
+  std::string key;
+  std::string expression;
+  config::Node node;  // for its position
+};
+
+struct Constraint {
+  std::string expression;
+  config::Node node;
+};
+
+struct SweepSpec {
+  std::string name;
+  std::string description;
+  std::string file;                 // the spec's path ("" when inline)
+  std::vector<std::string> files;   // the spec and every file it includes
+  std::string text;                 // the YAML text of the spec
+  config::Node base;                // presets expanded, `set` applied
+  std::vector<std::pair<std::string, config::Node>> vars;
+  // In the order written; the last varies fastest. An axis key is a config
+  // key path, or the name of a var declared in `vars` (swept, not written
+  // into the config).
+  std::vector<Axis> axes;
+  std::vector<Derive> derives;      // evaluated in order
+  std::vector<Constraint> constraints;
+
+  bool IsVar(const std::string& key) const;
+};
+
+// Loads and checks a spec file; presets are searched beside it.
+Expected<SweepSpec> LoadSweepSpec(const std::string& path);
+Expected<SweepSpec> ParseSweepSpec(const config::Node& root, const std::string& file,
+                                   const config::PresetLibrary& presets);
+
+// True when a YAML document looks like a sweep spec rather than a point.
+bool LooksLikeSweepSpec(const config::Node& root);
+
+}  // namespace astrasweep::sweep

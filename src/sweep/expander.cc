@@ -1,0 +1,401 @@
+// Binding expression names to slots, the odometer scan, and materialising
+// a point index into a config tree.
+#include "astrasweep/sweep/expander.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <unordered_map>
+
+#include "astrasweep/base/strings.h"
+#include "astrasweep/base/units.h"
+#include "astrasweep/config/loader.h"
+#include "astrasweep/config/schema.h"
+
+namespace astrasweep::sweep {
+namespace {
+
+using config::Node;
+
+constexpr std::uint64_t kMaxPoints = std::uint64_t{1} << 62;
+
+std::optional<double> ParseNumber(const std::string& text) {
+  double v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+bool IsPresetSection(const std::string& key) {
+  const std::string root = key.substr(0, key.find('.'));
+  return root == "hardware" || root == "model" || root == "network";
+}
+
+}  // namespace
+
+// Resolves the names in derives and constraints to slots (see Compile).
+struct Expander::Binder {
+  Expander& ex;
+  std::unordered_map<std::string, Symbol> symbols;
+  std::vector<int> slot_level;
+  std::size_t current_derive = 0;  // derives before this one are usable
+
+  int NewSlot(double initial, int level) {
+    ex.initial_slots_.push_back(initial);
+    slot_level.push_back(level);
+    return static_cast<int>(slot_level.size() - 1);
+  }
+
+  int LevelOf(const Expression& e) const {
+    int level = -1;
+    for (int s : e.slots()) level = std::max(level, slot_level[static_cast<std::size_t>(s)]);
+    return level;
+  }
+
+  // A YAML scalar as a slot value: quantities in base units, booleans 0/1,
+  // names as interned strings.
+  Expected<std::pair<ValueType, double>> Value(const std::string& name, const Node& node) {
+    if (!node.IsScalar())
+      return InvalidInput("'" + name + "' is a " + node.KindName() + ", not a single value");
+    const std::string& text = node.text();
+    const config::FieldSpec* field = config::FindField(name);
+    using FT = config::FieldType;
+    if (field != nullptr && field->type == FT::kQuantity) {
+      auto v = ParseQuantity(text, field->quantity);
+      if (!v) return InvalidInput("'" + name + "': " + v.error().message());
+      return std::pair{ValueType::kNumber, *v};
+    }
+    if (text == "true" || text == "false") return std::pair{ValueType::kNumber, text == "true" ? 1.0 : 0.0};
+    if (field != nullptr && (field->type == FT::kEnum || field->type == FT::kString))
+      return std::pair{ValueType::kString, ex.strings_.Intern(text)};
+    if (auto v = ParseNumber(text)) return std::pair{ValueType::kNumber, *v};
+    if (field != nullptr && field->type == FT::kNpus && text == "auto")
+      return InvalidInput("'" + name + "' is 'auto', resolved only when the point is built; "
+                          "derive it in the spec to use it in an expression");
+    if (field != nullptr) return InvalidInput("'" + name + "' is '" + text + "', not a number");
+    return std::pair{ValueType::kString, ex.strings_.Intern(text)};
+  }
+
+  Expected<Symbol> Constant(const std::string& name, const Node& node) {
+    ASTRASWEEP_ASSIGN_OR_RETURN(auto value, Value(name, node));
+    Symbol s{NewSlot(value.second, -1), value.first};
+    symbols[name] = s;
+    return s;
+  }
+
+  // A key set by an axis (exactly, or inside a section the axis sets).
+  Expected<std::optional<Symbol>> FromAxis(const std::string& name) {
+    for (std::size_t a = 0; a < ex.spec_.axes.size(); ++a) {
+      const Axis& axis = ex.spec_.axes[a];
+      for (std::size_t k = 0; k < axis.keys.size(); ++k) {
+        const std::string& key = axis.keys[k];
+        if (key != name && !name.starts_with(key + ".")) continue;
+        AxisBinding binding{.slot = 0, .values = {}};
+        std::optional<ValueType> type;
+        for (std::size_t p = 0; p < axis.size(); ++p) {
+          Node tree = Node::Map();
+          ASTRASWEEP_RETURN_IF_ERROR(config::SetPath(tree, config::SplitKeyPath(key), axis.values[p][k]));
+          if (IsPresetSection(key)) ASTRASWEEP_RETURN_IF_ERROR(ex.presets_.Expand(tree));
+          const Node* node = config::FindPath(tree, config::SplitKeyPath(name));
+          if (node == nullptr)
+            return InvalidInput("'" + name + "' is not given by value " + std::to_string(p) + " of " + axis.where);
+          ASTRASWEEP_ASSIGN_OR_RETURN(auto value, Value(name, *node));
+          if (type && *type != value.first)
+            return InvalidInput("'" + name + "' mixes numbers and strings across " + axis.where);
+          type = value.first;
+          binding.values.push_back(value.second);
+        }
+        binding.slot = NewSlot(binding.values[0], static_cast<int>(a));
+        ex.axis_bindings_[a].push_back(binding);
+        Symbol s{binding.slot, *type};
+        symbols[name] = s;
+        return std::optional<Symbol>(s);
+      }
+    }
+    return std::optional<Symbol>();
+  }
+
+  // A default that depends on another key becomes a step of its own.
+  Expected<Symbol> FromDefault(const std::string& name, const config::FieldSpec& field) {
+    if (field.default_kind == config::DefaultKind::kConstant)
+      return Constant(name, Node::Scalar(std::string(field.default_text)));
+    if (field.default_kind != config::DefaultKind::kDependent)
+      return InvalidInput("'" + name + "' is not set by the base point, and not swept or derived");
+    ASTRASWEEP_ASSIGN_OR_RETURN(auto expression,
+                                Expression::Compile(field.default_text, AsResolver(), ex.strings_));
+    const int level = LevelOf(expression);
+    Symbol s{NewSlot(0, level), expression.type()};
+    ex.steps_.push_back(Step{.expression = std::move(expression), .level = level, .out_slot = s.slot});
+    symbols[name] = s;
+    return s;
+  }
+
+  Expected<Symbol> Resolve(const std::string& name) {
+    const auto& derives = ex.spec_.derives;
+    for (std::size_t i = 0; i < derives.size(); ++i) {
+      if (derives[i].key != name) continue;
+      if (i == current_derive) return InvalidInput("derive '" + name + "' refers to itself");
+      if (i > current_derive)
+        return InvalidInput("refers to '" + name + "', which is derived later (derives run in order)");
+      return Symbol{ex.derive_slots_[i], ex.derive_types_[i]};
+    }
+    if (auto it = symbols.find(name); it != symbols.end()) return it->second;
+    ASTRASWEEP_ASSIGN_OR_RETURN(auto from_axis, FromAxis(name));
+    if (from_axis) return *from_axis;
+    for (const auto& [var, value] : ex.spec_.vars)
+      if (var == name) return Constant(name, value);
+    if (const Node* node = config::FindPath(ex.spec_.base, config::SplitKeyPath(name)))
+      return Constant(name, *node);
+    if (const config::FieldSpec* field = config::FindField(name)) return FromDefault(name, *field);
+    std::vector<std::string> candidates = config::AllFieldPaths();
+    for (const auto& [var, value] : ex.spec_.vars) candidates.push_back(var);
+    return InvalidInput("unknown key or var '" + name + "'" + DidYouMean(config::PatternOf(name), candidates));
+  }
+
+  sweep::Resolver AsResolver() {
+    return [this](const std::string& name) { return Resolve(name); };
+  }
+};
+
+Expected<Expander> Expander::Create(SweepSpec spec, config::PresetLibrary presets) {
+  Expander expander(std::move(spec), std::move(presets));
+  ASTRASWEEP_RETURN_IF_ERROR(expander.Compile());
+  return expander;
+}
+
+Status Expander::Compile() {
+  const std::size_t n = spec_.axes.size();
+  strides_.assign(n, 1);
+  total_ = 1;
+  for (std::size_t a = n; a-- > 0;) {
+    strides_[a] = total_;
+    const std::uint64_t size = spec_.axes[a].size();
+    if (total_ > kMaxPoints / size)
+      return InvalidInput("the sweep has more than 2^62 points", {.file = spec_.file, .key_path = spec_.axes[a].where});
+    total_ *= size;
+  }
+  axis_bindings_.assign(n, {});
+  derive_slots_.assign(spec_.derives.size(), -1);
+  derive_types_.assign(spec_.derives.size(), ValueType::kNumber);
+  Binder binder{.ex = *this, .symbols = {}, .slot_level = {}, .current_derive = 0};
+  for (std::size_t i = 0; i < spec_.derives.size(); ++i) {
+    const Derive& d = spec_.derives[i];
+    binder.current_derive = i;
+    auto expression = Expression::Compile(d.expression, binder.AsResolver(), strings_);
+    if (!expression) return std::unexpected(Error(expression.error().code(), expression.error().message(),
+                                                  d.node.Context("derive." + d.key)));
+    const int level = binder.LevelOf(*expression);
+    derive_slots_[i] = binder.NewSlot(0, level);
+    derive_types_[i] = expression->type();
+    steps_.push_back(Step{.expression = std::move(*expression), .level = level,
+                          .out_slot = derive_slots_[i], .derive = static_cast<int>(i)});
+  }
+  binder.current_derive = spec_.derives.size();
+  for (std::size_t i = 0; i < spec_.constraints.size(); ++i) {
+    const Constraint& c = spec_.constraints[i];
+    auto expression = Expression::Compile(c.expression, binder.AsResolver(), strings_);
+    if (!expression) return std::unexpected(Error(expression.error().code(), expression.error().message(),
+                                                  c.node.Context("constraints." + std::to_string(i))));
+    if (expression->type() != ValueType::kNumber)
+      return InvalidInput("a constraint must be true or false, not a string",
+                          c.node.Context("constraints." + std::to_string(i)));
+    const int level = binder.LevelOf(*expression);
+    steps_.push_back(Step{.expression = std::move(*expression), .level = level,
+                          .constraint = static_cast<int>(i)});
+  }
+  // Dependencies never have a higher level than their users, and come
+  // first among equals, so a stable sort keeps every step after its inputs.
+  std::stable_sort(steps_.begin(), steps_.end(),
+                   [](const Step& x, const Step& y) { return x.level < y.level; });
+  first_step_.assign(n + 1, steps_.size());
+  for (std::size_t a = 0; a <= n; ++a) {
+    for (std::size_t s = 0; s < steps_.size(); ++s) {
+      if (steps_[s].level >= static_cast<int>(a)) {
+        first_step_[a] = s;
+        break;
+      }
+    }
+  }
+  return Ok();
+}
+
+std::vector<std::string> Expander::SweptKeys() const {
+  std::vector<std::string> keys;
+  for (const auto& axis : spec_.axes)
+    for (const auto& key : axis.keys) keys.push_back(key);
+  for (const auto& d : spec_.derives) keys.push_back(d.key);
+  return keys;
+}
+
+std::vector<std::size_t> Expander::Decode(std::uint64_t index) const {
+  std::vector<std::size_t> positions(spec_.axes.size());
+  for (std::size_t a = 0; a < positions.size(); ++a) {
+    positions[a] = static_cast<std::size_t>(index / strides_[a]);
+    index %= strides_[a];
+  }
+  return positions;
+}
+
+std::uint64_t Expander::Encode(std::span<const std::size_t> positions) const {
+  std::uint64_t index = 0;
+  for (std::size_t a = 0; a < positions.size(); ++a) index += positions[a] * strides_[a];
+  return index;
+}
+
+void Expander::SetAxis(std::vector<double>& slots, std::size_t axis, std::size_t position) const {
+  for (const auto& binding : axis_bindings_[axis])
+    slots[static_cast<std::size_t>(binding.slot)] = binding.values[position];
+}
+
+std::optional<std::size_t> Expander::RunSteps(std::vector<double>& slots, std::size_t first) const {
+  for (std::size_t s = first; s < steps_.size(); ++s) {
+    const Step& step = steps_[s];
+    const double v = step.expression.Evaluate(slots.data());
+    if (step.out_slot >= 0)
+      slots[static_cast<std::size_t>(step.out_slot)] = v;
+    else if (!Truthy(v))
+      return s;
+  }
+  return std::nullopt;
+}
+
+template <typename Visit>
+CountResult Expander::Scan(std::uint64_t begin, std::uint64_t end, Visit&& visit) const {
+  CountResult result;
+  result.skipped_by.assign(spec_.constraints.size(), 0);
+  end = std::min(end, total_);
+  if (begin >= end) return result;
+  result.total = end - begin;
+  const std::size_t n = spec_.axes.size();
+  std::vector<std::size_t> positions = Decode(begin);
+  std::vector<double> slots = initial_slots_;
+  for (std::size_t a = 0; a < n; ++a) SetAxis(slots, a, positions[a]);
+  std::size_t first = 0;
+  std::uint64_t index = begin;
+  while (index < end) {
+    std::uint64_t next = index + 1;
+    int changed = static_cast<int>(n) - 1;
+    if (auto failed = RunSteps(slots, first)) {
+      // Every point sharing the failing step's outer axes fails too.
+      const Step& step = steps_[*failed];
+      const std::uint64_t stride = step.level >= 0 ? strides_[static_cast<std::size_t>(step.level)] : total_;
+      next = (index / stride + 1) * stride;
+      const std::uint64_t skipped = std::min(next, end) - index;
+      result.skipped += skipped;
+      result.skipped_by[static_cast<std::size_t>(step.constraint)] += skipped;
+      changed = step.level;
+    } else {
+      ++result.valid;
+      if (!visit(index)) break;
+    }
+    index = next;
+    if (index >= end || changed < 0) break;
+    // Odometer: bump the changed axis, reset the inner ones, carry outward.
+    std::size_t a = static_cast<std::size_t>(changed);
+    for (std::size_t b = a + 1; b < n; ++b) positions[b] = 0;
+    while (++positions[a] == spec_.axes[a].size()) {
+      positions[a] = 0;
+      --a;
+    }
+    for (std::size_t b = a; b < n; ++b) SetAxis(slots, b, positions[b]);
+    first = first_step_[a];
+  }
+  return result;
+}
+
+CountResult Expander::Count(std::uint64_t begin, std::uint64_t end) const {
+  return Scan(begin, end, [](std::uint64_t) { return true; });
+}
+
+std::optional<std::uint64_t> Expander::NextValid(std::uint64_t from) const {
+  std::optional<std::uint64_t> found;
+  Scan(from, total_, [&](std::uint64_t index) {
+    found = index;
+    return false;
+  });
+  return found;
+}
+
+std::optional<std::size_t> Expander::FailedConstraint(std::uint64_t index) const {
+  std::vector<double> slots = initial_slots_;
+  auto positions = Decode(index);
+  for (std::size_t a = 0; a < positions.size(); ++a) SetAxis(slots, a, positions[a]);
+  auto failed = RunSteps(slots, 0);
+  if (!failed) return std::nullopt;
+  return static_cast<std::size_t>(steps_[*failed].constraint);
+}
+
+Expected<Node> Expander::BuildTree(std::span<const std::size_t> positions,
+                                   const std::vector<double>& slots) const {
+  Node tree = spec_.base;
+  for (std::size_t a = 0; a < spec_.axes.size(); ++a) {
+    const Axis& axis = spec_.axes[a];
+    for (std::size_t k = 0; k < axis.keys.size(); ++k) {
+      if (spec_.IsVar(axis.keys[k])) continue;  // a swept var lives only in expressions
+      auto status = config::SetPath(tree, config::SplitKeyPath(axis.keys[k]), axis.values[positions[a]][k]);
+      if (!status) return std::unexpected(std::move(status).error().WithKeyPath(axis.where));
+      if (IsPresetSection(axis.keys[k])) ASTRASWEEP_RETURN_IF_ERROR(presets_.Expand(tree));
+    }
+  }
+  for (std::size_t i = 0; i < spec_.derives.size(); ++i) {
+    const Derive& d = spec_.derives[i];
+    const double v = slots[static_cast<std::size_t>(derive_slots_[i])];
+    std::string text;
+    const config::FieldSpec* field = config::FindField(d.key);
+    if (derive_types_[i] == ValueType::kString) {
+      text = strings_.Text(v);
+    } else if (!std::isfinite(v)) {
+      return InvalidInput("'" + d.expression + "' is not a finite number here (" + FormatNumber(v) + ")",
+                          d.node.Context("derive." + d.key));
+    } else if (field->type == config::FieldType::kQuantity) {
+      text = FormatQuantity(v, field->quantity);
+    } else if (field->type == config::FieldType::kBool) {
+      text = Truthy(v) ? "true" : "false";
+    } else {
+      text = FormatNumber(v);
+    }
+    Node value = Node::Scalar(text);
+    value.SetMark(std::make_shared<const std::string>(d.node.file()), d.node.line(), d.node.column());
+    ASTRASWEEP_RETURN_IF_ERROR(config::SetPath(tree, config::SplitKeyPath(d.key), std::move(value)));
+  }
+  return tree;
+}
+
+Expected<ExpandedPoint> Expander::Materialize(std::uint64_t index) const {
+  if (index >= total_) {
+    return InvalidInput("point index " + std::to_string(index) + " is out of range; the sweep has " +
+                        std::to_string(total_) + " points", {.file = spec_.file});
+  }
+  const auto positions = Decode(index);
+  std::vector<double> slots = initial_slots_;
+  for (std::size_t a = 0; a < positions.size(); ++a) SetAxis(slots, a, positions[a]);
+  if (auto failed = RunSteps(slots, 0)) {
+    const int c = steps_[*failed].constraint;
+    return InvalidInput("skipped by constraint " + std::to_string(c) + " ('" +
+                            spec_.constraints[static_cast<std::size_t>(c)].expression + "')",
+                        {.file = spec_.file, .key_path = {}, .point_index = index});
+  }
+  auto tree = BuildTree(positions, slots);
+  if (!tree) return std::unexpected(std::move(tree).error().WithPointIndex(index).WithFile(spec_.file));
+  auto point = config::BuildPoint(*tree, presets_);
+  if (!point) return std::unexpected(std::move(point).error().WithPointIndex(index).WithFile(spec_.file));
+  ExpandedPoint out{.index = index, .swept = {}, .point = std::move(*point)};
+  for (std::size_t a = 0; a < spec_.axes.size(); ++a) {
+    const Axis& axis = spec_.axes[a];
+    for (std::size_t k = 0; k < axis.keys.size(); ++k) {
+      const Node& v = axis.values[positions[a]][k];
+      std::string text = v.IsScalar() ? v.text() : v.ToFlowText();
+      const bool number = v.IsScalar() && ParseNumber(text).has_value();
+      out.swept.push_back({axis.keys[k], std::move(text), number});
+    }
+  }
+  for (std::size_t i = 0; i < spec_.derives.size(); ++i) {
+    const std::string& key = spec_.derives[i].key;
+    const Node* v = config::FindPath(*tree, config::SplitKeyPath(key));
+    out.swept.push_back({key, v->text(), derive_types_[i] == ValueType::kNumber &&
+                                             ParseNumber(v->text()).has_value()});
+  }
+  return out;
+}
+
+}  // namespace astrasweep::sweep
