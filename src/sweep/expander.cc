@@ -76,6 +76,24 @@ struct Expander::Binder {
     return std::pair{ValueType::kString, ex.strings_.Intern(text)};
   }
 
+  // The value of `name` in a tree, with the schema's default when absent,
+  // as the loader would fill it in.
+  Expected<Node> LookupWithDefaults(const Node& tree, const std::string& name) {
+    if (const Node* node = config::FindPath(tree, config::SplitKeyPath(name))) return *node;
+    const config::FieldSpec* field = config::FindField(name);
+    if (field == nullptr || field->default_kind == config::DefaultKind::kRequired ||
+        field->default_kind == config::DefaultKind::kOptional)
+      return InvalidInput("it has no value there");
+    if (field->default_kind == config::DefaultKind::kConstant)
+      return Node::Scalar(std::string(field->default_text));
+    auto dependent = config::ParseDependentDefault(field->default_text);
+    ASTRASWEEP_ASSIGN_OR_RETURN(Node source, LookupWithDefaults(tree, dependent->source));
+    ASTRASWEEP_ASSIGN_OR_RETURN(auto value, Value(dependent->source, source));
+    const double v = dependent->factor * value.second;
+    return Node::Scalar(field->type == config::FieldType::kQuantity ? FormatQuantity(v, field->quantity)
+                                                                    : FormatNumber(v));
+  }
+
   Expected<Symbol> Constant(const std::string& name, const Node& node) {
     ASTRASWEEP_ASSIGN_OR_RETURN(auto value, Value(name, node));
     Symbol s{NewSlot(value.second, -1), value.first};
@@ -96,9 +114,10 @@ struct Expander::Binder {
           Node tree = Node::Map();
           ASTRASWEEP_RETURN_IF_ERROR(config::SetPath(tree, config::SplitKeyPath(key), axis.values[p][k]));
           if (IsPresetSection(key)) ASTRASWEEP_RETURN_IF_ERROR(ex.presets_.Expand(tree));
-          const Node* node = config::FindPath(tree, config::SplitKeyPath(name));
-          if (node == nullptr)
-            return InvalidInput("'" + name + "' is not given by value " + std::to_string(p) + " of " + axis.where);
+          auto node = LookupWithDefaults(tree, name);
+          if (!node)
+            return InvalidInput("'" + name + "' is not given by value " + std::to_string(p) + " of " +
+                                axis.where + " (" + node.error().message() + ")");
           ASTRASWEEP_ASSIGN_OR_RETURN(auto value, Value(name, *node));
           if (type && *type != value.first)
             return InvalidInput("'" + name + "' mixes numbers and strings across " + axis.where);

@@ -1,0 +1,221 @@
+// Lazy expansion: index <-> positions, counting with pruning equal to a
+// point-by-point check, derives, defaults in constraints, and point ids that
+// do not depend on how a spec reaches a config.
+#include "astrasweep/sweep/expander.h"
+
+#include <gtest/gtest.h>
+
+#include "sweep_test_util.h"
+
+namespace astrasweep::sweep {
+namespace {
+
+using testing::kPoint;
+using testing::SpecFiles;
+
+std::string Message(const Expected<Expander>& e) { return e ? "(no error)" : e.error().ToString(); }
+
+const char* kGridSpec = R"y(base: points/base.yaml
+vars: {gpus: 64}
+axes:
+  model: [gpt-1.3b, gpt-13b]
+  parallelism.tp: [1, 2, 4, 8, 16]
+  parallelism.pp: {pow2: [1, 16]}
+  training.micro_batch: [1, 2, 3]
+derive:
+  parallelism.dp: "gpus // (parallelism.tp * parallelism.pp)"
+constraints:
+  - "gpus % (parallelism.tp * parallelism.pp) == 0"
+  - "model.heads % parallelism.tp == 0"
+  - "model.layers % parallelism.pp == 0"
+  - "training.global_batch % (training.micro_batch * parallelism.dp) == 0"
+  - "model.kv_heads >= parallelism.tp"
+)y";
+
+TEST(Expander, DecodeAndEncodeAreInverse) {
+  SpecFiles files;
+  files.Write("points/base.yaml", kPoint);
+  auto e = files.Load("s.yaml", kGridSpec);
+  ASSERT_TRUE(e) << Message(e);
+  EXPECT_EQ(e->total(), 2u * 5 * 5 * 3);
+  for (std::uint64_t i = 0; i < e->total(); ++i) EXPECT_EQ(e->Encode(e->Decode(i)), i);
+  EXPECT_EQ(e->Decode(1), (std::vector<std::size_t>{0, 0, 0, 1})) << "the last axis varies fastest";
+}
+
+TEST(Expander, PrunedCountEqualsPointByPointCheck) {
+  SpecFiles files;
+  files.Write("points/base.yaml", kPoint);
+  auto e = files.Load("s.yaml", kGridSpec);
+  ASSERT_TRUE(e) << Message(e);
+  std::uint64_t valid = 0;
+  std::vector<std::uint64_t> by(e->spec().constraints.size());
+  for (std::uint64_t i = 0; i < e->total(); ++i) {
+    auto failed = e->FailedConstraint(i);
+    if (failed) ++by[*failed]; else ++valid;
+  }
+  auto count = e->Count();
+  EXPECT_EQ(count.valid, valid);
+  EXPECT_EQ(count.skipped, e->total() - valid);
+  EXPECT_EQ(count.skipped_by, by);
+  // Any sub-range agrees too (shards count ranges).
+  auto a = e->Count(0, 77), b = e->Count(77, e->total());
+  EXPECT_EQ(a.valid + b.valid, valid);
+  // Every point the scan calls valid builds into a config.
+  std::uint64_t built = 0;
+  for (auto i = e->NextValid(0); i; i = e->NextValid(*i + 1)) {
+    auto p = e->Materialize(*i);
+    ASSERT_TRUE(p) << p.error().ToString();
+    EXPECT_EQ(p->point.config.parallelism.Gpus(), 64);
+    ++built;
+  }
+  EXPECT_EQ(built, valid);
+  EXPECT_GT(valid, 0u);
+}
+
+TEST(Expander, SkippedPointIsNamed) {
+  SpecFiles files;
+  files.Write("points/base.yaml", kPoint);
+  auto e = files.Load("s.yaml", kGridSpec);
+  ASSERT_TRUE(e);
+  auto p = e->Materialize(e->Encode(std::vector<std::size_t>{1, 4, 0, 0}));  // tp 16 on 40 heads
+  ASSERT_FALSE(p);
+  EXPECT_TRUE(p.error().context().point_index.has_value());
+  EXPECT_NE(p.error().message().find("skipped by constraint"), std::string::npos);
+}
+
+TEST(Expander, ConstraintNamingAnUnknownKey) {
+  SpecFiles files;
+  files.Write("points/base.yaml", kPoint);
+  auto e = files.Load("s.yaml", "base: points/base.yaml\nconstraints:\n  - \"model.head % 2 == 0\"\n");
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error().context().key_path, "constraints.0");
+  EXPECT_EQ(e.error().context().line, 3);
+  EXPECT_NE(e.error().message().find("unknown key or var 'model.head'"), std::string::npos) << Message(e);
+  EXPECT_NE(e.error().message().find("did you mean 'model.heads'"), std::string::npos) << Message(e);
+}
+
+TEST(Expander, DeriveReferringToItself) {
+  SpecFiles files;
+  files.Write("points/base.yaml", kPoint);
+  auto e = files.Load("s.yaml", "base: points/base.yaml\nderive:\n  parallelism.dp: \"parallelism.dp * 2\"\n");
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error().context().key_path, "derive.parallelism.dp");
+  EXPECT_NE(e.error().message().find("refers to itself"), std::string::npos) << Message(e);
+
+  e = files.Load("s.yaml", R"y(base: points/base.yaml
+derive:
+  parallelism.dp: "parallelism.pp * 8"
+  parallelism.pp: "1"
+)y");
+  ASSERT_FALSE(e);
+  EXPECT_NE(e.error().message().find("derived later"), std::string::npos) << Message(e);
+}
+
+TEST(Expander, DefaultsQuantitiesAndStringsInExpressions) {
+  SpecFiles files;
+  files.Write("points/base.yaml", kPoint);
+  auto e = files.Load("s.yaml", R"y(base: points/base.yaml
+axes:
+  hardware: [a100-40gb, a100-80gb, h100-sxm]
+  execution_backend.model: [analytical, astra]
+constraints:
+  - "hardware.memory >= 60 * 2 ** 30"
+  - "execution_backend.model == 'analytical' or hardware.name == 'h100-sxm'"
+  - "model.ffn_hidden == 4 * model.hidden"
+)y");
+  ASSERT_TRUE(e) << Message(e);
+  auto count = e->Count();
+  EXPECT_EQ(count.valid, 3u) << "80gb analytical, h100 analytical, h100 astra";
+  EXPECT_EQ(count.skipped_by[0], 2u);
+}
+
+TEST(Expander, SweptVarsAndDerivedQuantities) {
+  SpecFiles files;
+  files.Write("points/base.yaml", kPoint);
+  auto e = files.Load("s.yaml", R"y(base: points/base.yaml
+vars: {gpus: 8, nodes_bw: 25}
+axes:
+  gpus: [8, 16]
+derive:
+  parallelism.dp: "gpus"
+  network.1.bandwidth: "nodes_bw * 1e9"
+)y");
+  ASSERT_TRUE(e) << Message(e);
+  auto p = e->Materialize(1);
+  ASSERT_TRUE(p) << p.error().ToString();
+  EXPECT_EQ(p->point.config.parallelism.dp, 16);
+  EXPECT_EQ(p->point.config.network[1].npus, 2);
+  EXPECT_DOUBLE_EQ(p->point.config.network[1].bandwidth, 25e9);
+  ASSERT_EQ(p->swept.size(), 3u);
+  EXPECT_EQ(p->swept[0].key, "gpus");
+  EXPECT_EQ(p->swept[0].text, "16");
+}
+
+TEST(Expander, InvalidDerivedValueFailsThePointWithItsIndex) {
+  SpecFiles files;
+  files.Write("points/base.yaml", kPoint);
+  auto e = files.Load("s.yaml", R"y(base: points/base.yaml
+axes:
+  parallelism.tp: [1, 3]
+derive:
+  parallelism.dp: "8 / parallelism.tp"
+)y");
+  ASSERT_TRUE(e) << Message(e);
+  auto p = e->Materialize(1);
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().context().point_index, 1u);
+  EXPECT_EQ(p.error().context().key_path, "parallelism.dp");
+  EXPECT_NE(p.error().message().find("integer"), std::string::npos) << p.error().ToString();
+}
+
+TEST(Expander, SameConfigSameIdAcrossSpecs) {
+  SpecFiles files;
+  files.Write("points/base.yaml", kPoint);
+  auto a = files.Load("a.yaml", R"y(base: points/base.yaml
+axes:
+  parallelism.tp: [1, 2, 4]
+derive:
+  parallelism.dp: "8 // parallelism.tp"
+)y");
+  auto b = files.Load("b.yaml", R"y(name: another study
+base:
+  model: {preset: gpt-1.3b}
+  training: {global_batch: 512}
+  hardware: {preset: a100-80gb, memory: 80 GiB}
+  network:
+    - {topology: switch, npus: 8, bandwidth: 300000 MB/s, latency: 0.7 us}
+    - {topology: switch, npus: 1, bandwidth: 25 GB/s, latency: 5000 ns}
+set: {parallelism.tp: 2, parallelism.dp: 4}
+)y");
+  ASSERT_TRUE(a) << Message(a);
+  ASSERT_TRUE(b) << Message(b);
+  auto pa = a->Materialize(1);
+  auto pb = b->Materialize(0);
+  ASSERT_TRUE(pa) << pa.error().ToString();
+  ASSERT_TRUE(pb) << pb.error().ToString();
+  EXPECT_EQ(pa->point.id, pb->point.id) << pa->point.canonical << "\n----\n" << pb->point.canonical;
+}
+
+TEST(Expander, HugeSpecIsLazy) {
+  SpecFiles files;
+  files.Write("points/base.yaml", kPoint);
+  // 10^8 points: nothing is enumerated up front.
+  auto e = files.Load("s.yaml", R"y(base: points/base.yaml
+axes:
+  training.global_batch: {range: [1, 100]}
+  model.seq_len: {range: [1, 100]}
+  model.vocab: {range: [1, 100]}
+  training.micro_batch: {range: [1, 100]}
+constraints:
+  - "training.micro_batch == 1 and model.vocab > 98"
+)y");
+  ASSERT_TRUE(e) << Message(e);
+  EXPECT_EQ(e->total(), 100000000u);
+  auto first = e->NextValid(0);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(*first, 9800u);
+  EXPECT_EQ(e->Count().valid, 200u * 100) << "pruned: whole blocks skip at once";
+}
+
+}  // namespace
+}  // namespace astrasweep::sweep

@@ -1,0 +1,99 @@
+// The expression language of derive and constraints.
+#include "astrasweep/sweep/expression.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+
+namespace astrasweep::sweep {
+namespace {
+
+// Names resolve to slots holding these values; strings are interned.
+class ExpressionTest : public ::testing::Test {
+ protected:
+  Expected<double> Eval(const std::string& text) {
+    auto e = Compile(text);
+    if (!e) return std::unexpected(e.error());
+    return e->Evaluate(slots_.data());
+  }
+  Expected<Expression> Compile(const std::string& text) {
+    Resolver resolver = [this](const std::string& name) -> Expected<Symbol> {
+      if (name == "model.heads") return Symbol{0, ValueType::kNumber};
+      if (name == "parallelism.tp") return Symbol{1, ValueType::kNumber};
+      if (name == "gpus") return Symbol{2, ValueType::kNumber};
+      if (name == "execution_backend.model") return Symbol{3, ValueType::kString};
+      return InvalidInput("unknown key or var '" + name + "'");
+    };
+    return Expression::Compile(text, resolver, strings_);
+  }
+  void SetUp() override { slots_ = {96, 8, 64, strings_.Intern("astra")}; }
+  StringTable strings_;
+  std::vector<double> slots_;
+};
+
+TEST_F(ExpressionTest, Arithmetic) {
+  EXPECT_EQ(*Eval("1 + 2 * 3"), 7);
+  EXPECT_EQ(*Eval("(1 + 2) * 3"), 9);
+  EXPECT_EQ(*Eval("7 / 2"), 3.5);
+  EXPECT_EQ(*Eval("7 // 2"), 3);
+  EXPECT_EQ(*Eval("-7 // 2"), -4) << "floor division rounds down";
+  EXPECT_EQ(*Eval("-7 % 3"), 2) << "modulo takes the divisor's sign, as in Python";
+  EXPECT_EQ(*Eval("2 ** 10"), 1024);
+  EXPECT_EQ(*Eval("2 ** 3 ** 2"), 512) << "power is right-associative";
+  EXPECT_EQ(*Eval("-2 ** 2"), -4);
+  EXPECT_EQ(*Eval("gpus / (parallelism.tp * 2)"), 4);
+}
+
+TEST_F(ExpressionTest, LogicAndComparison) {
+  EXPECT_EQ(*Eval("model.heads % parallelism.tp == 0"), 1);
+  EXPECT_EQ(*Eval("gpus >= 64 and not parallelism.tp > 8"), 1);
+  EXPECT_EQ(*Eval("gpus < 8 or parallelism.tp != 8"), 0);
+  EXPECT_EQ(*Eval("gpus < 8 || !(parallelism.tp == 8) && true"), 0);
+  EXPECT_EQ(*Eval("execution_backend.model == 'astra'"), 1);
+  EXPECT_EQ(*Eval("execution_backend.model != \"analytical\""), 1);
+}
+
+TEST_F(ExpressionTest, Functions) {
+  EXPECT_EQ(*Eval("min(gpus, 3, 5)"), 3);
+  EXPECT_EQ(*Eval("max(1, parallelism.tp)"), 8);
+  EXPECT_EQ(*Eval("log2(gpus)"), 6);
+  EXPECT_EQ(*Eval("ceil(7 / 2) + floor(7 / 2)"), 7);
+}
+
+TEST_F(ExpressionTest, DivisionByZeroIsNotTrue) {
+  EXPECT_TRUE(std::isinf(*Eval("1 / 0")));
+  EXPECT_FALSE(Truthy(*Eval("0 / 0"))) << "NaN fails a constraint";
+  EXPECT_FALSE(Truthy(*Eval("5 % 0 == 0")));
+}
+
+TEST_F(ExpressionTest, ErrorsSayWhereAndWhat) {
+  auto e = Eval("model.heads % parallelism.tq == 0");
+  ASSERT_FALSE(e);
+  EXPECT_NE(e.error().message().find("unknown key or var 'parallelism.tq'"), std::string::npos)
+      << e.error().message();
+  e = Eval("1 + * 2");
+  ASSERT_FALSE(e);
+  EXPECT_NE(e.error().message().find("column 5"), std::string::npos) << e.error().message();
+  e = Eval("execution_backend.model < 'b'");
+  ASSERT_FALSE(e);
+  EXPECT_NE(e.error().message().find("only be compared with == and !="), std::string::npos);
+  e = Eval("execution_backend.model == 3");
+  ASSERT_FALSE(e);
+  EXPECT_NE(e.error().message().find("compares a string with a number"), std::string::npos);
+  e = Eval("sqr(4)");
+  ASSERT_FALSE(e);
+  EXPECT_NE(e.error().message().find("unknown function 'sqr'"), std::string::npos);
+  EXPECT_FALSE(Eval("(1 + 2"));
+  EXPECT_FALSE(Eval("1 2"));
+  EXPECT_FALSE(Eval("'open"));
+}
+
+TEST_F(ExpressionTest, ReportsTheSlotsRead) {
+  auto e = Compile("gpus / (parallelism.tp * parallelism.tp)");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->slots(), (std::vector<int>{2, 1}));
+}
+
+}  // namespace
+}  // namespace astrasweep::sweep
