@@ -221,6 +221,7 @@ std::size_t FlatReader::ListSize(const std::string& path) const {
 
 ErrorContext FlatReader::ContextOf(const std::string& path) const {
   if (auto it = leaves_.find(path); it != leaves_.end()) return it->second->Context(path);
+  if (auto it = sections_.find(path); it != sections_.end()) return it->second->Context(path);
   for (std::string p = Parent(path);; p = Parent(p)) {
     if (auto it = sections_.find(p); it != sections_.end()) {
       ErrorContext context = it->second->Context(path);

@@ -103,8 +103,9 @@ Status ReadNetwork(FlatReader& r, std::int64_t gpus, std::vector<NetworkDimensio
     product = gpus;
   }
   if (product != gpus) {
-    return InvalidInput("the network's npus multiply to " + std::to_string(product) + " (" + factors +
-                            ") but tp * pp * dp = " + std::to_string(gpus) +
+    const std::string shown = count > 1 ? " (" + factors + ")" : "";
+    return InvalidInput("the network's npus multiply to " + std::to_string(product) + shown +
+                            " but tp * pp * dp = " + std::to_string(gpus) +
                             "; make them equal (a dimension may say npus: auto)",
                         r.ContextOf("network"));
   }

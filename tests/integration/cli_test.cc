@@ -1,0 +1,109 @@
+// The command line as a user meets it: each bad input exits with code 2
+// and a message naming the file, the key path and the problem; good input
+// exits 0 with the promised output.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+namespace {
+
+struct RunResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+RunResult RunCli(const std::string& args) {
+  const std::string command = std::string(ASTRASWEEP_BIN) + " " + args + " 2>&1";
+  RunResult result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return result;
+  std::array<char, 4096> buf;
+  while (std::fgets(buf.data(), buf.size(), pipe) != nullptr) result.output += buf.data();
+  int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+std::string Data(const std::string& name) { return std::string(ASTRASWEEP_SOURCE_DIR) + "/tests/data/" + name; }
+
+struct BadInput {
+  const char* command;
+  const char* file;
+  std::vector<std::string> expected;  // all must appear in the output
+};
+
+class BadInputTest : public ::testing::TestWithParam<BadInput> {};
+
+TEST_P(BadInputTest, ExitsTwoNamingFileKeyAndProblem) {
+  const BadInput& bad = GetParam();
+  RunResult r = RunCli(std::string(bad.command) + " " + Data(bad.file));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find(bad.file), std::string::npos) << "names the file:\n" << r.output;
+  for (const auto& text : bad.expected)
+    EXPECT_NE(r.output.find(text), std::string::npos) << "expected '" << text << "' in:\n" << r.output;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cli, BadInputTest,
+    ::testing::Values(
+        BadInput{"validate", "bad/unknown_key.yaml", {"unknown_key.yaml:3:", "model.layer", "did you mean 'layers'"}},
+        BadInput{"validate", "bad/wrong_type.yaml", {"training.sequence_parallel", "expected true or false"}},
+        BadInput{"validate", "bad/no_unit.yaml", {"network.0.bandwidth", "no unit", "300 GB/s"}},
+        BadInput{"validate", "bad/npus_mismatch.yaml", {"network", "multiply to 8", "tp * pp * dp = 16"}},
+        BadInput{"validate", "bad/yaml_syntax.yaml", {"yaml_syntax.yaml:3:", "YAML syntax error"}},
+        BadInput{"expand --count", "bad/zip_unequal.yaml", {"zip.0", "equal lengths"}},
+        BadInput{"expand --count", "bad/constraint_unknown_key.yaml",
+                 {"constraints.1", "unknown key or var 'model.layerz'", "did you mean 'model.layers'"}},
+        BadInput{"expand --count", "bad/derive_self.yaml", {"derive.parallelism.dp", "refers to itself"}},
+        BadInput{"expand --count", "bad/missing_base.yaml", {"base", "points/no-such-point.yaml", "does not exist"}},
+        BadInput{"validate", "bad/spec_unknown_axis_key.yaml",
+                 {"axes.paralelism.tp", "did you mean 'parallelism.tp'"}}),
+    [](const auto& param_info) {
+      std::string name = param_info.param.file;
+      name = name.substr(name.find('/') + 1);
+      name = name.substr(0, name.find('.'));
+      return name;
+    });
+
+TEST(Cli, QuickstartCountPrintsValidAndSkipped) {
+  RunResult r = RunCli("expand " + std::string(ASTRASWEEP_SOURCE_DIR) + "/sweeps/quickstart.yaml --count");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("valid points"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("skipped by constraints"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("skipped by constraint 0"), std::string::npos) << r.output;
+}
+
+TEST(Cli, ExpandJsonLinesHoldIndexIdAndSweptValues) {
+  RunResult r = RunCli("expand " + std::string(ASTRASWEEP_SOURCE_DIR) +
+                    "/sweeps/quickstart.yaml --format jsonl --limit 3");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  int lines = 0;
+  for (std::size_t pos = 0; (pos = r.output.find('\n', pos)) != std::string::npos; ++pos) ++lines;
+  EXPECT_EQ(lines, 3) << r.output;
+  EXPECT_NE(r.output.find("{\"index\":0,\"id\":\""), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("\"parallelism.tp\":1"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("\"parallelism.dp\":8"), std::string::npos) << r.output;
+}
+
+TEST(Cli, ValidateAcceptsTheShippedSpecsAndPoints) {
+  for (const char* file : {"sweeps/quickstart.yaml", "sweeps/points/gpt3-175b.yaml",
+                           "sweeps/points/gpt-1.3b-a100.yaml"}) {
+    RunResult r = RunCli("validate " + std::string(ASTRASWEEP_SOURCE_DIR) + "/" + file);
+    EXPECT_EQ(r.exit_code, 0) << file << ":\n" << r.output;
+  }
+}
+
+TEST(Cli, HelpOnEverySubcommand) {
+  for (const char* sub : {"expand", "validate"}) {
+    RunResult r = RunCli(std::string(sub) + " --help");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("Usage"), std::string::npos) << r.output;
+  }
+  EXPECT_EQ(RunCli("no-such-command").exit_code, 2);
+  EXPECT_EQ(RunCli("expand").exit_code, 2) << "missing spec argument";
+}
+
+}  // namespace
