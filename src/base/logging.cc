@@ -38,7 +38,8 @@ std::shared_ptr<spdlog::logger> Logger() {
 
 void Setup(const Options& options) {
   std::vector<spdlog::sink_ptr> sinks;
-  std::string pattern = "[%Y-%m-%d %H:%M:%S.%e] [rank " + std::to_string(options.rank) + "] [%l] %v";
+  std::string pattern =
+      "[%Y-%m-%d %H:%M:%S.%e] [rank " + std::to_string(options.rank) + "] [%l] %v";
   if (options.console) {
     auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
     sink->set_level(ToSpd(options.console_level));
@@ -64,9 +65,11 @@ void Setup(const Options& options) {
 }
 
 bool ParseLevel(std::string_view name, Level* level) {
-  static constexpr std::pair<std::string_view, Level> kNames[] = {
-      {"debug", Level::kDebug}, {"info", Level::kInfo}, {"warn", Level::kWarn},
-      {"error", Level::kError}, {"off", Level::kOff}};
+  static constexpr std::pair<std::string_view, Level> kNames[] = {{"debug", Level::kDebug},
+                                                                  {"info", Level::kInfo},
+                                                                  {"warn", Level::kWarn},
+                                                                  {"error", Level::kError},
+                                                                  {"off", Level::kOff}};
   for (const auto& [n, l] : kNames) {
     if (n == name) {
       *level = l;

@@ -69,7 +69,8 @@ Expected<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     ErrorCode code = errno == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo;
-    return MakeError(code, std::string("cannot read file: ") + std::strerror(errno), {.file = path});
+    return MakeError(code, std::string("cannot read file: ") + std::strerror(errno),
+                     {.file = path});
   }
   std::ostringstream buf;
   buf << in.rdbuf();

@@ -16,27 +16,44 @@ struct UnitEntry {
 };
 
 constexpr std::array kByteUnits = {
-    UnitEntry{"B", 1.0},        UnitEntry{"KB", 1e3},        UnitEntry{"MB", 1e6},
-    UnitEntry{"GB", 1e9},       UnitEntry{"TB", 1e12},       UnitEntry{"PB", 1e15},
-    UnitEntry{"KiB", 1024.0},   UnitEntry{"MiB", 1048576.0}, UnitEntry{"GiB", 1073741824.0},
-    UnitEntry{"TiB", 1099511627776.0}, UnitEntry{"PiB", 1125899906842624.0},
+    UnitEntry{"B", 1.0},
+    UnitEntry{"KB", 1e3},
+    UnitEntry{"MB", 1e6},
+    UnitEntry{"GB", 1e9},
+    UnitEntry{"TB", 1e12},
+    UnitEntry{"PB", 1e15},
+    UnitEntry{"KiB", 1024.0},
+    UnitEntry{"MiB", 1048576.0},
+    UnitEntry{"GiB", 1073741824.0},
+    UnitEntry{"TiB", 1099511627776.0},
+    UnitEntry{"PiB", 1125899906842624.0},
 };
 
 constexpr std::array kTimeUnits = {
-    UnitEntry{"s", 1.0},   UnitEntry{"ms", 1e-3}, UnitEntry{"us", 1e-6},
-    UnitEntry{"\xC2\xB5s", 1e-6}, UnitEntry{"ns", 1e-9}, UnitEntry{"ps", 1e-12},
-    UnitEntry{"min", 60.0}, UnitEntry{"h", 3600.0},
+    UnitEntry{"s", 1.0},          UnitEntry{"ms", 1e-3},  UnitEntry{"us", 1e-6},
+    UnitEntry{"\xC2\xB5s", 1e-6}, UnitEntry{"ns", 1e-9},  UnitEntry{"ps", 1e-12},
+    UnitEntry{"min", 60.0},       UnitEntry{"h", 3600.0},
 };
 
 constexpr std::array kBandwidthUnits = {
-    UnitEntry{"B/s", 1.0},       UnitEntry{"KB/s", 1e3},          UnitEntry{"MB/s", 1e6},
-    UnitEntry{"GB/s", 1e9},      UnitEntry{"TB/s", 1e12},         UnitEntry{"KiB/s", 1024.0},
-    UnitEntry{"MiB/s", 1048576.0}, UnitEntry{"GiB/s", 1073741824.0},
+    UnitEntry{"B/s", 1.0},
+    UnitEntry{"KB/s", 1e3},
+    UnitEntry{"MB/s", 1e6},
+    UnitEntry{"GB/s", 1e9},
+    UnitEntry{"TB/s", 1e12},
+    UnitEntry{"KiB/s", 1024.0},
+    UnitEntry{"MiB/s", 1048576.0},
+    UnitEntry{"GiB/s", 1073741824.0},
     UnitEntry{"TiB/s", 1099511627776.0},
     // Link rates are often quoted in bits per second.
-    UnitEntry{"Mb/s", 1e6 / 8},  UnitEntry{"Gb/s", 1e9 / 8},      UnitEntry{"Tb/s", 1e12 / 8},
-    UnitEntry{"Mbit/s", 1e6 / 8}, UnitEntry{"Gbit/s", 1e9 / 8},   UnitEntry{"Tbit/s", 1e12 / 8},
-    UnitEntry{"Gbps", 1e9 / 8},  UnitEntry{"Tbps", 1e12 / 8},
+    UnitEntry{"Mb/s", 1e6 / 8},
+    UnitEntry{"Gb/s", 1e9 / 8},
+    UnitEntry{"Tb/s", 1e12 / 8},
+    UnitEntry{"Mbit/s", 1e6 / 8},
+    UnitEntry{"Gbit/s", 1e9 / 8},
+    UnitEntry{"Tbit/s", 1e12 / 8},
+    UnitEntry{"Gbps", 1e9 / 8},
+    UnitEntry{"Tbps", 1e12 / 8},
 };
 
 constexpr std::array kFlopRateUnits = {
@@ -113,8 +130,8 @@ Expected<double> ParseQuantity(std::string_view text, QuantityKind kind) {
   }
   std::string_view unit = Trim(s.substr(static_cast<std::size_t>(end - s.data())));
   if (unit.empty()) {
-    return InvalidInput("'" + std::string(text) + "' has no unit; write " +
-                        QuantityKindName(kind) + " with a unit, e.g. '" + QuantityExample(kind) + "'");
+    return InvalidInput("'" + std::string(text) + "' has no unit; write " + QuantityKindName(kind) +
+                        " with a unit, e.g. '" + QuantityExample(kind) + "'");
   }
   if (!std::isfinite(number) || number < 0) {
     return InvalidInput("'" + std::string(text) + "' must be a finite, non-negative quantity");
@@ -148,19 +165,31 @@ std::string HumanQuantity(double value, QuantityKind kind) {
     double factor;
     const char* unit;
   };
-  static constexpr Step kBytes[] = {{1099511627776.0, "TiB"}, {1073741824.0, "GiB"},
-                                    {1048576.0, "MiB"}, {1024.0, "KiB"}, {1, "B"}};
+  static constexpr Step kBytes[] = {{1099511627776.0, "TiB"},
+                                    {1073741824.0, "GiB"},
+                                    {1048576.0, "MiB"},
+                                    {1024.0, "KiB"},
+                                    {1, "B"}};
   static constexpr Step kTime[] = {{1, "s"}, {1e-3, "ms"}, {1e-6, "us"}, {1e-9, "ns"}};
   static constexpr Step kBw[] = {{1e12, "TB/s"}, {1e9, "GB/s"}, {1e6, "MB/s"}, {1, "B/s"}};
-  static constexpr Step kFlop[] = {{1e15, "PFLOP/s"}, {1e12, "TFLOP/s"}, {1e9, "GFLOP/s"},
-                                   {1, "FLOP/s"}};
+  static constexpr Step kFlop[] = {
+      {1e15, "PFLOP/s"}, {1e12, "TFLOP/s"}, {1e9, "GFLOP/s"}, {1, "FLOP/s"}};
   const Step* steps = kBytes;
   std::size_t n = std::size(kBytes);
   switch (kind) {
     case QuantityKind::kBytes: break;
-    case QuantityKind::kTime: steps = kTime; n = std::size(kTime); break;
-    case QuantityKind::kBandwidth: steps = kBw; n = std::size(kBw); break;
-    case QuantityKind::kFlopRate: steps = kFlop; n = std::size(kFlop); break;
+    case QuantityKind::kTime:
+      steps = kTime;
+      n = std::size(kTime);
+      break;
+    case QuantityKind::kBandwidth:
+      steps = kBw;
+      n = std::size(kBw);
+      break;
+    case QuantityKind::kFlopRate:
+      steps = kFlop;
+      n = std::size(kFlop);
+      break;
   }
   for (std::size_t i = 0; i < n; ++i) {
     if (value >= steps[i].factor || i + 1 == n) {

@@ -1,9 +1,8 @@
 // `astrasweep expand SPEC`: list the valid points of a sweep (index, id and
 // swept values) as a table or JSON lines, or count them.
-#include <nlohmann/json.hpp>
-
 #include <cmath>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "astrasweep/sweep/expander.h"
@@ -55,8 +54,10 @@ std::string JsonRow(const sweep::ExpandedPoint& p) {
 
 Status RunExpand(const ExpandOptions& options) {
   ASTRASWEEP_ASSIGN_OR_RETURN(auto spec, sweep::LoadSweepSpec(options.spec));
-  auto presets = config::PresetLibrary::ForFileIn(std::filesystem::path(options.spec).parent_path());
-  ASTRASWEEP_ASSIGN_OR_RETURN(auto expander, sweep::Expander::Create(std::move(spec), std::move(presets)));
+  auto presets =
+      config::PresetLibrary::ForFileIn(std::filesystem::path(options.spec).parent_path());
+  ASTRASWEEP_ASSIGN_OR_RETURN(auto expander,
+                              sweep::Expander::Create(std::move(spec), std::move(presets)));
   if (options.count) {
     PrintCount(expander);
     return Ok();
@@ -82,8 +83,10 @@ Status RunExpand(const ExpandOptions& options) {
     if (options.limit > 0 && ++listed >= options.limit) break;
   }
   if (invalid > 0) {
-    std::fprintf(stderr, "astrasweep: %llu listed points have invalid configs; add constraints to skip them\n",
-                 static_cast<unsigned long long>(invalid));
+    std::fprintf(
+        stderr,
+        "astrasweep: %llu listed points have invalid configs; add constraints to skip them\n",
+        static_cast<unsigned long long>(invalid));
   }
   return Ok();
 }

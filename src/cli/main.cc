@@ -23,7 +23,8 @@ int RealMain(int argc, char** argv) {
   app.set_version_flag("--version", "astrasweep 0.1.0");
   app.require_subcommand(1);
   std::string log_level = "warn";
-  app.add_option("--log-level", log_level, "debug, info, warn, error or off")->capture_default_str();
+  app.add_option("--log-level", log_level, "debug, info, warn, error or off")
+      ->capture_default_str();
   Action action;
   AddExpandCommand(app, action);
   AddValidateCommand(app, action);

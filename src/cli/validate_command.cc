@@ -19,8 +19,10 @@ constexpr int kErrorsShown = 5;
 
 Status ValidateSpec(const ValidateOptions& options) {
   ASTRASWEEP_ASSIGN_OR_RETURN(auto spec, sweep::LoadSweepSpec(options.file));
-  auto presets = config::PresetLibrary::ForFileIn(std::filesystem::path(options.file).parent_path());
-  ASTRASWEEP_ASSIGN_OR_RETURN(auto expander, sweep::Expander::Create(std::move(spec), std::move(presets)));
+  auto presets =
+      config::PresetLibrary::ForFileIn(std::filesystem::path(options.file).parent_path());
+  ASTRASWEEP_ASSIGN_OR_RETURN(auto expander,
+                              sweep::Expander::Create(std::move(spec), std::move(presets)));
   const auto count = expander.Count();
   std::uint64_t checked = 0, invalid = 0;
   std::optional<Error> first_error;
@@ -31,13 +33,16 @@ Status ValidateSpec(const ValidateOptions& options) {
     if (++invalid <= kErrorsShown) std::fprintf(stderr, "  %s\n", point.error().ToString().c_str());
     if (!first_error) first_error = point.error();
   }
-  std::printf("%s: %llu valid points, %llu skipped by constraints; built %llu point configs, %llu invalid\n",
-              options.file.c_str(), static_cast<unsigned long long>(count.valid),
-              static_cast<unsigned long long>(count.skipped), static_cast<unsigned long long>(checked),
-              static_cast<unsigned long long>(invalid));
+  std::printf(
+      "%s: %llu valid points, %llu skipped by constraints; built %llu point configs, %llu "
+      "invalid\n",
+      options.file.c_str(), static_cast<unsigned long long>(count.valid),
+      static_cast<unsigned long long>(count.skipped), static_cast<unsigned long long>(checked),
+      static_cast<unsigned long long>(invalid));
   if (first_error) {
-    return InvalidInput(std::to_string(invalid) + " points have invalid configs (first: " +
-                        first_error->ToString() + "); add constraints to skip them or fix the spec");
+    return InvalidInput(std::to_string(invalid) +
+                        " points have invalid configs (first: " + first_error->ToString() +
+                        "); add constraints to skip them or fix the spec");
   }
   return Ok();
 }
@@ -55,7 +60,9 @@ Status RunValidate(const ValidateOptions& options) {
 void AddValidateCommand(CLI::App& app, Action& action) {
   auto options = std::make_shared<ValidateOptions>();
   CLI::App* cmd = app.add_subcommand("validate", "Check a sweep spec or a point config");
-  cmd->add_option("file", options->file, "Sweep spec or point config (YAML)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("file", options->file, "Sweep spec or point config (YAML)")
+      ->required()
+      ->check(CLI::ExistingFile);
   cmd->add_option("--max-points", options->max_points, "Build at most N point configs of a spec")
       ->capture_default_str();
   cmd->callback([options, &action] { action = [options] { return RunValidate(*options); }; });

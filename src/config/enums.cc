@@ -11,15 +11,15 @@ namespace {
 template <typename E>
 struct Table;
 
-#define ASTRASWEEP_ENUM_TABLE(E, ...)                                     \
-  template <>                                                              \
-  struct Table<E> {                                                        \
+#define ASTRASWEEP_ENUM_TABLE(E, ...)                                           \
+  template <>                                                                   \
+  struct Table<E> {                                                             \
     static constexpr std::pair<E, std::string_view> kEntries[] = {__VA_ARGS__}; \
   }
 
 ASTRASWEEP_ENUM_TABLE(Ffn, {Ffn::kGelu, "gelu"}, {Ffn::kSwiglu, "swiglu"});
-ASTRASWEEP_ENUM_TABLE(DType, {DType::kBf16, "bf16"}, {DType::kFp16, "fp16"},
-                      {DType::kFp32, "fp32"}, {DType::kFp8, "fp8"});
+ASTRASWEEP_ENUM_TABLE(DType, {DType::kBf16, "bf16"}, {DType::kFp16, "fp16"}, {DType::kFp32, "fp32"},
+                      {DType::kFp8, "fp8"});
 ASTRASWEEP_ENUM_TABLE(Recompute, {Recompute::kNone, "none"}, {Recompute::kSelective, "selective"},
                       {Recompute::kFull, "full"});
 ASTRASWEEP_ENUM_TABLE(Schedule, {Schedule::kGpipe, "gpipe"}, {Schedule::k1F1B, "1f1b"},
@@ -37,7 +37,8 @@ ASTRASWEEP_ENUM_TABLE(SimulatorBackend, {SimulatorBackend::kBuiltin, "builtin"},
 ASTRASWEEP_ENUM_TABLE(NetworkModel, {NetworkModel::kCongestionUnaware, "congestion_unaware"},
                       {NetworkModel::kCongestionAware, "congestion_aware"});
 ASTRASWEEP_ENUM_TABLE(CollectiveAlgorithm, {CollectiveAlgorithm::kAuto, "auto"},
-                      {CollectiveAlgorithm::kRing, "ring"}, {CollectiveAlgorithm::kDirect, "direct"},
+                      {CollectiveAlgorithm::kRing, "ring"},
+                      {CollectiveAlgorithm::kDirect, "direct"},
                       {CollectiveAlgorithm::kHalvingDoubling, "halving_doubling"},
                       {CollectiveAlgorithm::kDoubleBinaryTree, "double_binary_tree"});
 #undef ASTRASWEEP_ENUM_TABLE
@@ -65,8 +66,8 @@ std::vector<std::string> EnumNames() {
   return names;
 }
 
-#define ASTRASWEEP_INSTANTIATE(E)                         \
-  template std::string_view EnumName<E>(E);               \
+#define ASTRASWEEP_INSTANTIATE(E)                           \
+  template std::string_view EnumName<E>(E);                 \
   template std::optional<E> ParseEnum<E>(std::string_view); \
   template std::vector<std::string> EnumNames<E>()
 ASTRASWEEP_INSTANTIATE(Ffn);

@@ -62,10 +62,11 @@ Status FlatReader::Walk(const Node& node, const std::string& path) {
   const bool list_section = !path.empty() && IsListSection(path);
   if (list_section) {
     if (!node.IsList() || node.items().empty()) {
-      return InvalidInput(std::string("expected a non-empty list of ") +
-                              (path == "network" ? "dimensions" : "items") + ", got " +
-                              (node.IsScalar() ? "'" + node.text() + "'" : "a " + std::string(node.KindName())),
-                          node.Context(path));
+      return InvalidInput(
+          std::string("expected a non-empty list of ") +
+              (path == "network" ? "dimensions" : "items") + ", got " +
+              (node.IsScalar() ? "'" + node.text() + "'" : "a " + std::string(node.KindName())),
+          node.Context(path));
     }
     for (std::size_t i = 0; i < node.items().size(); ++i) {
       ASTRASWEEP_RETURN_IF_ERROR(Walk(node.items()[i], path + "." + std::to_string(i)));
@@ -73,9 +74,10 @@ Status FlatReader::Walk(const Node& node, const std::string& path) {
     return Ok();
   }
   if (!node.IsMap()) {
-    std::string got = node.IsScalar() ? "'" + node.text() + "'" : "a " + std::string(node.KindName());
-    return InvalidInput("expected a mapping with the keys " + Join(ChildKeys(PatternOf(path)), ", ") +
-                            ", got " + got,
+    std::string got =
+        node.IsScalar() ? "'" + node.text() + "'" : "a " + std::string(node.KindName());
+    return InvalidInput("expected a mapping with the keys " +
+                            Join(ChildKeys(PatternOf(path)), ", ") + ", got " + got,
                         node.Context(path));
   }
   const std::vector<std::string> known = ChildKeys(PatternOf(path));
@@ -136,7 +138,8 @@ Expected<std::string> FlatReader::Normalize(const FieldSpec& field, const std::s
 
 bool FlatReader::Absent(const std::string& path) const {
   const FieldSpec* field = FindField(path);
-  return field != nullptr && field->default_kind == DefaultKind::kOptional && !leaves_.contains(path);
+  return field != nullptr && field->default_kind == DefaultKind::kOptional &&
+         !leaves_.contains(path);
 }
 
 Expected<std::string> FlatReader::Canonical(const std::string& path) {
@@ -151,12 +154,16 @@ Expected<std::string> FlatReader::Canonical(const std::string& path) {
       case DefaultKind::kOptional:
         return MakeError(ErrorCode::kInternal, "optional key " + path + " read without a value");
       case DefaultKind::kRequired:
-        return InvalidInput("missing required key '" + LastKey(path) + "' (" +
-                                DescribeType(*field) + ")",
-                            {.file = ContextOf(path).file, .key_path = path, .point_index = {},
-                             .line = ContextOf(path).line, .column = ContextOf(path).column});
+        return InvalidInput(
+            "missing required key '" + LastKey(path) + "' (" + DescribeType(*field) + ")",
+            {.file = ContextOf(path).file,
+             .key_path = path,
+             .point_index = {},
+             .line = ContextOf(path).line,
+             .column = ContextOf(path).column});
       case DefaultKind::kConstant: {
-        ASTRASWEEP_ASSIGN_OR_RETURN(value, Normalize(*field, std::string(field->default_text), path));
+        ASTRASWEEP_ASSIGN_OR_RETURN(value,
+                                    Normalize(*field, std::string(field->default_text), path));
         break;
       }
       case DefaultKind::kDependent: {
@@ -170,7 +177,7 @@ Expected<std::string> FlatReader::Canonical(const std::string& path) {
           base = ParseNumber(source).value_or(0.0);
         double v = dependent->factor * base;
         value = field->type == FieldType::kQuantity ? FormatQuantity(v, field->quantity)
-                                                     : FormatNumber(v);
+                                                    : FormatNumber(v);
         break;
       }
     }

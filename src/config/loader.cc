@@ -68,8 +68,9 @@ Status ReadHardware(FlatReader& r, HardwareConfig& h) {
 // product of npus is tp * pp * dp.
 Status ReadNetwork(FlatReader& r, std::int64_t gpus, std::vector<NetworkDimension>& dims) {
   const std::size_t count = r.ListSize("network");
-  if (count == 0) return InvalidInput("missing required key 'network' (a list of dimensions)",
-                                      r.ContextOf("network"));
+  if (count == 0)
+    return InvalidInput("missing required key 'network' (a list of dimensions)",
+                        r.ContextOf("network"));
   std::optional<std::size_t> auto_dim;
   std::int64_t product = 1;
   std::string factors;
@@ -81,7 +82,8 @@ Status ReadNetwork(FlatReader& r, std::int64_t gpus, std::vector<NetworkDimensio
     ASTRASWEEP_ASSIGN_OR_RETURN(d.bandwidth, r.Quantity(prefix + "bandwidth"));
     ASTRASWEEP_ASSIGN_OR_RETURN(d.latency, r.Quantity(prefix + "latency"));
     if (!npus) {
-      if (auto_dim) return InvalidInput("only one dimension may have npus: auto", r.ContextOf(prefix + "npus"));
+      if (auto_dim)
+        return InvalidInput("only one dimension may have npus: auto", r.ContextOf(prefix + "npus"));
       auto_dim = i;
     } else {
       d.npus = *npus;
@@ -94,8 +96,8 @@ Status ReadNetwork(FlatReader& r, std::int64_t gpus, std::vector<NetworkDimensio
     const std::string path = "network." + std::to_string(*auto_dim) + ".npus";
     if (gpus % product != 0) {
       return InvalidInput("npus: auto cannot be resolved: tp * pp * dp = " + std::to_string(gpus) +
-                              " is not a multiple of the other dimensions' " + std::to_string(product) +
-                              " NPUs",
+                              " is not a multiple of the other dimensions' " +
+                              std::to_string(product) + " NPUs",
                           r.ContextOf(path));
     }
     dims[*auto_dim].npus = gpus / product;
@@ -119,11 +121,14 @@ Status ReadExecution(FlatReader& r, ExecutionBackendConfig& e) {
   ASTRASWEEP_ASSIGN_OR_RETURN(e.astra.backend, ReadEnum<SimulatorBackend>(r, a + "backend"));
   ASTRASWEEP_ASSIGN_OR_RETURN(e.astra.network, ReadEnum<NetworkModel>(r, a + "network"));
   auto& c = e.astra.collectives;
-  ASTRASWEEP_ASSIGN_OR_RETURN(c.all_reduce, ReadEnum<CollectiveAlgorithm>(r, a + "collectives.all_reduce"));
-  ASTRASWEEP_ASSIGN_OR_RETURN(c.all_gather, ReadEnum<CollectiveAlgorithm>(r, a + "collectives.all_gather"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(c.all_reduce,
+                              ReadEnum<CollectiveAlgorithm>(r, a + "collectives.all_reduce"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(c.all_gather,
+                              ReadEnum<CollectiveAlgorithm>(r, a + "collectives.all_gather"));
   ASTRASWEEP_ASSIGN_OR_RETURN(c.reduce_scatter,
                               ReadEnum<CollectiveAlgorithm>(r, a + "collectives.reduce_scatter"));
-  ASTRASWEEP_ASSIGN_OR_RETURN(c.all_to_all, ReadEnum<CollectiveAlgorithm>(r, a + "collectives.all_to_all"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(c.all_to_all,
+                              ReadEnum<CollectiveAlgorithm>(r, a + "collectives.all_to_all"));
   return Ok();
 }
 
@@ -137,27 +142,34 @@ Status CheckConsistency(FlatReader& r, Config& c) {
   const auto& m = c.model;
   auto& p = c.parallelism;
   if (p.kp1 || p.kp2) {
-    if (!p.kp1 || !p.kp2) return fail("parallelism.kp1", "2-D tensor parallelism needs both kp1 and kp2");
+    if (!p.kp1 || !p.kp2)
+      return fail("parallelism.kp1", "2-D tensor parallelism needs both kp1 and kp2");
     if (p.tp != 1 && p.tp != *p.kp1 * *p.kp2)
-      return fail("parallelism.tp", "tp = " + Str(p.tp) + " but kp1 * kp2 = " + Str(*p.kp1 * *p.kp2));
+      return fail("parallelism.tp",
+                  "tp = " + Str(p.tp) + " but kp1 * kp2 = " + Str(*p.kp1 * *p.kp2));
     p.tp = *p.kp1 * *p.kp2;
     r.canonical()["parallelism.tp"] = Str(p.tp);
   }
   if (m.hidden % m.heads != 0)
-    return fail("model.hidden", "hidden = " + Str(m.hidden) + " is not a multiple of heads = " + Str(m.heads));
+    return fail("model.hidden",
+                "hidden = " + Str(m.hidden) + " is not a multiple of heads = " + Str(m.heads));
   if (m.heads % m.kv_heads != 0)
-    return fail("model.kv_heads", "kv_heads = " + Str(m.kv_heads) + " does not divide heads = " + Str(m.heads));
+    return fail("model.kv_heads",
+                "kv_heads = " + Str(m.kv_heads) + " does not divide heads = " + Str(m.heads));
   if (m.heads % p.tp != 0)
-    return fail("parallelism.tp", "tp = " + Str(p.tp) + " does not divide model.heads = " + Str(m.heads));
+    return fail("parallelism.tp",
+                "tp = " + Str(p.tp) + " does not divide model.heads = " + Str(m.heads));
   if (m.kv_heads % p.tp != 0 && p.tp % m.kv_heads != 0)
     return fail("parallelism.tp", "tp = " + Str(p.tp) + " and model.kv_heads = " + Str(m.kv_heads) +
                                       ": one must divide the other");
   if (m.ffn_hidden % p.tp != 0)
-    return fail("parallelism.tp", "tp = " + Str(p.tp) + " does not divide model.ffn_hidden = " + Str(m.ffn_hidden));
+    return fail("parallelism.tp",
+                "tp = " + Str(p.tp) + " does not divide model.ffn_hidden = " + Str(m.ffn_hidden));
   const auto& t = c.training;
   if (t.global_batch % (t.micro_batch * p.dp) != 0)
-    return fail("training.micro_batch", "micro_batch * dp = " + Str(t.micro_batch) + " * " + Str(p.dp) +
-                                            " does not divide global_batch = " + Str(t.global_batch));
+    return fail("training.micro_batch",
+                "micro_batch * dp = " + Str(t.micro_batch) + " * " + Str(p.dp) +
+                    " does not divide global_batch = " + Str(t.global_batch));
   if (t.virtual_stages > 1 && t.schedule != Schedule::kInterleaved)
     return fail("training.virtual_stages", "virtual_stages > 1 needs schedule: interleaved");
   if (t.dtype == DType::kFp8 && !c.hardware.peak_flops.fp8)

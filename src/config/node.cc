@@ -147,8 +147,11 @@ void Node::SetMark(std::shared_ptr<const std::string> file, int line, int column
 }
 
 ErrorContext Node::Context(std::string key_path) const {
-  return ErrorContext{.file = file(), .key_path = std::move(key_path), .point_index = {},
-                      .line = line_, .column = column_};
+  return ErrorContext{.file = file(),
+                      .key_path = std::move(key_path),
+                      .point_index = {},
+                      .line = line_,
+                      .column = column_};
 }
 
 const char* Node::KindName() const {
@@ -187,9 +190,11 @@ Expected<Node> ParseYaml(std::string_view text, const std::string& file_name) {
     YAML::Node root = YAML::Load(std::string(text));
     return Convert(root, file);
   } catch (const YAML::Exception& e) {
-    return InvalidInput("YAML syntax error: " + e.msg,
-                        {.file = file_name, .key_path = {}, .point_index = {},
-                         .line = e.mark.line + 1, .column = e.mark.column + 1});
+    return InvalidInput("YAML syntax error: " + e.msg, {.file = file_name,
+                                                        .key_path = {},
+                                                        .point_index = {},
+                                                        .line = e.mark.line + 1,
+                                                        .column = e.mark.column + 1});
   }
 }
 
@@ -233,9 +238,9 @@ Status SetPath(Node& root, std::span<const std::string> path, Node value) {
     } else if (node->IsList()) {
       std::size_t index = 0;
       if (!IsIndex(part, &index)) {
-        return InvalidInput("'" + part + "' is not a list index; " +
-                                Join(path.first(i), ".") + " is a list",
-                            {.file = {}, .key_path = so_far});
+        return InvalidInput(
+            "'" + part + "' is not a list index; " + Join(path.first(i), ".") + " is a list",
+            {.file = {}, .key_path = so_far});
       }
       if (index >= node->items().size()) {
         return InvalidInput("index " + part + " is out of range: the list has " +

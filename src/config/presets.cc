@@ -71,8 +71,8 @@ Expected<Node> PresetLibrary::Load(const std::string& section, const std::string
   const std::string cache_key = section + "/" + name;
   if (auto it = cache_.find(cache_key); it != cache_.end()) return it->second;
   if (depth > kMaxPresetDepth) {
-    return InvalidInput("presets refer to each other more than " +
-                            std::to_string(kMaxPresetDepth) + " levels deep at '" + name + "'",
+    return InvalidInput("presets refer to each other more than " + std::to_string(kMaxPresetDepth) +
+                            " levels deep at '" + name + "'",
                         where.Context(section));
   }
   for (const auto& dir : dirs_) {

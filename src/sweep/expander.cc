@@ -65,12 +65,14 @@ struct Expander::Binder {
       if (!v) return InvalidInput("'" + name + "': " + v.error().message());
       return std::pair{ValueType::kNumber, *v};
     }
-    if (text == "true" || text == "false") return std::pair{ValueType::kNumber, text == "true" ? 1.0 : 0.0};
+    if (text == "true" || text == "false")
+      return std::pair{ValueType::kNumber, text == "true" ? 1.0 : 0.0};
     if (field != nullptr && (field->type == FT::kEnum || field->type == FT::kString))
       return std::pair{ValueType::kString, ex.strings_.Intern(text)};
     if (auto v = ParseNumber(text)) return std::pair{ValueType::kNumber, *v};
     if (field != nullptr && field->type == FT::kNpus && text == "auto")
-      return InvalidInput("'" + name + "' is 'auto', resolved only when the point is built; "
+      return InvalidInput("'" + name +
+                          "' is 'auto', resolved only when the point is built; "
                           "derive it in the spec to use it in an expression");
     if (field != nullptr) return InvalidInput("'" + name + "' is '" + text + "', not a number");
     return std::pair{ValueType::kString, ex.strings_.Intern(text)};
@@ -90,8 +92,9 @@ struct Expander::Binder {
     ASTRASWEEP_ASSIGN_OR_RETURN(Node source, LookupWithDefaults(tree, dependent->source));
     ASTRASWEEP_ASSIGN_OR_RETURN(auto value, Value(dependent->source, source));
     const double v = dependent->factor * value.second;
-    return Node::Scalar(field->type == config::FieldType::kQuantity ? FormatQuantity(v, field->quantity)
-                                                                    : FormatNumber(v));
+    return Node::Scalar(field->type == config::FieldType::kQuantity
+                            ? FormatQuantity(v, field->quantity)
+                            : FormatNumber(v));
   }
 
   Expected<Symbol> Constant(const std::string& name, const Node& node) {
@@ -112,12 +115,13 @@ struct Expander::Binder {
         std::optional<ValueType> type;
         for (std::size_t p = 0; p < axis.size(); ++p) {
           Node tree = Node::Map();
-          ASTRASWEEP_RETURN_IF_ERROR(config::SetPath(tree, config::SplitKeyPath(key), axis.values[p][k]));
+          ASTRASWEEP_RETURN_IF_ERROR(
+              config::SetPath(tree, config::SplitKeyPath(key), axis.values[p][k]));
           if (IsPresetSection(key)) ASTRASWEEP_RETURN_IF_ERROR(ex.presets_.Expand(tree));
           auto node = LookupWithDefaults(tree, name);
           if (!node)
-            return InvalidInput("'" + name + "' is not given by value " + std::to_string(p) + " of " +
-                                axis.where + " (" + node.error().message() + ")");
+            return InvalidInput("'" + name + "' is not given by value " + std::to_string(p) +
+                                " of " + axis.where + " (" + node.error().message() + ")");
           ASTRASWEEP_ASSIGN_OR_RETURN(auto value, Value(name, *node));
           if (type && *type != value.first)
             return InvalidInput("'" + name + "' mixes numbers and strings across " + axis.where);
@@ -144,7 +148,8 @@ struct Expander::Binder {
                                 Expression::Compile(field.default_text, AsResolver(), ex.strings_));
     const int level = LevelOf(expression);
     Symbol s{NewSlot(0, level), expression.type()};
-    ex.steps_.push_back(Step{.expression = std::move(expression), .level = level, .out_slot = s.slot});
+    ex.steps_.push_back(
+        Step{.expression = std::move(expression), .level = level, .out_slot = s.slot});
     symbols[name] = s;
     return s;
   }
@@ -155,7 +160,8 @@ struct Expander::Binder {
       if (derives[i].key != name) continue;
       if (i == current_derive) return InvalidInput("derive '" + name + "' refers to itself");
       if (i > current_derive)
-        return InvalidInput("refers to '" + name + "', which is derived later (derives run in order)");
+        return InvalidInput("refers to '" + name +
+                            "', which is derived later (derives run in order)");
       return Symbol{ex.derive_slots_[i], ex.derive_types_[i]};
     }
     if (auto it = symbols.find(name); it != symbols.end()) return it->second;
@@ -168,7 +174,8 @@ struct Expander::Binder {
     if (const config::FieldSpec* field = config::FindField(name)) return FromDefault(name, *field);
     std::vector<std::string> candidates = config::AllFieldPaths();
     for (const auto& [var, value] : ex.spec_.vars) candidates.push_back(var);
-    return InvalidInput("unknown key or var '" + name + "'" + DidYouMean(config::PatternOf(name), candidates));
+    return InvalidInput("unknown key or var '" + name + "'" +
+                        DidYouMean(config::PatternOf(name), candidates));
   }
 
   sweep::Resolver AsResolver() {
@@ -190,7 +197,8 @@ Status Expander::Compile() {
     strides_[a] = total_;
     const std::uint64_t size = spec_.axes[a].size();
     if (total_ > kMaxPoints / size)
-      return InvalidInput("the sweep has more than 2^62 points", {.file = spec_.file, .key_path = spec_.axes[a].where});
+      return InvalidInput("the sweep has more than 2^62 points",
+                          {.file = spec_.file, .key_path = spec_.axes[a].where});
     total_ *= size;
   }
   axis_bindings_.assign(n, {});
@@ -201,26 +209,30 @@ Status Expander::Compile() {
     const Derive& d = spec_.derives[i];
     binder.current_derive = i;
     auto expression = Expression::Compile(d.expression, binder.AsResolver(), strings_);
-    if (!expression) return std::unexpected(Error(expression.error().code(), expression.error().message(),
-                                                  d.node.Context("derive." + d.key)));
+    if (!expression)
+      return std::unexpected(Error(expression.error().code(), expression.error().message(),
+                                   d.node.Context("derive." + d.key)));
     const int level = binder.LevelOf(*expression);
     derive_slots_[i] = binder.NewSlot(0, level);
     derive_types_[i] = expression->type();
-    steps_.push_back(Step{.expression = std::move(*expression), .level = level,
-                          .out_slot = derive_slots_[i], .derive = static_cast<int>(i)});
+    steps_.push_back(Step{.expression = std::move(*expression),
+                          .level = level,
+                          .out_slot = derive_slots_[i],
+                          .derive = static_cast<int>(i)});
   }
   binder.current_derive = spec_.derives.size();
   for (std::size_t i = 0; i < spec_.constraints.size(); ++i) {
     const Constraint& c = spec_.constraints[i];
     auto expression = Expression::Compile(c.expression, binder.AsResolver(), strings_);
-    if (!expression) return std::unexpected(Error(expression.error().code(), expression.error().message(),
-                                                  c.node.Context("constraints." + std::to_string(i))));
+    if (!expression)
+      return std::unexpected(Error(expression.error().code(), expression.error().message(),
+                                   c.node.Context("constraints." + std::to_string(i))));
     if (expression->type() != ValueType::kNumber)
       return InvalidInput("a constraint must be true or false, not a string",
                           c.node.Context("constraints." + std::to_string(i)));
     const int level = binder.LevelOf(*expression);
-    steps_.push_back(Step{.expression = std::move(*expression), .level = level,
-                          .constraint = static_cast<int>(i)});
+    steps_.push_back(Step{
+        .expression = std::move(*expression), .level = level, .constraint = static_cast<int>(i)});
   }
   // Dependencies never have a higher level than their users, and come
   // first among equals, so a stable sort keeps every step after its inputs.
@@ -297,7 +309,8 @@ CountResult Expander::Scan(std::uint64_t begin, std::uint64_t end, Visit&& visit
     if (auto failed = RunSteps(slots, first)) {
       // Every point sharing the failing step's outer axes fails too.
       const Step& step = steps_[*failed];
-      const std::uint64_t stride = step.level >= 0 ? strides_[static_cast<std::size_t>(step.level)] : total_;
+      const std::uint64_t stride =
+          step.level >= 0 ? strides_[static_cast<std::size_t>(step.level)] : total_;
       next = (index / stride + 1) * stride;
       const std::uint64_t skipped = std::min(next, end) - index;
       result.skipped += skipped;
@@ -351,7 +364,8 @@ Expected<Node> Expander::BuildTree(std::span<const std::size_t> positions,
     const Axis& axis = spec_.axes[a];
     for (std::size_t k = 0; k < axis.keys.size(); ++k) {
       if (spec_.IsVar(axis.keys[k])) continue;  // a swept var lives only in expressions
-      auto status = config::SetPath(tree, config::SplitKeyPath(axis.keys[k]), axis.values[positions[a]][k]);
+      auto status =
+          config::SetPath(tree, config::SplitKeyPath(axis.keys[k]), axis.values[positions[a]][k]);
       if (!status) return std::unexpected(std::move(status).error().WithKeyPath(axis.where));
       if (IsPresetSection(axis.keys[k])) ASTRASWEEP_RETURN_IF_ERROR(presets_.Expand(tree));
     }
@@ -364,8 +378,9 @@ Expected<Node> Expander::BuildTree(std::span<const std::size_t> positions,
     if (derive_types_[i] == ValueType::kString) {
       text = strings_.Text(v);
     } else if (!std::isfinite(v)) {
-      return InvalidInput("'" + d.expression + "' is not a finite number here (" + FormatNumber(v) + ")",
-                          d.node.Context("derive." + d.key));
+      return InvalidInput(
+          "'" + d.expression + "' is not a finite number here (" + FormatNumber(v) + ")",
+          d.node.Context("derive." + d.key));
     } else if (field->type == config::FieldType::kQuantity) {
       text = FormatQuantity(v, field->quantity);
     } else if (field->type == config::FieldType::kBool) {
@@ -374,16 +389,19 @@ Expected<Node> Expander::BuildTree(std::span<const std::size_t> positions,
       text = FormatNumber(v);
     }
     Node value = Node::Scalar(text);
-    value.SetMark(std::make_shared<const std::string>(d.node.file()), d.node.line(), d.node.column());
-    ASTRASWEEP_RETURN_IF_ERROR(config::SetPath(tree, config::SplitKeyPath(d.key), std::move(value)));
+    value.SetMark(std::make_shared<const std::string>(d.node.file()), d.node.line(),
+                  d.node.column());
+    ASTRASWEEP_RETURN_IF_ERROR(
+        config::SetPath(tree, config::SplitKeyPath(d.key), std::move(value)));
   }
   return tree;
 }
 
 Expected<ExpandedPoint> Expander::Materialize(std::uint64_t index) const {
   if (index >= total_) {
-    return InvalidInput("point index " + std::to_string(index) + " is out of range; the sweep has " +
-                        std::to_string(total_) + " points", {.file = spec_.file});
+    return InvalidInput("point index " + std::to_string(index) +
+                            " is out of range; the sweep has " + std::to_string(total_) + " points",
+                        {.file = spec_.file});
   }
   const auto positions = Decode(index);
   std::vector<double> slots = initial_slots_;
@@ -395,9 +413,11 @@ Expected<ExpandedPoint> Expander::Materialize(std::uint64_t index) const {
                         {.file = spec_.file, .key_path = {}, .point_index = index});
   }
   auto tree = BuildTree(positions, slots);
-  if (!tree) return std::unexpected(std::move(tree).error().WithPointIndex(index).WithFile(spec_.file));
+  if (!tree)
+    return std::unexpected(std::move(tree).error().WithPointIndex(index).WithFile(spec_.file));
   auto point = config::BuildPoint(*tree, presets_);
-  if (!point) return std::unexpected(std::move(point).error().WithPointIndex(index).WithFile(spec_.file));
+  if (!point)
+    return std::unexpected(std::move(point).error().WithPointIndex(index).WithFile(spec_.file));
   ExpandedPoint out{.index = index, .swept = {}, .point = std::move(*point)};
   for (std::size_t a = 0; a < spec_.axes.size(); ++a) {
     const Axis& axis = spec_.axes[a];
@@ -411,8 +431,9 @@ Expected<ExpandedPoint> Expander::Materialize(std::uint64_t index) const {
   for (std::size_t i = 0; i < spec_.derives.size(); ++i) {
     const std::string& key = spec_.derives[i].key;
     const Node* v = config::FindPath(*tree, config::SplitKeyPath(key));
-    out.swept.push_back({key, v->text(), derive_types_[i] == ValueType::kNumber &&
-                                             ParseNumber(v->text()).has_value()});
+    out.swept.push_back(
+        {key, v->text(),
+         derive_types_[i] == ValueType::kNumber && ParseNumber(v->text()).has_value()});
   }
   return out;
 }

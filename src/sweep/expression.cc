@@ -20,8 +20,28 @@
 namespace astrasweep::sweep {
 
 enum class Expression::Op : std::uint8_t {
-  kConst, kLoad, kNeg, kNot, kAdd, kSub, kMul, kDiv, kFloorDiv, kMod, kPow,
-  kEq, kNe, kLt, kLe, kGt, kGe, kAnd, kOr, kCall1, kMin, kMax,
+  kConst,
+  kLoad,
+  kNeg,
+  kNot,
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kFloorDiv,
+  kMod,
+  kPow,
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,
+  kAnd,
+  kOr,
+  kCall1,
+  kMin,
+  kMax,
 };
 
 namespace {
@@ -93,8 +113,8 @@ class ExpressionCompiler {
 
  private:
   std::unexpected<Error> Fail(const std::string& why) const {
-    return InvalidInput("in '" + std::string(text_) + "' at column " + std::to_string(tok_.pos + 1) +
-                        ": " + why);
+    return InvalidInput("in '" + std::string(text_) + "' at column " +
+                        std::to_string(tok_.pos + 1) + ": " + why);
   }
 
   Status Next() {
@@ -102,9 +122,11 @@ class ExpressionCompiler {
     tok_ = Token{.pos = pos_};
     if (pos_ >= text_.size()) return Ok();
     const char c = text_[pos_];
-    if (std::isdigit(static_cast<unsigned char>(c)) || (c == '.' && pos_ + 1 < text_.size() &&
-                                                        std::isdigit(static_cast<unsigned char>(text_[pos_ + 1])))) {
-      auto [end, ec] = std::from_chars(text_.data() + pos_, text_.data() + text_.size(), tok_.number);
+    if (std::isdigit(static_cast<unsigned char>(c)) ||
+        (c == '.' && pos_ + 1 < text_.size() &&
+         std::isdigit(static_cast<unsigned char>(text_[pos_ + 1])))) {
+      auto [end, ec] =
+          std::from_chars(text_.data() + pos_, text_.data() + text_.size(), tok_.number);
       if (ec != std::errc()) return Fail("bad number");
       std::size_t len = static_cast<std::size_t>(end - (text_.data() + pos_));
       tok_.kind = Tok::kNumber;
@@ -146,9 +168,15 @@ class ExpressionCompiler {
       case '(': tok_.kind = Tok::kLParen; return Ok();
       case ')': tok_.kind = Tok::kRParen; return Ok();
       case ',': tok_.kind = Tok::kComma; return Ok();
-      case '+': case '-': case '*': case '/': case '%': case '<': case '>': case '!': case '^':
-        tok_.kind = Tok::kOp;
-        return Ok();
+      case '+':
+      case '-':
+      case '*':
+      case '/':
+      case '%':
+      case '<':
+      case '>':
+      case '!':
+      case '^': tok_.kind = Tok::kOp; return Ok();
       default: return Fail(std::string("unexpected character '") + c + "'");
     }
   }
@@ -159,9 +187,13 @@ class ExpressionCompiler {
   void Emit(Op op, int arg = 0, double value = 0) {
     out_.code_.push_back({op, arg, value});
     switch (op) {
-      case Op::kConst: case Op::kLoad: ++depth_; break;
-      case Op::kNeg: case Op::kNot: case Op::kCall1: break;
-      case Op::kMin: case Op::kMax: depth_ -= arg - 1; break;
+      case Op::kConst:
+      case Op::kLoad: ++depth_; break;
+      case Op::kNeg:
+      case Op::kNot:
+      case Op::kCall1: break;
+      case Op::kMin:
+      case Op::kMax: depth_ -= arg - 1; break;
       default: --depth_; break;
     }
     max_depth_ = std::max(max_depth_, depth_);
@@ -169,8 +201,8 @@ class ExpressionCompiler {
 
   Status Expect(ValueType got, ValueType want, const std::string& what) {
     if (got == want) return Ok();
-    return Fail(what + " needs " + (want == ValueType::kNumber ? "numbers" : "strings") +
-                ", not " + (got == ValueType::kNumber ? "a number" : "a string"));
+    return Fail(what + " needs " + (want == ValueType::kNumber ? "numbers" : "strings") + ", not " +
+                (got == ValueType::kNumber ? "a number" : "a string"));
   }
 
   Expected<ValueType> Or() {
@@ -210,8 +242,9 @@ class ExpressionCompiler {
 
   Expected<ValueType> Comparison() {
     ASTRASWEEP_ASSIGN_OR_RETURN(ValueType left, Sum());
-    static constexpr std::pair<std::string_view, Op> kOps[] = {
-        {"==", Op::kEq}, {"!=", Op::kNe}, {"<", Op::kLt}, {"<=", Op::kLe}, {">", Op::kGt}, {">=", Op::kGe}};
+    static constexpr std::pair<std::string_view, Op> kOps[] = {{"==", Op::kEq}, {"!=", Op::kNe},
+                                                               {"<", Op::kLt},  {"<=", Op::kLe},
+                                                               {">", Op::kGt},  {">=", Op::kGe}};
     for (auto [name, op] : kOps) {
       if (!IsOp(name)) continue;
       ASTRASWEEP_RETURN_IF_ERROR(Next());
@@ -235,9 +268,11 @@ class ExpressionCompiler {
         if (IsOp(op.first)) found = &op;
       if (found == nullptr) return left;
       ASTRASWEEP_RETURN_IF_ERROR(Next());
-      ASTRASWEEP_RETURN_IF_ERROR(Expect(left, ValueType::kNumber, "'" + std::string(found->first) + "'"));
+      ASTRASWEEP_RETURN_IF_ERROR(
+          Expect(left, ValueType::kNumber, "'" + std::string(found->first) + "'"));
       ASTRASWEEP_ASSIGN_OR_RETURN(ValueType right, (this->*operand)());
-      ASTRASWEEP_RETURN_IF_ERROR(Expect(right, ValueType::kNumber, "'" + std::string(found->first) + "'"));
+      ASTRASWEEP_RETURN_IF_ERROR(
+          Expect(right, ValueType::kNumber, "'" + std::string(found->first) + "'"));
       Emit(found->second);
     }
   }
@@ -304,7 +339,8 @@ class ExpressionCompiler {
       Emit(Op::kCall1, static_cast<int>(i));
       return ValueType::kNumber;
     }
-    return Fail("unknown function '" + name + "' (known: min, max, log2, log, log10, exp, sqrt, abs, "
+    return Fail("unknown function '" + name +
+                "' (known: min, max, log2, log, log10, exp, sqrt, abs, "
                 "floor, ceil, round)");
   }
 
@@ -327,7 +363,8 @@ class ExpressionCompiler {
       return t;
     }
     if (tok_.kind != Tok::kName) {
-      return Fail(tok_.kind == Tok::kEnd ? "the expression ends too early" : "unexpected '" + tok_.text + "'");
+      return Fail(tok_.kind == Tok::kEnd ? "the expression ends too early"
+                                         : "unexpected '" + tok_.text + "'");
     }
     std::string name = tok_.text;
     ASTRASWEEP_RETURN_IF_ERROR(Next());
@@ -370,7 +407,9 @@ double Expression::Evaluate(const double* slots) const {
       case Op::kLoad: stack[++top] = slots[in.arg]; break;
       case Op::kNeg: stack[top] = -stack[top]; break;
       case Op::kNot: stack[top] = Truthy(stack[top]) ? 0.0 : 1.0; break;
-      case Op::kCall1: stack[top] = kFunctions[static_cast<std::size_t>(in.arg)].fn(stack[top]); break;
+      case Op::kCall1:
+        stack[top] = kFunctions[static_cast<std::size_t>(in.arg)].fn(stack[top]);
+        break;
       case Op::kMin:
       case Op::kMax: {
         double v = stack[top - in.arg + 1];

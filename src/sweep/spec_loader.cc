@@ -18,14 +18,15 @@ using config::Node;
 namespace fs = std::filesystem;
 
 const std::vector<std::string>& SpecKeys() {
-  static const std::vector<std::string> keys = {"name", "description", "base", "set", "vars",
-                                                "axes", "zip", "derive", "constraints"};
+  static const std::vector<std::string> keys = {
+      "name", "description", "base", "set", "vars", "axes", "zip", "derive", "constraints"};
   return keys;
 }
 
 constexpr std::size_t kMaxAxisValues = 10'000'000;
 
-std::unexpected<Error> Fail(const Node& where, const std::string& key_path, const std::string& why) {
+std::unexpected<Error> Fail(const Node& where, const std::string& key_path,
+                            const std::string& why) {
   return InvalidInput(why, where.Context(key_path));
 }
 
@@ -35,7 +36,8 @@ std::vector<std::string> KnownConfigPaths() {
   for (const auto& field : config::Schema()) {
     std::string path(field.path);
     paths.push_back(path);
-    for (std::size_t dot = path.find('.'); dot != std::string::npos; dot = path.find('.', dot + 1)) {
+    for (std::size_t dot = path.find('.'); dot != std::string::npos;
+         dot = path.find('.', dot + 1)) {
       std::string prefix = path.substr(0, dot);
       if (std::find(paths.begin(), paths.end(), prefix) == paths.end()) paths.push_back(prefix);
     }
@@ -46,8 +48,8 @@ std::vector<std::string> KnownConfigPaths() {
 Status CheckConfigKey(const std::string& key, const Node& where, const std::string& key_path) {
   if (config::FindField(key) != nullptr || config::IsSection(key)) return Ok();
   static const std::vector<std::string> known = KnownConfigPaths();
-  return Fail(where, key_path, "unknown config key '" + key + "'" +
-                                   DidYouMean(config::PatternOf(key), known));
+  return Fail(where, key_path,
+              "unknown config key '" + key + "'" + DidYouMean(config::PatternOf(key), known));
 }
 
 Expected<double> Number(const Node& node, const std::string& key_path) {
@@ -62,9 +64,10 @@ Expected<double> Number(const Node& node, const std::string& key_path) {
 Expected<std::vector<double>> Numbers(const Node& node, const std::string& key_path,
                                       std::size_t min_count, std::size_t max_count) {
   if (!node.IsList() || node.items().size() < min_count || node.items().size() > max_count) {
-    return Fail(node, key_path, "expected a list of " + std::to_string(min_count) +
-                                    (min_count == max_count ? "" : " or " + std::to_string(max_count)) +
-                                    " numbers, got " + node.ToFlowText());
+    return Fail(node, key_path,
+                "expected a list of " + std::to_string(min_count) +
+                    (min_count == max_count ? "" : " or " + std::to_string(max_count)) +
+                    " numbers, got " + node.ToFlowText());
   }
   std::vector<double> out;
   for (const auto& item : node.items()) {
@@ -88,7 +91,8 @@ Expected<std::vector<Node>> Range(const Node& node, const std::string& key_path)
     return Fail(node, key_path, "range [a, b, step] needs a <= b and step > 0 (b is included)");
   const double count = std::floor((r[1] - r[0]) / step + 1e-9) + 1;
   if (count > static_cast<double>(kMaxAxisValues))
-    return Fail(node, key_path, "range has more than " + std::to_string(kMaxAxisValues) + " values");
+    return Fail(node, key_path,
+                "range has more than " + std::to_string(kMaxAxisValues) + " values");
   std::vector<Node> values;
   for (std::size_t i = 0; i < static_cast<std::size_t>(count); ++i)
     values.push_back(NumberNode(r[0] + static_cast<double>(i) * step, node));
@@ -132,7 +136,8 @@ Status ReadAxes(const Node& node, SweepSpec& spec) {
 }
 
 Status ReadZip(const Node& node, SweepSpec& spec) {
-  if (!node.IsList()) return Fail(node, "zip", "expected a list of groups, each a mapping of key path -> values");
+  if (!node.IsList())
+    return Fail(node, "zip", "expected a list of groups, each a mapping of key path -> values");
   for (std::size_t g = 0; g < node.items().size(); ++g) {
     const Node& group = node.items()[g];
     const std::string where = "zip." + std::to_string(g);
@@ -170,7 +175,8 @@ Status ReadDerive(const Node& node, SweepSpec& spec) {
       ASTRASWEEP_RETURN_IF_ERROR(CheckConfigKey(key, value, where));
       return Fail(value, where, "a derive sets one value; '" + key + "' is a section");
     }
-    if (!value.IsScalar()) return Fail(value, where, "expected an expression, got " + value.ToFlowText());
+    if (!value.IsScalar())
+      return Fail(value, where, "expected an expression, got " + value.ToFlowText());
     spec.derives.push_back({key, value.text(), value});
   }
   return Ok();
@@ -181,7 +187,8 @@ Status ReadConstraints(const Node& node, SweepSpec& spec) {
   for (std::size_t i = 0; i < node.items().size(); ++i) {
     const Node& item = node.items()[i];
     if (!item.IsScalar())
-      return Fail(item, "constraints." + std::to_string(i), "expected an expression, got " + item.ToFlowText());
+      return Fail(item, "constraints." + std::to_string(i),
+                  "expected an expression, got " + item.ToFlowText());
     spec.constraints.push_back({item.text(), item});
   }
   return Ok();
@@ -190,11 +197,12 @@ Status ReadConstraints(const Node& node, SweepSpec& spec) {
 Status ReadVars(const Node& node, SweepSpec& spec) {
   if (!node.IsMap()) return Fail(node, "vars", "expected a mapping of name -> value");
   for (const auto& [name, value] : node.entries()) {
-    const bool identifier = !name.empty() && (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_') &&
-                            std::all_of(name.begin(), name.end(), [](char c) {
-                              return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-                            });
-    if (!identifier) return Fail(value, "vars." + name, "a var name is letters, digits and _ (no dots)");
+    const bool identifier =
+        !name.empty() && (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_') &&
+        std::all_of(name.begin(), name.end(),
+                    [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+    if (!identifier)
+      return Fail(value, "vars." + name, "a var name is letters, digits and _ (no dots)");
     if (!value.IsScalar()) return Fail(value, "vars." + name, "a var is a number or a string");
     spec.vars.emplace_back(name, value);
   }
@@ -210,7 +218,8 @@ Status ReadBase(const Node* node, const std::string& file, const config::PresetL
     if (!fs::is_regular_file(path, ec)) {
       return MakeError(ErrorCode::kNotFound,
                        "base file '" + node->text() + "' does not exist (looked for " +
-                           path.lexically_normal().string() + "; a base path is relative to the spec)",
+                           path.lexically_normal().string() +
+                           "; a base path is relative to the spec)",
                        node->Context("base"));
     }
     ASTRASWEEP_ASSIGN_OR_RETURN(spec.base, config::LoadYamlFile(path.lexically_normal().string()));
@@ -266,7 +275,8 @@ Status CheckAxesDoNotOverlap(const SweepSpec& spec) {
   for (const auto& derive : spec.derives) {
     for (const auto& [other, where] : seen) {
       if (other == derive.key)
-        return Fail(derive.node, "derive." + derive.key, "'" + derive.key + "' is also swept by " + where);
+        return Fail(derive.node, "derive." + derive.key,
+                    "'" + derive.key + "' is also swept by " + where);
     }
   }
   return Ok();
@@ -290,14 +300,16 @@ bool LooksLikeSweepSpec(const Node& root) {
 
 Expected<SweepSpec> ParseSweepSpec(const Node& root, const std::string& file,
                                    const config::PresetLibrary& presets) {
-  if (!root.IsMap()) return Fail(root, "", "a sweep spec is a mapping with the keys " + Join(SpecKeys(), ", "));
+  if (!root.IsMap())
+    return Fail(root, "", "a sweep spec is a mapping with the keys " + Join(SpecKeys(), ", "));
   SweepSpec spec;
   spec.file = file;
   if (!file.empty()) spec.files.push_back(file);
   for (const auto& [key, value] : root.entries()) {
     if (std::find(SpecKeys().begin(), SpecKeys().end(), key) == SpecKeys().end()) {
-      return Fail(value, key, "unknown key '" + key + "'" + DidYouMean(key, SpecKeys()) +
-                                  "; a spec has " + Join(SpecKeys(), ", "));
+      return Fail(value, key,
+                  "unknown key '" + key + "'" + DidYouMean(key, SpecKeys()) + "; a spec has " +
+                      Join(SpecKeys(), ", "));
     }
   }
   ASTRASWEEP_RETURN_IF_ERROR(ReadBase(root.Find("base"), file, presets, spec));

@@ -17,8 +17,9 @@ Expander Load(const std::string& relative) {
   const std::string path = std::string(ASTRASWEEP_SOURCE_DIR) + "/" + relative;
   auto spec = LoadSweepSpec(path);
   if (!spec) throw std::runtime_error(spec.error().ToString());
-  auto e = Expander::Create(std::move(*spec),
-                            config::PresetLibrary::ForFileIn(std::filesystem::path(path).parent_path()));
+  auto e =
+      Expander::Create(std::move(*spec),
+                       config::PresetLibrary::ForFileIn(std::filesystem::path(path).parent_path()));
   if (!e) throw std::runtime_error(e.error().ToString());
   return std::move(*e);
 }
@@ -36,14 +37,17 @@ void Count(benchmark::State& state, const char* spec) {
     r = e.Count();
     benchmark::DoNotOptimize(r.valid);
   }
-  state.counters["points_per_s"] = benchmark::Counter(static_cast<double>(r.total) * static_cast<double>(state.iterations()),
-                                                      benchmark::Counter::kIsRate);
+  state.counters["points_per_s"] =
+      benchmark::Counter(static_cast<double>(r.total) * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate);
   state.counters["valid"] = static_cast<double>(r.valid);
   state.counters["max_rss_mb"] = MaxRssMb();
 }
 
 void BM_Count1e8Pruned(benchmark::State& state) { Count(state, "tests/bench/data/huge_1e8.yaml"); }
-void BM_Count1e8Unpruned(benchmark::State& state) { Count(state, "tests/bench/data/huge_1e8_unpruned.yaml"); }
+void BM_Count1e8Unpruned(benchmark::State& state) {
+  Count(state, "tests/bench/data/huge_1e8_unpruned.yaml");
+}
 void BM_CountQuickstart(benchmark::State& state) { Count(state, "sweeps/quickstart.yaml"); }
 
 // What `expand --limit 10` does: load, compile, find and build 10 points.
@@ -70,8 +74,8 @@ void BM_MaterializeQuickstart(benchmark::State& state) {
     auto p = e.Materialize(valid[k++ % valid.size()]);
     benchmark::DoNotOptimize(p);
   }
-  state.counters["points_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()),
-                                                      benchmark::Counter::kIsRate);
+  state.counters["points_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 BENCHMARK(BM_Count1e8Pruned)->Unit(benchmark::kMillisecond)->MinTime(2);

@@ -27,7 +27,9 @@ RunResult RunCli(const std::string& args) {
   return result;
 }
 
-std::string Data(const std::string& name) { return std::string(ASTRASWEEP_SOURCE_DIR) + "/tests/data/" + name; }
+std::string Data(const std::string& name) {
+  return std::string(ASTRASWEEP_SOURCE_DIR) + "/tests/data/" + name;
+}
 
 struct BadInput {
   const char* command;
@@ -43,23 +45,37 @@ TEST_P(BadInputTest, ExitsTwoNamingFileKeyAndProblem) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find(bad.file), std::string::npos) << "names the file:\n" << r.output;
   for (const auto& text : bad.expected)
-    EXPECT_NE(r.output.find(text), std::string::npos) << "expected '" << text << "' in:\n" << r.output;
+    EXPECT_NE(r.output.find(text), std::string::npos) << "expected '" << text << "' in:\n"
+                                                      << r.output;
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Cli, BadInputTest,
     ::testing::Values(
-        BadInput{"validate", "bad/unknown_key.yaml", {"unknown_key.yaml:3:", "model.layer", "did you mean 'layers'"}},
-        BadInput{"validate", "bad/wrong_type.yaml", {"training.sequence_parallel", "expected true or false"}},
+        BadInput{"validate",
+                 "bad/unknown_key.yaml",
+                 {"unknown_key.yaml:3:", "model.layer", "did you mean 'layers'"}},
+        BadInput{"validate",
+                 "bad/wrong_type.yaml",
+                 {"training.sequence_parallel", "expected true or false"}},
         BadInput{"validate", "bad/no_unit.yaml", {"network.0.bandwidth", "no unit", "300 GB/s"}},
-        BadInput{"validate", "bad/npus_mismatch.yaml", {"network", "multiply to 8", "tp * pp * dp = 16"}},
+        BadInput{"validate",
+                 "bad/npus_mismatch.yaml",
+                 {"network", "multiply to 8", "tp * pp * dp = 16"}},
         BadInput{"validate", "bad/yaml_syntax.yaml", {"yaml_syntax.yaml:3:", "YAML syntax error"}},
         BadInput{"expand --count", "bad/zip_unequal.yaml", {"zip.0", "equal lengths"}},
-        BadInput{"expand --count", "bad/constraint_unknown_key.yaml",
-                 {"constraints.1", "unknown key or var 'model.layerz'", "did you mean 'model.layers'"}},
-        BadInput{"expand --count", "bad/derive_self.yaml", {"derive.parallelism.dp", "refers to itself"}},
-        BadInput{"expand --count", "bad/missing_base.yaml", {"base", "points/no-such-point.yaml", "does not exist"}},
-        BadInput{"validate", "bad/spec_unknown_axis_key.yaml",
+        BadInput{
+            "expand --count",
+            "bad/constraint_unknown_key.yaml",
+            {"constraints.1", "unknown key or var 'model.layerz'", "did you mean 'model.layers'"}},
+        BadInput{"expand --count",
+                 "bad/derive_self.yaml",
+                 {"derive.parallelism.dp", "refers to itself"}},
+        BadInput{"expand --count",
+                 "bad/missing_base.yaml",
+                 {"base", "points/no-such-point.yaml", "does not exist"}},
+        BadInput{"validate",
+                 "bad/spec_unknown_axis_key.yaml",
                  {"axes.paralelism.tp", "did you mean 'parallelism.tp'"}}),
     [](const auto& param_info) {
       std::string name = param_info.param.file;
@@ -69,7 +85,8 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 TEST(Cli, QuickstartCountPrintsValidAndSkipped) {
-  RunResult r = RunCli("expand " + std::string(ASTRASWEEP_SOURCE_DIR) + "/sweeps/quickstart.yaml --count");
+  RunResult r =
+      RunCli("expand " + std::string(ASTRASWEEP_SOURCE_DIR) + "/sweeps/quickstart.yaml --count");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("valid points"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("skipped by constraints"), std::string::npos) << r.output;
@@ -78,7 +95,7 @@ TEST(Cli, QuickstartCountPrintsValidAndSkipped) {
 
 TEST(Cli, ExpandJsonLinesHoldIndexIdAndSweptValues) {
   RunResult r = RunCli("expand " + std::string(ASTRASWEEP_SOURCE_DIR) +
-                    "/sweeps/quickstart.yaml --format jsonl --limit 3");
+                       "/sweeps/quickstart.yaml --format jsonl --limit 3");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   int lines = 0;
   for (std::size_t pos = 0; (pos = r.output.find('\n', pos)) != std::string::npos; ++pos) ++lines;

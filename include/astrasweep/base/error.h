@@ -70,9 +70,9 @@ inline Status Ok() { return {}; }
 }  // namespace astrasweep
 
 // Return early with the error of an Expected/Status expression.
-#define ASTRASWEEP_RETURN_IF_ERROR(expr)                            \
-  do {                                                              \
-    if (auto astrasweep_status_ = (expr); !astrasweep_status_)      \
+#define ASTRASWEEP_RETURN_IF_ERROR(expr)                             \
+  do {                                                               \
+    if (auto astrasweep_status_ = (expr); !astrasweep_status_)       \
       return std::unexpected(std::move(astrasweep_status_).error()); \
   } while (false)
 
@@ -83,7 +83,7 @@ inline Status Ok() { return {}; }
 // the error.
 #define ASTRASWEEP_ASSIGN_OR_RETURN(lhs, expr) \
   ASTRASWEEP_ASSIGN_OR_RETURN_IMPL(ASTRASWEEP_CONCAT(astrasweep_expected_, __LINE__), lhs, expr)
-#define ASTRASWEEP_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
-  auto tmp = (expr);                                     \
+#define ASTRASWEEP_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)    \
+  auto tmp = (expr);                                        \
   if (!tmp) return std::unexpected(std::move(tmp).error()); \
   lhs = std::move(*tmp)

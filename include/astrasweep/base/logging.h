@@ -12,9 +12,9 @@ enum class Level { kDebug, kInfo, kWarn, kError, kOff };
 
 struct Options {
   Level console_level = Level::kWarn;
-  bool console = true;       // false on ranks other than 0
+  bool console = true;  // false on ranks other than 0
   int rank = 0;
-  std::string file;          // empty: no log file
+  std::string file;  // empty: no log file
   Level file_level = Level::kInfo;
 };
 

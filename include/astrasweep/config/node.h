@@ -31,7 +31,7 @@ class Node {
   bool IsMap() const { return kind_ == Kind::kMap; }
 
   const std::string& text() const { return text_; }  // scalars only
-  std::vector<Node>& items() { return items_; }        // lists only
+  std::vector<Node>& items() { return items_; }      // lists only
   const std::vector<Node>& items() const { return items_; }
   std::vector<std::pair<std::string, Node>>& entries() { return entries_; }  // maps only
   const std::vector<std::pair<std::string, Node>>& entries() const { return entries_; }

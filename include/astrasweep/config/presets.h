@@ -36,8 +36,8 @@ class PresetLibrary {
   const std::vector<std::filesystem::path>& dirs() const { return dirs_; }
 
  private:
-  Expected<Node> Load(const std::string& section, const std::string& name,
-                      const Node& where, int depth) const;
+  Expected<Node> Load(const std::string& section, const std::string& name, const Node& where,
+                      int depth) const;
   Status ExpandSection(Node& root, const std::string& section, int depth) const;
 
   std::vector<std::filesystem::path> dirs_;

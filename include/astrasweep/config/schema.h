@@ -28,9 +28,9 @@ struct FieldSpec {
   FieldType type;
   DefaultKind default_kind;
   std::string_view default_text;
-  QuantityKind quantity = QuantityKind::kBytes;   // kQuantity only
+  QuantityKind quantity = QuantityKind::kBytes;        // kQuantity only
   std::vector<std::string> (*enum_names)() = nullptr;  // kEnum only
-  double min = 0;          // kInt/kNumber/kNpus: inclusive bounds
+  double min = 0;                                      // kInt/kNumber/kNpus: inclusive bounds
   double max = 1e18;
   std::string_view help;
 };

@@ -25,9 +25,9 @@
 namespace astrasweep::sweep {
 
 struct CountResult {
-  std::uint64_t total = 0;    // points in the range
-  std::uint64_t valid = 0;    // passing every constraint
-  std::uint64_t skipped = 0;  // failing one
+  std::uint64_t total = 0;                // points in the range
+  std::uint64_t valid = 0;                // passing every constraint
+  std::uint64_t skipped = 0;              // failing one
   std::vector<std::uint64_t> skipped_by;  // per constraint: points it was first to reject
 };
 
@@ -74,10 +74,10 @@ class Expander {
   // One compiled derive, implicit default or constraint.
   struct Step {
     Expression expression;
-    int level = -1;                  // innermost axis it depends on; -1: none
-    int out_slot = -1;               // derives and defaults write here
-    int constraint = -1;             // constraints: their index
-    int derive = -1;                 // derives: their index in spec_.derives
+    int level = -1;       // innermost axis it depends on; -1: none
+    int out_slot = -1;    // derives and defaults write here
+    int constraint = -1;  // constraints: their index
+    int derive = -1;      // derives: their index in spec_.derives
   };
   // An axis writes these slots, one value per position.
   struct AxisBinding {
@@ -103,8 +103,8 @@ class Expander {
   std::vector<std::uint64_t> strides_;  // index = sum(position[a] * strides_[a])
   std::vector<double> initial_slots_;
   std::vector<std::vector<AxisBinding>> axis_bindings_;
-  std::vector<Step> steps_;               // sorted by level
-  std::vector<std::size_t> first_step_;   // first step at level >= a, for each axis a
+  std::vector<Step> steps_;              // sorted by level
+  std::vector<std::size_t> first_step_;  // first step at level >= a, for each axis a
   std::vector<int> derive_slots_;
   std::vector<ValueType> derive_types_;
   StringTable strings_;

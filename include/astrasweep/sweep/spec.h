@@ -38,16 +38,16 @@ struct Constraint {
 struct SweepSpec {
   std::string name;
   std::string description;
-  std::string file;                 // the spec's path ("" when inline)
-  std::vector<std::string> files;   // the spec and every file it includes
-  std::string text;                 // the YAML text of the spec
-  config::Node base;                // presets expanded, `set` applied
+  std::string file;                // the spec's path ("" when inline)
+  std::vector<std::string> files;  // the spec and every file it includes
+  std::string text;                // the YAML text of the spec
+  config::Node base;               // presets expanded, `set` applied
   std::vector<std::pair<std::string, config::Node>> vars;
   // In the order written; the last varies fastest. An axis key is a config
   // key path, or the name of a var declared in `vars` (swept, not written
   // into the config).
   std::vector<Axis> axes;
-  std::vector<Derive> derives;      // evaluated in order
+  std::vector<Derive> derives;  // evaluated in order
   std::vector<Constraint> constraints;
 
   bool IsVar(const std::string& key) const;

@@ -24,10 +24,11 @@ TEST(Error, AssignOrReturnPropagates) {
 }
 
 TEST(Error, ToStringNamesFilePositionKeyAndPoint) {
-  Error e = Error(ErrorCode::kInvalidInput, "must be positive", {.file = {}, .key_path = "model.layers"})
-                .WithFile("spec.yaml")
-                .WithPosition(3, 5)
-                .WithPointIndex(12);
+  Error e =
+      Error(ErrorCode::kInvalidInput, "must be positive", {.file = {}, .key_path = "model.layers"})
+          .WithFile("spec.yaml")
+          .WithPosition(3, 5)
+          .WithPointIndex(12);
   EXPECT_EQ(e.ToString(), "spec.yaml:3:5: point 12: model.layers: must be positive");
 }
 

@@ -26,7 +26,8 @@ TEST(Units, BareNumberNeedsAUnit) {
 TEST(Units, WrongUnitKindIsRejected) {
   auto r = ParseQuantity("5 GB", QuantityKind::kTime);
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().message().find("unknown unit 'GB'"), std::string::npos) << r.error().message();
+  EXPECT_NE(r.error().message().find("unknown unit 'GB'"), std::string::npos)
+      << r.error().message();
   EXPECT_FALSE(ParseQuantity("-3 GB", QuantityKind::kBytes));
   EXPECT_FALSE(ParseQuantity("GB", QuantityKind::kBytes));
 }
@@ -34,8 +35,10 @@ TEST(Units, WrongUnitKindIsRejected) {
 TEST(Units, CanonicalTextIsEqualForEqualQuantities) {
   EXPECT_EQ(FormatQuantity(*ParseQuantity("700 ns", QuantityKind::kTime), QuantityKind::kTime),
             FormatQuantity(*ParseQuantity("0.7 us", QuantityKind::kTime), QuantityKind::kTime));
-  EXPECT_EQ(FormatQuantity(*ParseQuantity("300 GB/s", QuantityKind::kBandwidth), QuantityKind::kBandwidth),
-            FormatQuantity(*ParseQuantity("300000 MB/s", QuantityKind::kBandwidth), QuantityKind::kBandwidth));
+  EXPECT_EQ(FormatQuantity(*ParseQuantity("300 GB/s", QuantityKind::kBandwidth),
+                           QuantityKind::kBandwidth),
+            FormatQuantity(*ParseQuantity("300000 MB/s", QuantityKind::kBandwidth),
+                           QuantityKind::kBandwidth));
   EXPECT_EQ(FormatQuantity(1024, QuantityKind::kBytes), "1024 B");
   EXPECT_EQ(FormatNumber(0.1 + 0.2), "0.3");
 }

@@ -39,7 +39,8 @@ TEST(Canonical, PresetAndExplicitValuesAgree) {
 }
 
 TEST(Canonical, IgnoredSettingsDoNotChangeTheId) {
-  std::string with_astra = SmallPoint() + "execution_backend:\n  model: analytical\n  astra: {mode: full_astrasim}\n";
+  std::string with_astra =
+      SmallPoint() + "execution_backend:\n  model: analytical\n  astra: {mode: full_astrasim}\n";
   EXPECT_EQ(IdOf(SmallPoint()), IdOf(with_astra)) << "astra settings are ignored by analytical";
 }
 

@@ -84,13 +84,15 @@ TEST(Loader, InconsistentValuesAreNamed) {
     std::string from, to, key, words;
   };
   const Case cases[] = {
-      {"tp: 2, pp: 2, dp: 2", "tp: 3, pp: 2, dp: 2", "parallelism.tp", "does not divide model.heads"},
+      {"tp: 2, pp: 2, dp: 2", "tp: 3, pp: 2, dp: 2", "parallelism.tp",
+       "does not divide model.heads"},
       {"micro_batch: 2", "micro_batch: 5", "training.micro_batch", "does not divide global_batch"},
       {"heads: 16", "heads: 15", "model.hidden", "not a multiple of heads"},
       {"global_batch: 64", "global_batch: 64\n  virtual_stages: 2", "training.virtual_stages",
        "interleaved"},
       {"global_batch: 64", "global_batch: 64\n  dtype: fp8", "training.dtype", "no FP8"},
-      {"global_batch: 64", "global_batch: 64\n  zero_stage: 4", "training.zero_stage", "out of range"},
+      {"global_batch: 64", "global_batch: 64\n  zero_stage: 4", "training.zero_stage",
+       "out of range"},
   };
   for (const auto& c : cases) {
     auto r = BuildFromText(Replace(SmallPoint(), c.from, c.to));
@@ -117,15 +119,17 @@ TEST(Loader, YamlSyntaxErrorHasLineAndColumn) {
 }
 
 TEST(Loader, NetworkPresetResolvesAutoNpus) {
-  auto r = BuildFromText(Replace(SmallPoint(),
-                                 "network:\n  - {topology: switch, npus: 8, bandwidth: 300 GB/s, latency: 700 ns}\n",
-                                 "network: dgx-a100\n"));
+  auto r = BuildFromText(
+      Replace(SmallPoint(),
+              "network:\n  - {topology: switch, npus: 8, bandwidth: 300 GB/s, latency: 700 ns}\n",
+              "network: dgx-a100\n"));
   ASSERT_TRUE(r) << Message(r);
   ASSERT_EQ(r->config.network.size(), 2u);
   EXPECT_EQ(r->config.network[0].npus, 8);
   EXPECT_EQ(r->config.network[1].npus, 1) << "8 GPUs: the inter-node dimension holds one node";
   EXPECT_DOUBLE_EQ(r->config.network[1].bandwidth, 25e9) << "200 Gb/s is 25 GB/s";
-  EXPECT_NE(r->canonical.find("npus: 1"), std::string::npos) << "auto is resolved in the canonical form";
+  EXPECT_NE(r->canonical.find("npus: 1"), std::string::npos)
+      << "auto is resolved in the canonical form";
 }
 
 TEST(Loader, UnknownPresetSuggestsAName) {
@@ -161,7 +165,8 @@ TEST(Loader, EveryProjectPresetLoads) {
 }
 
 TEST(Loader, TwoDTensorParallelism) {
-  auto r = BuildFromText(Replace(SmallPoint(), "tp: 2, pp: 2, dp: 2", "kp1: 2, kp2: 2, pp: 1, dp: 2"));
+  auto r =
+      BuildFromText(Replace(SmallPoint(), "tp: 2, pp: 2, dp: 2", "kp1: 2, kp2: 2, pp: 1, dp: 2"));
   ASSERT_TRUE(r) << Message(r);
   EXPECT_EQ(r->config.parallelism.tp, 4);
 }

@@ -51,7 +51,10 @@ TEST(Expander, PrunedCountEqualsPointByPointCheck) {
   std::vector<std::uint64_t> by(e->spec().constraints.size());
   for (std::uint64_t i = 0; i < e->total(); ++i) {
     auto failed = e->FailedConstraint(i);
-    if (failed) ++by[*failed]; else ++valid;
+    if (failed)
+      ++by[*failed];
+    else
+      ++valid;
   }
   auto count = e->Count();
   EXPECT_EQ(count.valid, valid);
@@ -86,18 +89,22 @@ TEST(Expander, SkippedPointIsNamed) {
 TEST(Expander, ConstraintNamingAnUnknownKey) {
   SpecFiles files;
   files.Write("points/base.yaml", kPoint);
-  auto e = files.Load("s.yaml", "base: points/base.yaml\nconstraints:\n  - \"model.head % 2 == 0\"\n");
+  auto e =
+      files.Load("s.yaml", "base: points/base.yaml\nconstraints:\n  - \"model.head % 2 == 0\"\n");
   ASSERT_FALSE(e);
   EXPECT_EQ(e.error().context().key_path, "constraints.0");
   EXPECT_EQ(e.error().context().line, 3);
-  EXPECT_NE(e.error().message().find("unknown key or var 'model.head'"), std::string::npos) << Message(e);
-  EXPECT_NE(e.error().message().find("did you mean 'model.heads'"), std::string::npos) << Message(e);
+  EXPECT_NE(e.error().message().find("unknown key or var 'model.head'"), std::string::npos)
+      << Message(e);
+  EXPECT_NE(e.error().message().find("did you mean 'model.heads'"), std::string::npos)
+      << Message(e);
 }
 
 TEST(Expander, DeriveReferringToItself) {
   SpecFiles files;
   files.Write("points/base.yaml", kPoint);
-  auto e = files.Load("s.yaml", "base: points/base.yaml\nderive:\n  parallelism.dp: \"parallelism.dp * 2\"\n");
+  auto e = files.Load(
+      "s.yaml", "base: points/base.yaml\nderive:\n  parallelism.dp: \"parallelism.dp * 2\"\n");
   ASSERT_FALSE(e);
   EXPECT_EQ(e.error().context().key_path, "derive.parallelism.dp");
   EXPECT_NE(e.error().message().find("refers to itself"), std::string::npos) << Message(e);

@@ -1,9 +1,8 @@
 // Loading sweep specs: value generators, zip groups, and the errors for a
 // malformed spec, each naming file, key path and problem.
-#include "astrasweep/sweep/spec.h"
-
 #include <gtest/gtest.h>
 
+#include "astrasweep/sweep/spec.h"
 #include "sweep_test_util.h"
 
 namespace astrasweep::sweep {
@@ -59,7 +58,8 @@ TEST(SpecLoader, ZipOfUnequalLengths) {
   EXPECT_EQ(e.error().context().key_path, "zip.0");
   EXPECT_NE(e.error().context().file.find("s.yaml"), std::string::npos);
   EXPECT_NE(e.error().message().find("equal lengths: model.layers has 3, model.hidden has 2"),
-            std::string::npos) << Message(e);
+            std::string::npos)
+      << Message(e);
 }
 
 TEST(SpecLoader, UnknownKeysSuggest) {
@@ -72,7 +72,8 @@ TEST(SpecLoader, UnknownKeysSuggest) {
   e = files.Load("s.yaml", "axes:\n  parallelism.tq: [1, 2]\n");
   ASSERT_FALSE(e);
   EXPECT_EQ(e.error().context().key_path, "axes.parallelism.tq");
-  EXPECT_NE(e.error().message().find("did you mean 'parallelism.tp'"), std::string::npos) << Message(e);
+  EXPECT_NE(e.error().message().find("did you mean 'parallelism.tp'"), std::string::npos)
+      << Message(e);
 }
 
 TEST(SpecLoader, MissingBaseFile) {
@@ -97,7 +98,8 @@ TEST(SpecLoader, OverlappingAxesAreRejected) {
   SpecFiles files;
   auto e = files.Load("s.yaml", "axes:\n  hardware.memory: [40 GiB]\n  hardware: [a100-80gb]\n");
   ASSERT_FALSE(e);
-  EXPECT_NE(e.error().message().find("overwrites 'hardware.memory'"), std::string::npos) << Message(e);
+  EXPECT_NE(e.error().message().find("overwrites 'hardware.memory'"), std::string::npos)
+      << Message(e);
 }
 
 }  // namespace

@@ -24,8 +24,9 @@ class SpecFiles {
     std::string path = Write(name, text);
     auto spec = LoadSweepSpec(path);
     if (!spec) return std::unexpected(spec.error());
-    return Expander::Create(std::move(*spec), config::PresetLibrary(
-        {std::string(ASTRASWEEP_SOURCE_DIR) + "/sweeps/presets"}));
+    return Expander::Create(
+        std::move(*spec),
+        config::PresetLibrary({std::string(ASTRASWEEP_SOURCE_DIR) + "/sweeps/presets"}));
   }
 
  private:
