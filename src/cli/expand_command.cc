@@ -53,11 +53,7 @@ std::string JsonRow(const sweep::ExpandedPoint& p) {
 }
 
 Status RunExpand(const ExpandOptions& options) {
-  ASTRASWEEP_ASSIGN_OR_RETURN(auto spec, sweep::LoadSweepSpec(options.spec));
-  auto presets =
-      config::PresetLibrary::ForFileIn(std::filesystem::path(options.spec).parent_path());
-  ASTRASWEEP_ASSIGN_OR_RETURN(auto expander,
-                              sweep::Expander::Create(std::move(spec), std::move(presets)));
+  ASTRASWEEP_ASSIGN_OR_RETURN(auto expander, sweep::OpenSweep(options.spec));
   if (options.count) {
     PrintCount(expander);
     return Ok();

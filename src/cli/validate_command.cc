@@ -18,11 +18,7 @@ struct ValidateOptions {
 constexpr int kErrorsShown = 5;
 
 Status ValidateSpec(const ValidateOptions& options) {
-  ASTRASWEEP_ASSIGN_OR_RETURN(auto spec, sweep::LoadSweepSpec(options.file));
-  auto presets =
-      config::PresetLibrary::ForFileIn(std::filesystem::path(options.file).parent_path());
-  ASTRASWEEP_ASSIGN_OR_RETURN(auto expander,
-                              sweep::Expander::Create(std::move(spec), std::move(presets)));
+  ASTRASWEEP_ASSIGN_OR_RETURN(auto expander, sweep::OpenSweep(options.file));
   const auto count = expander.Count();
   std::uint64_t checked = 0, invalid = 0;
   std::optional<Error> first_error;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <unordered_map>
 
 #include "astrasweep/base/strings.h"
@@ -436,6 +437,14 @@ Expected<ExpandedPoint> Expander::Materialize(std::uint64_t index) const {
          derive_types_[i] == ValueType::kNumber && ParseNumber(v->text()).has_value()});
   }
   return out;
+}
+
+Expected<Expander> OpenSweep(const std::string& path) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(SweepSpec spec, LoadSweepSpec(path));
+  auto presets = config::PresetLibrary::ForFileIn(std::filesystem::path(path).parent_path());
+  auto expander = Expander::Create(std::move(spec), std::move(presets));
+  if (!expander) return std::unexpected(std::move(expander).error().WithFile(path));
+  return expander;
 }
 
 }  // namespace astrasweep::sweep

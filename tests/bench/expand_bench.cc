@@ -6,20 +6,13 @@
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
-#include <filesystem>
-
 #include "astrasweep/sweep/expander.h"
 
 namespace astrasweep::sweep {
 namespace {
 
 Expander Load(const std::string& relative) {
-  const std::string path = std::string(ASTRASWEEP_SOURCE_DIR) + "/" + relative;
-  auto spec = LoadSweepSpec(path);
-  if (!spec) throw std::runtime_error(spec.error().ToString());
-  auto e =
-      Expander::Create(std::move(*spec),
-                       config::PresetLibrary::ForFileIn(std::filesystem::path(path).parent_path()));
+  auto e = OpenSweep(std::string(ASTRASWEEP_SOURCE_DIR) + "/" + relative);
   if (!e) throw std::runtime_error(e.error().ToString());
   return std::move(*e);
 }

@@ -110,4 +110,7 @@ class Expander {
   StringTable strings_;
 };
 
+// Loads a spec file and compiles it, with presets searched beside it.
+Expected<Expander> OpenSweep(const std::string& path);
+
 }  // namespace astrasweep::sweep
