@@ -1,0 +1,108 @@
+// The memory model; see memory.h for the sources of the formulas.
+#include "astrasweep/model/memory.h"
+
+#include <algorithm>
+
+#include "astrasweep/model/layer_ops.h"
+
+namespace astrasweep::model {
+namespace {
+
+double D(std::int64_t x) { return static_cast<double>(x); }
+
+// Bytes per parameter of weights, gradients and optimizer states. Mixed
+// precision (Rajbhandari et al. 2020, "ZeRO", section 3.1): 16-bit weights
+// and gradients, fp32 master weights, momentum and variance (12 bytes).
+// fp32 training: 4-byte weights and gradients, 8 bytes of Adam moments.
+struct PerParameter {
+  double weights, gradients, optimizer;
+};
+
+PerParameter BytesPerParameter(config::DType dtype) {
+  if (dtype == config::DType::kFp32) return {4, 4, 8};
+  const double e = static_cast<double>(BytesPerElement(dtype));
+  return {e, 2, 12};  // fp8 keeps 16-bit gradients
+}
+
+}  // namespace
+
+double LayerActivationBytes(const config::Config& c) {
+  const auto& m = c.model;
+  const double s = D(m.seq_len), b = D(c.training.micro_batch), h = D(m.hidden);
+  const double a = D(m.heads), f = D(m.ffn_hidden), t = D(c.parallelism.tp);
+  const double kv = D(m.kv_heads) / a;  // K and V relative to Q
+  const double e = static_cast<double>(BytesPerElement(c.training.dtype));
+  const bool sp = c.training.sequence_parallel;
+  const double sbh = s * b * h;
+  switch (c.training.recompute) {
+    case config::Recompute::kFull: return e * sbh / (sp ? t : 1.0);  // the layer input only
+    case config::Recompute::kNone:
+    case config::Recompute::kSelective: break;
+  }
+  // Not split by tensor parallelism unless sequence parallel: the two
+  // layer-norm inputs, the QKV and FC1 inputs, and two 1-byte dropout masks.
+  const double replicated = 4 * e * sbh + 2 * sbh;
+  // Split: Q, K, V; the attention context; FC1's output and the activation's.
+  const double fc1_out = m.ffn == config::Ffn::kSwiglu ? 2 * f : f;
+  const double split = e * sbh * (1 + 2 * kv) + e * sbh + e * s * b * (fc1_out + f);
+  // Softmax output (e), dropout mask (1 byte), dropout output (e): recomputed
+  // by selective recompute.
+  const double attention =
+      c.training.recompute == config::Recompute::kSelective ? 0 : (2 * e + 1) * a * s * s * b;
+  return (sp ? replicated / t : replicated) + split / t + attention / t;
+}
+
+double MicroBatchesInFlight(const config::Config& c) {
+  const auto& p = c.parallelism;
+  const double m = D(c.training.global_batch / (c.training.micro_batch * p.dp));
+  switch (c.training.schedule) {
+    case config::Schedule::kGpipe: return m;
+    case config::Schedule::k1F1B: return std::min(m, D(p.pp));
+    case config::Schedule::kInterleaved: {
+      // Narayanan et al. 2021, section 2.2.2: the first stage warms up with
+      // (v - 1) p + ... micro-batch chunks; in whole-stage units that is
+      // p (1 + (p - 1) / (p v)).
+      const double pp = D(p.pp), v = D(c.training.virtual_stages);
+      return std::min(m, pp * (1 + (pp - 1) / (pp * v)));
+    }
+  }
+  return m;
+}
+
+MemoryBreakdown PeakMemory(const config::Config& c) {
+  const auto& p = c.parallelism;
+  const auto& m = c.model;
+  const PerParameter per = BytesPerParameter(c.training.dtype);
+  const double t = D(p.tp), dp = D(p.dp);
+  const int zero = c.training.zero_stage;
+  const std::int64_t layers_per_stage = (m.layers + p.pp - 1) / p.pp;
+  const double layer_activations = LayerActivationBytes(c);
+  const double in_flight = MicroBatchesInFlight(c);
+  MemoryBreakdown peak;
+  for (std::int64_t stage : {std::int64_t{0}, p.pp - 1}) {
+    double params = D(layers_per_stage) * LayerParameters(m) / t;
+    // The first stage holds the embedding, the last the output layer (tied
+    // or not, Megatron keeps a copy there).
+    if (stage == 0) params += EmbeddingParameters(m) / t;
+    if (stage == p.pp - 1) params += EmbeddingParameters(m) / t;
+    MemoryBreakdown mb;
+    mb.stage = stage;
+    mb.parameters = params;
+    mb.weights = params * per.weights / (zero >= 3 ? dp : 1.0);
+    mb.gradients = params * per.gradients / (zero >= 2 ? dp : 1.0);
+    mb.optimizer = params * per.optimizer / (zero >= 1 ? dp : 1.0);
+    // Stage k of 1F1B holds (p - k) micro-batches; the first stage most.
+    const double flight = stage == 0 ? in_flight : std::min(in_flight, 1.0);
+    mb.activations = D(layers_per_stage) * layer_activations * flight;
+    if (stage == p.pp - 1) {
+      // fp32 logits for the loss of one micro-batch.
+      mb.activations += 4.0 * D(m.seq_len) * D(c.training.micro_batch) * D(m.vocab) / t;
+    }
+    mb.total = mb.weights + mb.gradients + mb.optimizer + mb.activations;
+    if (mb.total > peak.total) peak = mb;
+  }
+  peak.fits = peak.total <= c.hardware.memory_bytes;
+  return peak;
+}
+
+}  // namespace astrasweep::model

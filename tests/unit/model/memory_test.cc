@@ -1,0 +1,85 @@
+// The memory model against Korthikanti et al. 2022's closed forms and
+// hand-computed ZeRO cases.
+#include "astrasweep/model/memory.h"
+
+#include <gtest/gtest.h>
+
+namespace astrasweep::model {
+namespace {
+
+config::Config Gpt(std::int64_t tp, bool sp, config::Recompute recompute) {
+  config::Config c;
+  c.model = {.name = "gpt",
+             .layers = 32,
+             .hidden = 4096,
+             .heads = 32,
+             .kv_heads = 32,
+             .ffn_hidden = 16384,
+             .ffn = config::Ffn::kGelu,
+             .vocab = 51200,
+             .seq_len = 2048};
+  c.training.global_batch = 64;
+  c.training.micro_batch = 1;
+  c.training.sequence_parallel = sp;
+  c.training.recompute = recompute;
+  c.parallelism = {.tp = tp, .kp1 = {}, .kp2 = {}, .pp = 4, .dp = 2};
+  c.hardware.memory_bytes = 80.0 * (1ull << 30);
+  return c;
+}
+
+constexpr double s = 2048, b = 1, h = 4096, a = 32;
+
+TEST(Memory, ActivationsMatchKorthikanti) {
+  using R = config::Recompute;
+  const double sbh = s * b * h, t = 8;
+  // Table 2 of the paper, rows by row.
+  EXPECT_DOUBLE_EQ(LayerActivationBytes(Gpt(1, false, R::kNone)), sbh * (34 + 5 * a * s / h));
+  EXPECT_DOUBLE_EQ(LayerActivationBytes(Gpt(8, false, R::kNone)),
+                   sbh * (10 + 24 / t + 5 * a * s / (h * t)));
+  EXPECT_DOUBLE_EQ(LayerActivationBytes(Gpt(8, true, R::kNone)),
+                   sbh * (34 / t + 5 * a * s / (h * t)));
+  EXPECT_DOUBLE_EQ(LayerActivationBytes(Gpt(8, true, R::kSelective)), sbh * 34 / t);
+  EXPECT_DOUBLE_EQ(LayerActivationBytes(Gpt(8, true, R::kFull)), sbh * 2 / t);
+  EXPECT_DOUBLE_EQ(LayerActivationBytes(Gpt(8, false, R::kFull)), sbh * 2);
+}
+
+TEST(Memory, InFlightMicroBatchesPerSchedule) {
+  auto c = Gpt(1, false, config::Recompute::kNone);  // 32 micro-batches, pp 4
+  c.training.schedule = config::Schedule::kGpipe;
+  EXPECT_EQ(MicroBatchesInFlight(c), 32);
+  c.training.schedule = config::Schedule::k1F1B;
+  EXPECT_EQ(MicroBatchesInFlight(c), 4);
+  c.training.schedule = config::Schedule::kInterleaved;
+  c.training.virtual_stages = 2;
+  EXPECT_DOUBLE_EQ(MicroBatchesInFlight(c), 4 * (1 + 3.0 / 8));
+}
+
+TEST(Memory, ZeroStagesShardStates) {
+  auto c = Gpt(1, false, config::Recompute::kFull);
+  c.training.zero_stage = 0;
+  auto z0 = PeakMemory(c);
+  EXPECT_DOUBLE_EQ(z0.weights, 2 * z0.parameters);
+  EXPECT_DOUBLE_EQ(z0.gradients, 2 * z0.parameters);
+  EXPECT_DOUBLE_EQ(z0.optimizer, 12 * z0.parameters);
+  c.training.zero_stage = 1;
+  EXPECT_DOUBLE_EQ(PeakMemory(c).optimizer, 12 * z0.parameters / 2);
+  c.training.zero_stage = 2;
+  EXPECT_DOUBLE_EQ(PeakMemory(c).gradients, 2 * z0.parameters / 2);
+  c.training.zero_stage = 3;
+  EXPECT_DOUBLE_EQ(PeakMemory(c).weights, 2 * z0.parameters / 2);
+}
+
+TEST(Memory, PeakStageAndFit) {
+  auto c = Gpt(1, false, config::Recompute::kNone);
+  auto peak = PeakMemory(c);
+  EXPECT_EQ(peak.stage, 0) << "the first stage holds pp micro-batches";
+  // 8 layers + embedding: 8 (12 h^2 + 13 h) + V h parameters
+  EXPECT_DOUBLE_EQ(peak.parameters, 8 * (12 * h * h + 13 * h) + 51200 * h);
+  EXPECT_DOUBLE_EQ(peak.activations, 8 * 4 * s * b * h * (34 + 5 * a * s / h));
+  EXPECT_TRUE(peak.fits);
+  c.hardware.memory_bytes = 1e9;
+  EXPECT_FALSE(PeakMemory(c).fits);
+}
+
+}  // namespace
+}  // namespace astrasweep::model
