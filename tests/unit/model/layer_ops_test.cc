@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "model_test_util.h"
+
 namespace astrasweep::model {
 namespace {
 
@@ -82,15 +84,7 @@ TEST(LayerOps, HeadAndParameters) {
   const double b = 2, s = 2048, h = 4096, v = 51200;
   EXPECT_DOUBLE_EQ(Gemms(HeadForward(Gpt(1))), 2 * b * s * h * v);
   EXPECT_DOUBLE_EQ(Gemms(HeadBackward(Gpt(1))), 4 * b * s * h * v);
-  config::ModelConfig m{.name = "x",
-                        .layers = 32,
-                        .hidden = 4096,
-                        .heads = 32,
-                        .kv_heads = 32,
-                        .ffn_hidden = 16384,
-                        .ffn = config::Ffn::kGelu,
-                        .vocab = 51200,
-                        .seq_len = 2048};
+  const config::ModelConfig m = testing::Gpt4096();
   // 12 h^2 + 13 h per layer (Narayanan et al. 2021, eq. 2 without the embedding)
   EXPECT_DOUBLE_EQ(LayerParameters(m), 12 * h * h + 13 * h);
 }

@@ -4,20 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include "model_test_util.h"
+
 namespace astrasweep::model {
 namespace {
 
 config::Config Gpt(std::int64_t tp, bool sp, config::Recompute recompute) {
   config::Config c;
-  c.model = {.name = "gpt",
-             .layers = 32,
-             .hidden = 4096,
-             .heads = 32,
-             .kv_heads = 32,
-             .ffn_hidden = 16384,
-             .ffn = config::Ffn::kGelu,
-             .vocab = 51200,
-             .seq_len = 2048};
+  c.model = testing::Gpt4096();
   c.training.global_batch = 64;
   c.training.micro_batch = 1;
   c.training.sequence_parallel = sp;
