@@ -197,6 +197,11 @@ Expected<std::optional<std::int64_t>> FlatReader::OptionalInt(const std::string&
   return value;
 }
 
+Expected<double> FlatReader::Number(const std::string& path) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(std::string text, Canonical(path));
+  return ParseNumber(text).value_or(0.0);
+}
+
 Expected<double> FlatReader::Quantity(const std::string& path) {
   ASTRASWEEP_ASSIGN_OR_RETURN(std::string text, Canonical(path));
   return ParseQuantity(text, FindField(path)->quantity);

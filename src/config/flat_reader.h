@@ -26,6 +26,7 @@ class FlatReader {
 
   Expected<std::int64_t> Int(const std::string& path);
   Expected<std::optional<std::int64_t>> OptionalInt(const std::string& path);
+  Expected<double> Number(const std::string& path);
   Expected<double> Quantity(const std::string& path);
   Expected<std::optional<double>> OptionalQuantity(const std::string& path);
   Expected<bool> Bool(const std::string& path);

@@ -61,6 +61,9 @@ Status ReadHardware(FlatReader& r, HardwareConfig& h) {
   ASTRASWEEP_ASSIGN_OR_RETURN(h.memory_bytes, r.Quantity("hardware.memory"));
   ASTRASWEEP_ASSIGN_OR_RETURN(h.memory_bandwidth, r.Quantity("hardware.memory_bandwidth"));
   ASTRASWEEP_ASSIGN_OR_RETURN(h.sms, r.Int("hardware.sms"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(h.gemm_efficiency, r.Number("hardware.gemm_efficiency"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(h.memory_efficiency, r.Number("hardware.memory_efficiency"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(h.kernel_launch, r.Quantity("hardware.kernel_launch"));
   return Ok();
 }
 

@@ -76,6 +76,9 @@ const std::vector<FieldSpec>& Rows() {
        0, "HBM bandwidth"},
       {"hardware.sms", FT::kInt, DK::kRequired, "", {}, nullptr, 1, kMaxInt,
        "streaming multiprocessors (compute units)"},
+      {"hardware.gemm_efficiency", FT::kNumber, DK::kConstant, "0.8", {}, nullptr, 0.01, 1, "fraction of peak FLOP/s a large GEMM reaches"},
+      {"hardware.memory_efficiency", FT::kNumber, DK::kConstant, "0.85", {}, nullptr, 0.01, 1, "fraction of memory bandwidth a streaming kernel reaches"},
+      {"hardware.kernel_launch", FT::kQuantity, DK::kConstant, "4 us", QK::kTime, nullptr, 0, 0, "fixed cost of each kernel"},
       // network, innermost dimension first
       {"network.*.topology", FT::kEnum, DK::kConstant, "switch", {}, &EnumNames<Topology>, 0, 0,
        "dimension topology"},
