@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -63,6 +65,14 @@ std::optional<std::string> ClosestMatch(std::string_view word,
 std::string DidYouMean(std::string_view word, std::span<const std::string> candidates) {
   auto match = ClosestMatch(word, candidates);
   return match ? " (did you mean '" + *match + "'?)" : "";
+}
+
+std::optional<double> ParseDouble(std::string_view text) {
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value))
+    return std::nullopt;
+  return value;
 }
 
 Expected<std::string> ReadFile(const std::string& path) {

@@ -2,7 +2,6 @@
 #include "flat_reader.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 
 #include "astrasweep/base/strings.h"
@@ -24,14 +23,6 @@ std::string LastKey(const std::string& path) {
 bool IsListSection(const std::string& path) {
   auto keys = ChildKeys(PatternOf(path));
   return keys.size() == 1 && keys[0] == "*";
-}
-
-std::optional<double> ParseNumber(std::string_view text) {
-  double value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value))
-    return std::nullopt;
-  return value;
 }
 
 }  // namespace
@@ -126,7 +117,7 @@ Expected<std::string> FlatReader::Normalize(const FieldSpec& field, const std::s
       [[fallthrough]];
     case FieldType::kInt:
     case FieldType::kNumber: {
-      auto value = ParseNumber(text);
+      auto value = ParseDouble(text);
       if (!value) return fail("expected " + DescribeType(field) + ", got '" + text + "'");
       if (field.type != FieldType::kNumber && std::floor(*value) != *value)
         return fail("expected an integer, got " + text);
@@ -174,7 +165,7 @@ Expected<std::string> FlatReader::Canonical(const std::string& path) {
         if (const FieldSpec* src = FindField(dependent->source); src->type == FieldType::kQuantity)
           base = ParseQuantity(source, src->quantity).value_or(0.0);
         else
-          base = ParseNumber(source).value_or(0.0);
+          base = ParseDouble(source).value_or(0.0);
         double v = dependent->factor * base;
         value = field->type == FieldType::kQuantity ? FormatQuantity(v, field->quantity)
                                                     : FormatNumber(v);
@@ -188,7 +179,7 @@ Expected<std::string> FlatReader::Canonical(const std::string& path) {
 
 Expected<std::int64_t> FlatReader::Int(const std::string& path) {
   ASTRASWEEP_ASSIGN_OR_RETURN(std::string text, Canonical(path));
-  return static_cast<std::int64_t>(ParseNumber(text).value_or(0.0));
+  return static_cast<std::int64_t>(ParseDouble(text).value_or(0.0));
 }
 
 Expected<std::optional<std::int64_t>> FlatReader::OptionalInt(const std::string& path) {
@@ -199,7 +190,7 @@ Expected<std::optional<std::int64_t>> FlatReader::OptionalInt(const std::string&
 
 Expected<double> FlatReader::Number(const std::string& path) {
   ASTRASWEEP_ASSIGN_OR_RETURN(std::string text, Canonical(path));
-  return ParseNumber(text).value_or(0.0);
+  return ParseDouble(text).value_or(0.0);
 }
 
 Expected<double> FlatReader::Quantity(const std::string& path) {
@@ -223,7 +214,7 @@ Expected<std::string> FlatReader::String(const std::string& path) { return Canon
 Expected<std::optional<std::int64_t>> FlatReader::Npus(const std::string& path) {
   ASTRASWEEP_ASSIGN_OR_RETURN(std::string text, Canonical(path));
   if (text == "auto") return std::optional<std::int64_t>();
-  return static_cast<std::int64_t>(ParseNumber(text).value_or(0.0));
+  return static_cast<std::int64_t>(ParseDouble(text).value_or(0.0));
 }
 
 std::size_t FlatReader::ListSize(const std::string& path) const {

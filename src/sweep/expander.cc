@@ -3,7 +3,6 @@
 #include "astrasweep/sweep/expander.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <unordered_map>
@@ -19,13 +18,6 @@ namespace {
 using config::Node;
 
 constexpr std::uint64_t kMaxPoints = std::uint64_t{1} << 62;
-
-std::optional<double> ParseNumber(const std::string& text) {
-  double v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return v;
-}
 
 bool IsPresetSection(const std::string& key) {
   const std::string root = key.substr(0, key.find('.'));
@@ -70,7 +62,7 @@ struct Expander::Binder {
       return std::pair{ValueType::kNumber, text == "true" ? 1.0 : 0.0};
     if (field != nullptr && (field->type == FT::kEnum || field->type == FT::kString))
       return std::pair{ValueType::kString, ex.strings_.Intern(text)};
-    if (auto v = ParseNumber(text)) return std::pair{ValueType::kNumber, *v};
+    if (auto v = ParseDouble(text)) return std::pair{ValueType::kNumber, *v};
     if (field != nullptr && field->type == FT::kNpus && text == "auto")
       return InvalidInput("'" + name +
                           "' is 'auto', resolved only when the point is built; "
@@ -425,7 +417,7 @@ Expected<ExpandedPoint> Expander::Materialize(std::uint64_t index) const {
     for (std::size_t k = 0; k < axis.keys.size(); ++k) {
       const Node& v = axis.values[positions[a]][k];
       std::string text = v.IsScalar() ? v.text() : v.ToFlowText();
-      const bool number = v.IsScalar() && ParseNumber(text).has_value();
+      const bool number = v.IsScalar() && ParseDouble(text).has_value();
       out.swept.push_back({axis.keys[k], std::move(text), number});
     }
   }
@@ -434,7 +426,7 @@ Expected<ExpandedPoint> Expander::Materialize(std::uint64_t index) const {
     const Node* v = config::FindPath(*tree, config::SplitKeyPath(key));
     out.swept.push_back(
         {key, v->text(),
-         derive_types_[i] == ValueType::kNumber && ParseNumber(v->text()).has_value()});
+         derive_types_[i] == ValueType::kNumber && ParseDouble(v->text()).has_value()});
   }
   return out;
 }

@@ -2,7 +2,6 @@
 // pow2), zip groups, the base point and its overrides.
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <cmath>
 #include <filesystem>
 
@@ -53,12 +52,9 @@ Status CheckConfigKey(const std::string& key, const Node& where, const std::stri
 }
 
 Expected<double> Number(const Node& node, const std::string& key_path) {
-  double value = 0;
-  const std::string& t = node.text();
-  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
-  if (!node.IsScalar() || ec != std::errc() || end != t.data() + t.size() || !std::isfinite(value))
-    return Fail(node, key_path, "expected a number, got " + node.ToFlowText());
-  return value;
+  std::optional<double> value = node.IsScalar() ? ParseDouble(node.text()) : std::nullopt;
+  if (!value) return Fail(node, key_path, "expected a number, got " + node.ToFlowText());
+  return *value;
 }
 
 Expected<std::vector<double>> Numbers(const Node& node, const std::string& key_path,

@@ -25,6 +25,10 @@ std::optional<std::string> ClosestMatch(std::string_view word,
 // " (did you mean 'x'?)" or "".
 std::string DidYouMean(std::string_view word, std::span<const std::string> candidates);
 
+// The whole text as a finite number ("64", "2.5e9"); nullopt for anything
+// else, including "inf", "nan" and trailing characters.
+std::optional<double> ParseDouble(std::string_view text);
+
 // Reads a whole file; the error names the path and says why.
 Expected<std::string> ReadFile(const std::string& path);
 

@@ -21,6 +21,15 @@ TEST(Strings, DidYouMeanFindsCloseTypos) {
   EXPECT_EQ(DidYouMean("vocb", keys), " (did you mean 'vocab'?)");
 }
 
+TEST(Strings, ParseDoubleTakesWholeFiniteNumbersOnly) {
+  EXPECT_EQ(ParseDouble("64"), 64.0);
+  EXPECT_EQ(ParseDouble("2.5e9"), 2.5e9);
+  EXPECT_EQ(ParseDouble("64 GB"), std::nullopt);
+  EXPECT_EQ(ParseDouble(""), std::nullopt);
+  EXPECT_EQ(ParseDouble("inf"), std::nullopt);
+  EXPECT_EQ(ParseDouble("nan"), std::nullopt);
+}
+
 TEST(Strings, ReadFileNamesMissingPath) {
   auto r = ReadFile("/nonexistent/astrasweep.yaml");
   ASSERT_FALSE(r);
