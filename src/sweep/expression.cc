@@ -206,27 +206,13 @@ class ExpressionCompiler {
   }
 
   Expected<ValueType> Or() {
-    ASTRASWEEP_ASSIGN_OR_RETURN(ValueType left, And());
-    while (IsWord("or") || IsOp("||")) {
-      ASTRASWEEP_RETURN_IF_ERROR(Next());
-      ASTRASWEEP_RETURN_IF_ERROR(Expect(left, ValueType::kNumber, "'or'"));
-      ASTRASWEEP_ASSIGN_OR_RETURN(ValueType right, And());
-      ASTRASWEEP_RETURN_IF_ERROR(Expect(right, ValueType::kNumber, "'or'"));
-      Emit(Op::kOr);
-    }
-    return left;
+    static constexpr std::pair<std::string_view, Op> kOps[] = {{"or", Op::kOr}, {"||", Op::kOr}};
+    return Binary(kOps, &ExpressionCompiler::And);
   }
 
   Expected<ValueType> And() {
-    ASTRASWEEP_ASSIGN_OR_RETURN(ValueType left, Not());
-    while (IsWord("and") || IsOp("&&")) {
-      ASTRASWEEP_RETURN_IF_ERROR(Next());
-      ASTRASWEEP_RETURN_IF_ERROR(Expect(left, ValueType::kNumber, "'and'"));
-      ASTRASWEEP_ASSIGN_OR_RETURN(ValueType right, Not());
-      ASTRASWEEP_RETURN_IF_ERROR(Expect(right, ValueType::kNumber, "'and'"));
-      Emit(Op::kAnd);
-    }
-    return left;
+    static constexpr std::pair<std::string_view, Op> kOps[] = {{"and", Op::kAnd}, {"&&", Op::kAnd}};
+    return Binary(kOps, &ExpressionCompiler::Not);
   }
 
   Expected<ValueType> Not() {
@@ -265,7 +251,7 @@ class ExpressionCompiler {
     while (true) {
       const std::pair<std::string_view, Op>* found = nullptr;
       for (const auto& op : ops)
-        if (IsOp(op.first)) found = &op;
+        if (IsOp(op.first) || IsWord(op.first)) found = &op;
       if (found == nullptr) return left;
       ASTRASWEEP_RETURN_IF_ERROR(Next());
       ASTRASWEEP_RETURN_IF_ERROR(

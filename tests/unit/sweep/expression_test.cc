@@ -81,6 +81,14 @@ TEST_F(ExpressionTest, ErrorsSayWhereAndWhat) {
   e = Eval("execution_backend.model == 3");
   ASSERT_FALSE(e);
   EXPECT_NE(e.error().message().find("compares a string with a number"), std::string::npos);
+  e = Eval("execution_backend.model and gpus > 1");
+  ASSERT_FALSE(e);
+  EXPECT_NE(e.error().message().find("'and' needs numbers"), std::string::npos)
+      << e.error().message();
+  e = Eval("gpus > 1 || execution_backend.model");
+  ASSERT_FALSE(e);
+  EXPECT_NE(e.error().message().find("'||' needs numbers"), std::string::npos)
+      << e.error().message();
   e = Eval("sqr(4)");
   ASSERT_FALSE(e);
   EXPECT_NE(e.error().message().find("unknown function 'sqr'"), std::string::npos);
