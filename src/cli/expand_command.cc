@@ -66,8 +66,8 @@ Status RunExpand(const ExpandOptions& options) {
   }
   std::uint64_t listed = 0;
   std::uint64_t invalid = 0;
-  for (auto index = expander.NextValid(0); index; index = expander.NextValid(*index + 1)) {
-    auto point = expander.Materialize(*index);
+  expander.ForEachValid(0, expander.total(), [&](std::uint64_t index) {
+    auto point = expander.Materialize(index);
     if (!point) {
       // A config the constraints let through but the loader rejects: say so
       // and go on, as a run would record it as a failed point.
@@ -76,8 +76,8 @@ Status RunExpand(const ExpandOptions& options) {
     } else {
       std::puts((table ? TableRow(*point) : JsonRow(*point)).c_str());
     }
-    if (options.limit > 0 && ++listed >= options.limit) break;
-  }
+    return options.limit == 0 || ++listed < options.limit;
+  });
   if (invalid > 0) {
     std::fprintf(
         stderr,

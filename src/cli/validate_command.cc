@@ -22,12 +22,17 @@ Status ValidateSpec(const ValidateOptions& options) {
   const auto count = expander.Count();
   std::uint64_t checked = 0, invalid = 0;
   std::optional<Error> first_error;
-  for (auto index = expander.NextValid(0); index && checked < options.max_points;
-       index = expander.NextValid(*index + 1), ++checked) {
-    auto point = expander.Materialize(*index);
-    if (point) continue;
-    if (++invalid <= kErrorsShown) std::fprintf(stderr, "  %s\n", point.error().ToString().c_str());
-    if (!first_error) first_error = point.error();
+  if (options.max_points > 0) {
+    expander.ForEachValid(0, expander.total(), [&](std::uint64_t index) {
+      auto point = expander.Materialize(index);
+      ++checked;
+      if (!point) {
+        if (++invalid <= kErrorsShown)
+          std::fprintf(stderr, "  %s\n", point.error().ToString().c_str());
+        if (!first_error) first_error = point.error();
+      }
+      return checked < options.max_points;
+    });
   }
   std::printf(
       "%s: %llu valid points, %llu skipped by constraints; built %llu point configs, %llu "

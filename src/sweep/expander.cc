@@ -332,6 +332,11 @@ CountResult Expander::Count(std::uint64_t begin, std::uint64_t end) const {
   return Scan(begin, end, [](std::uint64_t) { return true; });
 }
 
+void Expander::ForEachValid(std::uint64_t begin, std::uint64_t end,
+                            const std::function<bool(std::uint64_t)>& visit) const {
+  Scan(begin, end, visit);
+}
+
 std::optional<std::uint64_t> Expander::NextValid(std::uint64_t from) const {
   std::optional<std::uint64_t> found;
   Scan(from, total_, [&](std::uint64_t index) {

@@ -48,11 +48,12 @@ void BM_FirstTenOf1e8(benchmark::State& state) {
   for (auto _ : state) {
     Expander e = Load("tests/bench/data/huge_1e8.yaml");
     int built = 0;
-    for (auto i = e.NextValid(0); i && built < 10; i = e.NextValid(*i + 1)) {
-      auto p = e.Materialize(*i);
+    e.ForEachValid(0, e.total(), [&](std::uint64_t i) {
+      auto p = e.Materialize(i);
       built += p ? 1 : 0;
       benchmark::DoNotOptimize(p);
-    }
+      return built < 10;
+    });
   }
   state.counters["max_rss_mb"] = MaxRssMb();
 }
@@ -61,7 +62,10 @@ void BM_FirstTenOf1e8(benchmark::State& state) {
 void BM_MaterializeQuickstart(benchmark::State& state) {
   Expander e = Load("sweeps/quickstart.yaml");
   std::vector<std::uint64_t> valid;
-  for (auto i = e.NextValid(0); i; i = e.NextValid(*i + 1)) valid.push_back(*i);
+  e.ForEachValid(0, e.total(), [&](std::uint64_t i) {
+    valid.push_back(i);
+    return true;
+  });
   std::size_t k = 0;
   for (auto _ : state) {
     auto p = e.Materialize(valid[k++ % valid.size()]);

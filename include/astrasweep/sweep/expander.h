@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -58,6 +59,11 @@ class Expander {
 
   // The first constraint the point fails, or nullopt when it passes.
   std::optional<std::size_t> FailedConstraint(std::uint64_t index) const;
+  // Calls visit(index) for each index in [begin, end) that passes every
+  // constraint, in order, until visit returns false. One odometer walk:
+  // cheaper than calling NextValid for each point.
+  void ForEachValid(std::uint64_t begin, std::uint64_t end,
+                    const std::function<bool(std::uint64_t)>& visit) const;
   // The first index >= from that passes every constraint.
   std::optional<std::uint64_t> NextValid(std::uint64_t from) const;
   CountResult Count() const { return Count(0, total_); }

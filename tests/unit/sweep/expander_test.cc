@@ -65,13 +65,37 @@ TEST(Expander, PrunedCountEqualsPointByPointCheck) {
   EXPECT_EQ(a.valid + b.valid, valid);
   // Every point the scan calls valid builds into a config.
   std::uint64_t built = 0;
-  for (auto i = e->NextValid(0); i; i = e->NextValid(*i + 1)) {
-    auto p = e->Materialize(*i);
-    ASSERT_TRUE(p) << p.error().ToString();
-    EXPECT_EQ(p->point.config.parallelism.Gpus(), 64);
+  std::vector<std::uint64_t> walked;
+  e->ForEachValid(0, e->total(), [&](std::uint64_t i) {
+    walked.push_back(i);
+    auto p = e->Materialize(i);
+    EXPECT_TRUE(p) << p.error().ToString();
+    if (p) {
+      EXPECT_EQ(p->point.config.parallelism.Gpus(), 64);
+    }
     ++built;
-  }
+    return true;
+  });
   EXPECT_EQ(built, valid);
+  // The walk visits exactly the indices NextValid finds one by one.
+  std::vector<std::uint64_t> stepped;
+  for (auto i = e->NextValid(0); i; i = e->NextValid(*i + 1)) stepped.push_back(*i);
+  EXPECT_EQ(walked, stepped);
+  // It stops when asked, and honours a sub-range.
+  std::vector<std::uint64_t> first_three;
+  e->ForEachValid(0, e->total(), [&](std::uint64_t i) {
+    first_three.push_back(i);
+    return first_three.size() < 3;
+  });
+  EXPECT_EQ(first_three, std::vector<std::uint64_t>(stepped.begin(), stepped.begin() + 3));
+  std::uint64_t in_range = 0;
+  e->ForEachValid(77, 150, [&](std::uint64_t i) {
+    EXPECT_GE(i, 77u);
+    EXPECT_LT(i, 150u);
+    ++in_range;
+    return true;
+  });
+  EXPECT_EQ(in_range, e->Count(77, 150).valid);
   EXPECT_GT(valid, 0u);
 }
 
