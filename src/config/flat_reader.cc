@@ -21,7 +21,7 @@ std::string LastKey(const std::string& path) {
 }
 
 bool IsListSection(const std::string& path) {
-  auto keys = ChildKeys(PatternOf(path));
+  const auto& keys = ChildKeys(PatternOf(path));
   return keys.size() == 1 && keys[0] == "*";
 }
 
@@ -71,7 +71,7 @@ Status FlatReader::Walk(const Node& node, const std::string& path) {
                             Join(ChildKeys(PatternOf(path)), ", ") + ", got " + got,
                         node.Context(path));
   }
-  const std::vector<std::string> known = ChildKeys(PatternOf(path));
+  const std::vector<std::string>& known = ChildKeys(PatternOf(path));
   for (const auto& [key, value] : node.entries()) {
     std::string child = path.empty() ? key : path + "." + key;
     if (std::find(known.begin(), known.end(), key) == known.end()) {

@@ -6,6 +6,7 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <unordered_map>
 
 #include "astrasweep/base/strings.h"
 #include "astrasweep/config/enums.h"
@@ -123,37 +124,61 @@ std::span<const FieldSpec> Schema() { return Rows(); }
 
 std::string PatternOf(std::string_view path) {
   std::string out;
-  for (const auto& part : Split(path, '.')) {
-    if (!out.empty()) out += '.';
-    out += IsDigits(part) ? "*" : part;
+  out.reserve(path.size());
+  for (std::size_t start = 0;;) {
+    const std::size_t dot = path.find('.', start);
+    const std::string_view part =
+        path.substr(start, dot == std::string_view::npos ? dot : dot - start);
+    if (start > 0) out += '.';
+    out += IsDigits(part) ? std::string_view("*") : part;
+    if (dot == std::string_view::npos) return out;
+    start = dot + 1;
   }
-  return out;
 }
 
+namespace {
+
+// The rows indexed once: the loader asks for every key of every point.
+struct SchemaIndex {
+  std::unordered_map<std::string, const FieldSpec*> fields;
+  // Section pattern ("" for the root) -> the keys directly below it, in row order.
+  std::unordered_map<std::string, std::vector<std::string>> children;
+};
+
+const SchemaIndex& Index() {
+  static const SchemaIndex index = [] {
+    SchemaIndex built;
+    for (const auto& row : Rows()) {
+      built.fields.emplace(std::string(row.path), &row);
+      std::string section;
+      for (const auto& key : Split(row.path, '.')) {
+        auto& keys = built.children[section];
+        if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+        section += (section.empty() ? "" : ".") + key;
+      }
+    }
+    return built;
+  }();
+  return index;
+}
+
+}  // namespace
+
 const FieldSpec* FindField(std::string_view path) {
-  const std::string pattern = PatternOf(path);
-  for (const auto& row : Rows())
-    if (row.path == pattern) return &row;
-  return nullptr;
+  const auto& fields = Index().fields;
+  auto it = fields.find(PatternOf(path));
+  return it == fields.end() ? nullptr : it->second;
 }
 
 bool IsSection(std::string_view path) {
-  const std::string prefix = PatternOf(path) + ".";
-  for (const auto& row : Rows())
-    if (row.path.starts_with(prefix)) return true;
-  return false;
+  return !path.empty() && Index().children.contains(PatternOf(path));
 }
 
-std::vector<std::string> ChildKeys(std::string_view section_pattern) {
-  std::vector<std::string> keys;
-  const std::string prefix = section_pattern.empty() ? "" : std::string(section_pattern) + ".";
-  for (const auto& row : Rows()) {
-    if (!row.path.starts_with(prefix)) continue;
-    std::string_view rest = row.path.substr(prefix.size());
-    std::string key(rest.substr(0, rest.find('.')));
-    if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
-  }
-  return keys;
+const std::vector<std::string>& ChildKeys(std::string_view section_pattern) {
+  static const std::vector<std::string> none;
+  const auto& children = Index().children;
+  auto it = children.find(std::string(section_pattern));
+  return it == children.end() ? none : it->second;
 }
 
 std::vector<std::string> AllFieldPaths() {

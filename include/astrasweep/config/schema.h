@@ -43,7 +43,7 @@ const FieldSpec* FindField(std::string_view path);
 // True when some field lies below `path` (a section, or a list of sections).
 bool IsSection(std::string_view path);
 // The keys allowed directly below a section: for "did you mean".
-std::vector<std::string> ChildKeys(std::string_view section_pattern);
+const std::vector<std::string>& ChildKeys(std::string_view section_pattern);
 // Every leaf pattern, for suggestions on a whole path.
 std::vector<std::string> AllFieldPaths();
 // "an integer", "a bandwidth with a unit, e.g. '300 GB/s'", "one of gelu, swiglu".
