@@ -14,6 +14,7 @@ using Action = std::function<Status()>;
 
 void AddExpandCommand(CLI::App& app, Action& action);
 void AddValidateCommand(CLI::App& app, Action& action);
+void AddPointCommand(CLI::App& app, Action& action);
 
 // Exit codes of DESIGN.md section 11.
 constexpr int kExitOk = 0;

@@ -28,6 +28,7 @@ int RealMain(int argc, char** argv) {
   Action action;
   AddExpandCommand(app, action);
   AddValidateCommand(app, action);
+  AddPointCommand(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,74 @@
+// Evaluating one config point: the execution-mode dispatcher. Every mode
+// fills the same metrics (DESIGN.md section 9, defined in the README):
+//
+//   step_time_s           the pipeline graph's makespan: all micro-batches,
+//                         the gradient reduction and the optimizer step
+//   tokens_per_s          global_batch * seq_len / step_time_s
+//   model_tflops_per_gpu  model FLOPs per step / step_time_s / GPUs / 1e12
+//   mfu                   model FLOPs per step / (step_time_s * GPUs * peak
+//                         FLOP/s of the dtype); model FLOPs as in
+//                         model::ModelFlopsPerStep (no recompute)
+//   compute_s, tp/pp/dp_comm_s, exposed_comm_s, bubble_s
+//                         of the critical stage (the one with the least
+//                         bubble), from graph::AnalyzeStages; compute_s +
+//                         exposed_comm_s + bubble_s = step_time_s
+//   peak_mem_bytes, fits_memory   model::PeakMemory
+//
+// A point that cannot run (the pipeline does not fit the model, the
+// schedule lacks micro-batches, a mode this build cannot run) comes back
+// failed with a stage and a reason; one that runs but does not fit in memory
+// keeps its timing and is infeasible. Nothing here throws or aborts.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "astrasweep/config/config.h"
+#include "astrasweep/graph/graph.h"
+#include "astrasweep/graph/scheduler.h"
+#include "astrasweep/model/memory.h"
+
+namespace astrasweep::exec {
+
+enum class PointStatus { kOk, kFailed, kInfeasible };
+const char* PointStatusName(PointStatus s);
+
+struct Metrics {
+  double step_time_s = 0;
+  double tokens_per_s = 0;
+  double model_tflops_per_gpu = 0;
+  double mfu = 0;
+  double compute_s = 0;
+  double tp_comm_s = 0;
+  double pp_comm_s = 0;
+  double dp_comm_s = 0;
+  double exposed_comm_s = 0;
+  double bubble_s = 0;
+  double peak_mem_bytes = 0;
+  bool fits_memory = false;
+};
+
+struct PointOutcome {
+  PointStatus status = PointStatus::kFailed;
+  std::string mode;  // "analytical", or the astra mode
+  Metrics metrics;
+  // Details for the readable breakdown and the per-rank table.
+  model::MemoryBreakdown memory;
+  std::vector<graph::StageTimeline> stages;
+  std::int32_t critical_stage = 0;
+  std::int64_t microbatches = 0;
+  double model_flops = 0;     // per step, whole batch
+  double hardware_flops = 0;  // executed per step by all GPUs, with recompute
+  std::size_t graph_nodes = 0;
+  // Failed points: where and why.
+  std::string failure_stage;
+  std::string failure_message;
+};
+
+// Evaluates a point in its configured mode. When `graph` is given it
+// receives the pipeline graph (for DOT export).
+PointOutcome Evaluate(const config::Config& config, graph::Graph* graph = nullptr);
+
+std::string ModeName(const config::Config& config);
+
+}  // namespace astrasweep::exec

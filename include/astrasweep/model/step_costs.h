@@ -1,0 +1,85 @@
+// The costs of the pieces one training step is built from, on one GPU of a
+// point: per transformer layer and micro-batch the compute of the forward,
+// backward and recompute and the tensor-parallel communication each blocks
+// on; the embedding and the output head; the pipeline transfer; the
+// data-parallel gradient and parameter traffic; the optimizer step. The graph
+// builders turn them into nodes.
+//
+// Tensor parallelism (t GPUs, activation A = b s h e bytes):
+//   1-D, no sequence parallelism: per layer two all-reduces of A forward
+//     (after the row-parallel output projection and FC2) and two backward
+//     (the column-parallel inputs' gradients).
+//   1-D, sequence parallel: each all-reduce becomes a reduce-scatter and an
+//     all-gather of A (Korthikanti et al. 2022, section 4.2.2), the same
+//     volume.
+//   2-D (kp1 x kp2, kp1 innermost): per attention and MLP block an
+//     all-gather of the block input over the kp1 group (A / kp2 gathered)
+//     and a reduce-scatter of its output over the kp2 group (A / kp1),
+//     mirrored backward.
+//   Full recompute repeats the forward's communication; selective does not.
+//   The embedding's output is all-reduced (reduce-scattered with sequence
+//   parallelism) over t forward, and so is the head's input gradient
+//   backward.
+// Pipeline: each GPU sends its 1/t share of the activation (Megatron's
+//   scatter/gather optimisation; with sequence parallelism it is what it
+//   holds) to its peer in the next stage, forward, and the gradient back.
+// Data parallelism (d GPUs, gradients in 16 bits, 32 with fp32): ZeRO 0
+//   all-reduces each layer's gradients; ZeRO >= 1 reduce-scatters them and,
+//   after the optimizer, all-gathers the updated weights; ZeRO 3 also
+//   all-gathers each layer's weights before its forward and its backward.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "astrasweep/config/config.h"
+#include "astrasweep/model/collectives.h"
+
+namespace astrasweep::model {
+
+struct StepCosts {
+  // Seconds per transformer layer and micro-batch on one GPU.
+  double layer_forward = 0;     // kernels
+  double layer_backward = 0;    // kernels, without recompute
+  double layer_recompute = 0;   // kernels the backward recomputes first
+  double layer_forward_tp = 0;  // tensor-parallel communication it waits for
+  double layer_backward_tp = 0;
+  double layer_recompute_tp = 0;
+  // Per micro-batch: embedding on the first stage, head and loss on the last.
+  double embedding_forward = 0, embedding_backward = 0;
+  double head_forward = 0, head_backward = 0;
+  double embedding_forward_tp = 0, head_backward_tp = 0;
+  // FLOPs each GPU executes per layer and micro-batch, the backward's
+  // including its recompute; and for the head (logits and loss).
+  double layer_forward_flops = 0, layer_backward_flops = 0;
+  double head_forward_flops = 0, head_backward_flops = 0;
+
+  // Pipeline: bytes each GPU sends to the next stage per micro-batch.
+  double p2p_bytes = 0;
+
+  // Data parallelism, per layer (and for the embedding or output layer's
+  // extra parameters on the first and last stage).
+  double layer_parameters = 0;      // on one GPU (after tensor parallelism)
+  double embedding_parameters = 0;  // on one GPU of the first or last stage
+  Collective grad_collective = Collective::kAllReduce;
+  double layer_grad_sync = 0;  // seconds, gradients of one layer
+  double embedding_grad_sync = 0;
+  double layer_weight_gather = 0;  // ZeRO >= 1 after the step; ZeRO 3 per use
+  double embedding_weight_gather = 0;
+  // Optimizer step per parameter held on one GPU (1/d of them with ZeRO >= 1).
+  double optimizer_per_parameter = 0;
+};
+
+StepCosts ComputeStepCosts(const config::Config& c);
+
+// Seconds to send `bytes` from the GPU of stage `from` to that of stage `to`
+// (tensor-parallel rank 0, data-parallel replica 0).
+double StageTransferTime(const config::Config& c, std::int64_t from, std::int64_t to, double bytes);
+
+// Model FLOPs of one training step (forward and backward, no recompute) over
+// the whole batch: 3 x the forward matmul FLOPs of every layer and the
+// logits. For a GPT with f = 4h and no GQA it equals Narayanan et al. 2021's
+// 72 B s l h^2 (1 + s / (6 h) + V / (12 l h)).
+double ModelFlopsPerStep(const config::Config& c);
+
+}  // namespace astrasweep::model

@@ -1,0 +1,144 @@
+// The step's building blocks, from the per-op roofline and the collective
+// formulas; see step_costs.h for what each tensor-, pipeline- and
+// data-parallel term stands for.
+#include "astrasweep/model/step_costs.h"
+
+#include "astrasweep/model/compute.h"
+#include "astrasweep/model/layer_ops.h"
+
+namespace astrasweep::model {
+namespace {
+
+double D(std::int64_t x) { return static_cast<double>(x); }
+
+struct TensorComm {
+  double forward = 0;  // one layer's forward
+  double block = 0;    // one all-reduce (or its 2-D / sequence-parallel form) of A
+};
+
+// The communication of one "all-reduce of the activation" under the point's
+// tensor parallelism, and one layer's forward (two of them).
+TensorComm TensorParallelComm(const config::Config& c, double activation_bytes) {
+  const auto& p = c.parallelism;
+  const auto& net = c.network;
+  const auto& algorithms = c.execution_backend.astra.collectives;
+  TensorComm comm;
+  if (p.tp <= 1) return comm;
+  if (p.kp1 && p.kp2) {
+    const std::int64_t kp1 = *p.kp1, kp2 = *p.kp2;
+    comm.block = CollectiveTime(Collective::kAllGather, activation_bytes / D(kp2),
+                                GroupShares(net, 1, kp1), net, algorithms) +
+                 CollectiveTime(Collective::kReduceScatter, activation_bytes / D(kp1),
+                                GroupShares(net, kp1, kp2), net, algorithms);
+  } else {
+    const auto shares = GroupShares(net, 1, p.tp);
+    if (c.training.sequence_parallel) {
+      comm.block =
+          CollectiveTime(Collective::kAllGather, activation_bytes, shares, net, algorithms) +
+          CollectiveTime(Collective::kReduceScatter, activation_bytes, shares, net, algorithms);
+    } else {
+      comm.block =
+          CollectiveTime(Collective::kAllReduce, activation_bytes, shares, net, algorithms);
+    }
+  }
+  comm.forward = 2 * comm.block;
+  return comm;
+}
+
+// Adam under mixed precision reads the gradient, the fp32 master weight and
+// both moments and writes all but the gradient plus the 16-bit weight:
+// 28 bytes and about 12 FLOPs per parameter (24 bytes in fp32 training).
+Op AdamStep(double parameters, config::DType dtype) {
+  const double bytes = dtype == config::DType::kFp32 ? 24 : 28;
+  return Op{"adam", OpKind::kMemoryBound, 12 * parameters, bytes * parameters};
+}
+
+}  // namespace
+
+StepCosts ComputeStepCosts(const config::Config& c) {
+  const auto& hw = c.hardware;
+  const auto dtype = c.training.dtype;
+  const auto& p = c.parallelism;
+  const auto& net = c.network;
+  const auto& algorithms = c.execution_backend.astra.collectives;
+  const LayerShape shape = LayerShape::From(c);
+  StepCosts k;
+
+  const auto forward = LayerForward(shape);
+  const auto backward = LayerBackward(shape);
+  const auto recompute = LayerRecompute(shape, c.training.recompute);
+  k.layer_forward = OpsTime(forward, hw, dtype);
+  k.layer_backward = OpsTime(backward, hw, dtype);
+  k.layer_recompute = OpsTime(recompute, hw, dtype);
+  k.layer_forward_flops = TotalFlops(forward);
+  k.layer_backward_flops = TotalFlops(backward) + TotalFlops(recompute);
+
+  const auto emb_f = EmbeddingForward(shape), emb_b = EmbeddingBackward(shape);
+  const auto head_f = HeadForward(shape), head_b = HeadBackward(shape);
+  k.embedding_forward = OpsTime(emb_f, hw, dtype);
+  k.embedding_backward = OpsTime(emb_b, hw, dtype);
+  k.head_forward = OpsTime(head_f, hw, dtype);
+  k.head_backward = OpsTime(head_b, hw, dtype);
+  k.head_forward_flops = TotalFlops(head_f);
+  k.head_backward_flops = TotalFlops(head_b);
+
+  const double e = static_cast<double>(BytesPerElement(dtype));
+  const double activation = D(shape.b) * D(shape.s) * D(shape.h) * e;
+  const TensorComm tp = TensorParallelComm(c, activation);
+  k.layer_forward_tp = tp.forward;
+  k.layer_backward_tp = tp.forward;
+  k.layer_recompute_tp = c.training.recompute == config::Recompute::kFull ? tp.forward : 0;
+  k.embedding_forward_tp = tp.block / 2;  // one all-reduce, or one of its two halves
+  k.head_backward_tp = tp.block / 2;
+  if (p.tp > 1 && !(p.kp1 && p.kp2) && !c.training.sequence_parallel) {
+    k.embedding_forward_tp = tp.block;
+    k.head_backward_tp = tp.block;
+  }
+
+  k.p2p_bytes = activation / D(p.tp);
+
+  k.layer_parameters = LayerParameters(c.model) / D(p.tp);
+  k.embedding_parameters = EmbeddingParameters(c.model) / D(p.tp);
+  const double grad_bytes = dtype == config::DType::kFp32 ? 4 : 2;
+  const int zero = c.training.zero_stage;
+  k.grad_collective = zero >= 1 ? Collective::kReduceScatter : Collective::kAllReduce;
+  if (p.dp > 1) {
+    const auto shares = GroupShares(net, p.tp * p.pp, p.dp);
+    auto sync = [&](Collective coll, double bytes) {
+      return CollectiveTime(coll, bytes, shares, net, algorithms);
+    };
+    k.layer_grad_sync = sync(k.grad_collective, k.layer_parameters * grad_bytes);
+    k.embedding_grad_sync = sync(k.grad_collective, k.embedding_parameters * grad_bytes);
+    if (zero >= 1) {
+      k.layer_weight_gather = sync(Collective::kAllGather, k.layer_parameters * e);
+      k.embedding_weight_gather = sync(Collective::kAllGather, k.embedding_parameters * e);
+    }
+  }
+  // Per parameter: the launch cost is paid per step, not per parameter, so
+  // the builder adds it once.
+  const Op adam = AdamStep(1.0, dtype);
+  k.optimizer_per_parameter =
+      (OpTime(adam, hw, dtype) - hw.kernel_launch) / (zero >= 1 ? D(p.dp) : 1.0);
+  return k;
+}
+
+double StageTransferTime(const config::Config& c, std::int64_t from, std::int64_t to,
+                         double bytes) {
+  const std::int64_t tp = c.parallelism.tp;
+  return SendRecvTime(bytes, from * tp, to * tp, c.network);
+}
+
+double ModelFlopsPerStep(const config::Config& c) {
+  const auto& m = c.model;
+  const double h = D(m.hidden), s = D(m.seq_len), f = D(m.ffn_hidden);
+  const double kv = D(m.kv_heads) * D(m.hidden / m.heads);
+  // Forward matmul FLOPs per token of one layer: QKV, output, FFN, and the
+  // attention scores and context (2 s h each).
+  const double ffn = (m.ffn == config::Ffn::kSwiglu ? 3 : 2) * h * f;
+  const double layer = 2 * (h * (h + 2 * kv) + h * h + ffn) + 4 * s * h;
+  const double logits = 2 * h * D(m.vocab);
+  const double tokens = D(c.training.global_batch) * s;
+  return 3 * tokens * (D(m.layers) * layer + logits);
+}
+
+}  // namespace astrasweep::model
