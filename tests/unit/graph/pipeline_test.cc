@@ -1,0 +1,168 @@
+// The pipeline builder and scheduler against the closed forms of uniform
+// stages: with forward time f and backward time b per stage and free
+// transfers, GPipe and 1F1B take (m + p - 1)(f + b) and leave a bubble of
+// (p - 1)(f + b); the interleaved schedule shrinks the bubble to
+// (p - 1)(f + b) / v (Narayanan et al. 2021, sections 2.2.1-2.2.2).
+#include "astrasweep/graph/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <tuple>
+
+#include "astrasweep/graph/scheduler.h"
+
+namespace astrasweep::graph {
+namespace {
+
+config::Config Pipeline(std::int64_t pp, std::int64_t m, config::Schedule schedule,
+                        std::int64_t v = 1) {
+  config::Config c;
+  c.model = {.name = "gpt",
+             .layers = 48,
+             .hidden = 1024,
+             .heads = 16,
+             .kv_heads = 16,
+             .ffn_hidden = 4096,
+             .ffn = config::Ffn::kGelu,
+             .vocab = 51200,
+             .seq_len = 1024};
+  c.training.global_batch = m;
+  c.training.micro_batch = 1;
+  c.training.schedule = schedule;
+  c.training.virtual_stages = v;
+  c.parallelism = {.tp = 1, .pp = pp, .dp = 1};
+  c.hardware.kernel_launch = 0;
+  c.network = {{config::Topology::kSwitch, pp, 100e9, 0}};
+  return c;
+}
+
+// Uniform costs: forward 1 s and backward 2 s per layer, nothing else.
+model::StepCosts Uniform() {
+  model::StepCosts k;
+  k.layer_forward = 1;
+  k.layer_backward = 2;
+  return k;
+}
+
+struct Timing {
+  double step;
+  double stage0_bubble;
+};
+
+Timing Schedule(const config::Config& c, const model::StepCosts& k) {
+  auto g = BuildPipelineGraph(c, k);
+  EXPECT_TRUE(g) << g.error().ToString();
+  auto s = Simulate(*g);
+  EXPECT_TRUE(s) << s.error().ToString();
+  auto stages = AnalyzeStages(*g, *s);
+  return {s->makespan, stages[0].bubble};
+}
+
+class ClosedForm : public ::testing::TestWithParam<std::tuple<config::Schedule, int, int>> {};
+
+TEST_P(ClosedForm, GpipeAnd1F1BMatchTheBubbleFormula) {
+  const auto [schedule, pp, m] = GetParam();
+  const double per_stage = 48.0 / pp * 3;  // (f + b) of one stage and micro-batch
+  const Timing t = Schedule(Pipeline(pp, m, schedule), Uniform());
+  EXPECT_NEAR(t.step, (m + pp - 1) * per_stage, 1e-9);
+  EXPECT_NEAR(t.stage0_bubble, (pp - 1) * per_stage, 1e-9);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Schedules, ClosedForm,
+    ::testing::Combine(::testing::Values(config::Schedule::kGpipe, config::Schedule::k1F1B),
+                       ::testing::Values(1, 2, 4, 8, 16), ::testing::Values(1, 3, 8, 32)));
+
+TEST(Interleaved, BubbleShrinksByTheVirtualStages) {
+  for (std::int64_t v : {2, 3}) {
+    for (std::int64_t pp : {2, 4, 8}) {
+      for (std::int64_t m : {pp, 2 * pp, 4 * pp}) {
+        if (48 % (pp * v) != 0) continue;
+        const double per_stage = 48.0 / static_cast<double>(pp) * 3;
+        const Timing t = Schedule(Pipeline(pp, m, config::Schedule::kInterleaved, v), Uniform());
+        SCOPED_TRACE(testing::Message() << "pp " << pp << " v " << v << " m " << m);
+        EXPECT_NEAR(t.step,
+                    static_cast<double>(m) * per_stage +
+                        static_cast<double>(pp - 1) * per_stage / static_cast<double>(v),
+                    1e-9);
+      }
+    }
+  }
+}
+
+TEST(Pipeline, TransfersAddTheirLatencyToTheCriticalPath) {
+  // One micro-batch through 4 stages: 3 activation and 3 gradient hops.
+  config::Config c = Pipeline(4, 1, config::Schedule::k1F1B);
+  model::StepCosts k = Uniform();
+  k.p2p_bytes = 1e9;  // 10 ms at 100 GB/s
+  const Timing t = Schedule(c, k);
+  EXPECT_NEAR(t.step, 4 * 36.0 + 6 * 0.01, 1e-9);
+}
+
+TEST(Pipeline, OneFOneBKeepsAtMostPMicroBatchesInFlight) {
+  // The order on stage k never holds more than p - k forwards without their
+  // backward; GPipe holds all m.
+  for (auto schedule : {config::Schedule::k1F1B, config::Schedule::kGpipe}) {
+    const std::int64_t pp = 4, m = 16;
+    auto g = BuildPipelineGraph(Pipeline(pp, m, schedule), Uniform());
+    ASSERT_TRUE(g);
+    std::map<int, int> in_flight, peak;
+    std::map<int, std::pair<int, int>> counts;  // stage -> (forwards, backwards)
+    for (const Node& n : g->nodes()) {
+      if (n.kind != NodeKind::kCompute || n.microbatch < 0) continue;
+      in_flight[n.stage] += n.direction == Direction::kForward ? 1 : -1;
+      peak[n.stage] = std::max(peak[n.stage], in_flight[n.stage]);
+      (n.direction == Direction::kForward ? counts[n.stage].first : counts[n.stage].second)++;
+    }
+    for (int stage = 0; stage < pp; ++stage) {
+      EXPECT_EQ(counts[stage].first, m);
+      EXPECT_EQ(counts[stage].second, m);
+      EXPECT_EQ(peak[stage], schedule == config::Schedule::kGpipe ? m : pp - stage);
+    }
+  }
+}
+
+TEST(Pipeline, DataParallelReductionOverlapsTheLastBackward) {
+  config::Config c = Pipeline(1, 4, config::Schedule::k1F1B);
+  c.parallelism.dp = 2;
+  c.training.global_batch = 8;  // 4 micro-batches per replica
+  c.network = {{config::Topology::kSwitch, 2, 100e9, 0}};
+  model::StepCosts k = Uniform();
+  k.layer_grad_sync = 1.5;  // per layer; the next layer's backward takes 2
+  c.training.dp_overlap = true;
+  const double compute = 4 * 48 * 3.0;
+  // Only the first layer's reduction is left after the last backward.
+  EXPECT_NEAR(Schedule(c, k).step, compute + 1.5, 1e-9);
+  c.training.dp_overlap = false;
+  EXPECT_NEAR(Schedule(c, k).step, compute + 48 * 1.5, 1e-9);
+}
+
+TEST(Pipeline, RunsThatCannotWorkAreRejectedWithTheReason) {
+  auto status = CheckPipeline(Pipeline(64, 64, config::Schedule::k1F1B));
+  ASSERT_FALSE(status);
+  EXPECT_EQ(status.error().context().key_path, "parallelism.pp");
+  EXPECT_NE(status.error().message().find("model.layers = 48"), std::string::npos);
+
+  status = CheckPipeline(Pipeline(4, 6, config::Schedule::kInterleaved, 2));
+  ASSERT_FALSE(status);
+  EXPECT_NE(status.error().message().find("= 6) to be a multiple of pp = 4"), std::string::npos)
+      << status.error().message();
+
+  status = CheckPipeline(Pipeline(4, 8, config::Schedule::kInterleaved, 5));
+  ASSERT_FALSE(status);
+  EXPECT_NE(status.error().message().find("multiple of pp * virtual_stages = 20"),
+            std::string::npos);
+  EXPECT_TRUE(CheckPipeline(Pipeline(4, 8, config::Schedule::kInterleaved, 3)));
+  EXPECT_FALSE(BuildPipelineGraph(Pipeline(64, 64, config::Schedule::k1F1B), Uniform()));
+}
+
+TEST(Pipeline, UnevenLayersGoToTheFirstStages) {
+  EXPECT_EQ(VirtualStageLayers(10, 4, 0), std::make_pair(0, 3));
+  EXPECT_EQ(VirtualStageLayers(10, 4, 1), std::make_pair(3, 6));
+  EXPECT_EQ(VirtualStageLayers(10, 4, 2), std::make_pair(6, 8));
+  EXPECT_EQ(VirtualStageLayers(10, 4, 3), std::make_pair(8, 10));
+}
+
+}  // namespace
+}  // namespace astrasweep::graph
