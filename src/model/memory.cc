@@ -52,18 +52,19 @@ double LayerActivationBytes(const config::Config& c) {
   return (sp ? replicated / t : replicated) + split / t + attention / t;
 }
 
-double MicroBatchesInFlight(const config::Config& c) {
+double MicroBatchesInFlight(const config::Config& c, std::int64_t stage) {
   const auto& p = c.parallelism;
   const double m = D(c.training.global_batch / (c.training.micro_batch * p.dp));
   switch (c.training.schedule) {
     case config::Schedule::kGpipe: return m;
-    case config::Schedule::k1F1B: return std::min(m, D(p.pp));
+    case config::Schedule::k1F1B: return std::min(m, D(p.pp - stage));
     case config::Schedule::kInterleaved: {
-      // Narayanan et al. 2021, section 2.2.2: the first stage warms up with
-      // (v - 1) p + ... micro-batch chunks; in whole-stage units that is
-      // p (1 + (p - 1) / (p v)).
+      // Narayanan et al. 2021, section 2.2.2: stage k warms up with
+      // 2 (p - k - 1) + (v - 1) p chunks, and holds one more in the steady
+      // state; a chunk is 1/v of the stage's layers.
       const double pp = D(p.pp), v = D(c.training.virtual_stages);
-      return std::min(m, pp * (1 + (pp - 1) / (pp * v)));
+      const double chunks = 2 * (pp - D(stage) - 1) + (v - 1) * pp + 1;
+      return std::min(m, chunks / v);
     }
   }
   return m;
@@ -77,7 +78,6 @@ MemoryBreakdown PeakMemory(const config::Config& c) {
   const int zero = c.training.zero_stage;
   const std::int64_t layers_per_stage = (m.layers + p.pp - 1) / p.pp;
   const double layer_activations = LayerActivationBytes(c);
-  const double in_flight = MicroBatchesInFlight(c);
   MemoryBreakdown peak;
   for (std::int64_t stage : {std::int64_t{0}, p.pp - 1}) {
     double params = D(layers_per_stage) * LayerParameters(m) / t;
@@ -91,8 +91,7 @@ MemoryBreakdown PeakMemory(const config::Config& c) {
     mb.weights = params * per.weights / (zero >= 3 ? dp : 1.0);
     mb.gradients = params * per.gradients / (zero >= 2 ? dp : 1.0);
     mb.optimizer = params * per.optimizer / (zero >= 1 ? dp : 1.0);
-    // Stage k of 1F1B holds (p - k) micro-batches; the first stage most.
-    const double flight = stage == 0 ? in_flight : std::min(in_flight, 1.0);
+    const double flight = MicroBatchesInFlight(c, stage);
     mb.activations = D(layers_per_stage) * layer_activations * flight;
     if (stage == p.pp - 1) {
       // fp32 logits for the loss of one micro-batch.

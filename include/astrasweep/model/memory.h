@@ -29,8 +29,11 @@ struct MemoryBreakdown {
 
 // Bytes of activations one layer keeps for one micro-batch.
 double LayerActivationBytes(const config::Config& c);
-// Micro-batches whose activations the first stage holds at once.
-double MicroBatchesInFlight(const config::Config& c);
+// Micro-batches whose activations pipeline stage `stage` holds at once, in
+// whole-stage units: GPipe all m on every stage; 1F1B min(m, p - k) on
+// stage k; interleaved p (1 + (p - 1) / (p v)) on the first stage and
+// ((v - 1) p + 1) / v chunks' worth on the last.
+double MicroBatchesInFlight(const config::Config& c, std::int64_t stage = 0);
 
 MemoryBreakdown PeakMemory(const config::Config& c);
 

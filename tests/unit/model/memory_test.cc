@@ -41,11 +41,16 @@ TEST(Memory, InFlightMicroBatchesPerSchedule) {
   auto c = Gpt(1, false, config::Recompute::kNone);  // 32 micro-batches, pp 4
   c.training.schedule = config::Schedule::kGpipe;
   EXPECT_EQ(MicroBatchesInFlight(c), 32);
+  EXPECT_EQ(MicroBatchesInFlight(c, 3), 32) << "GPipe: every stage holds all of them";
   c.training.schedule = config::Schedule::k1F1B;
   EXPECT_EQ(MicroBatchesInFlight(c), 4);
+  EXPECT_EQ(MicroBatchesInFlight(c, 1), 3);
+  EXPECT_EQ(MicroBatchesInFlight(c, 3), 1);
   c.training.schedule = config::Schedule::kInterleaved;
   c.training.virtual_stages = 2;
   EXPECT_DOUBLE_EQ(MicroBatchesInFlight(c), 4 * (1 + 3.0 / 8));
+  // Last stage: (v - 1) p warm-up chunks plus one, of 1/v stage each.
+  EXPECT_DOUBLE_EQ(MicroBatchesInFlight(c, 3), (4 + 1) / 2.0);
 }
 
 TEST(Memory, ZeroStagesShardStates) {
