@@ -3,8 +3,9 @@
 #   astrasweep_library(NAME base SRCS a.cc b.cc DEPS fmt::fmt PRIVATE_DEPS xx)
 #     makes target astrasweep_base (alias astrasweep::base) with the public
 #     headers in include/astrasweep/<name>/.
-#   astrasweep_unit_test(NAME base SRCS a_test.cc DEPS astrasweep::base)
-#     makes test binary <name>_unit_tests, registered with ctest.
+#   astrasweep_unit_test(NAME base SRCS a_test.cc DEPS astrasweep::base [LABEL l])
+#     makes test binary <name>_unit_tests, registered with ctest under label
+#     l (default: unit).
 
 set(ASTRASWEEP_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
     -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wconversion
@@ -34,7 +35,10 @@ function(astrasweep_library)
 endfunction()
 
 function(astrasweep_unit_test)
-  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "NAME;LABEL" "SRCS;DEPS" ${ARGN})
+  if(NOT ARG_LABEL)
+    set(ARG_LABEL unit)
+  endif()
   if(NOT ASTRASWEEP_BUILD_TESTS)
     return()
   endif()
@@ -45,5 +49,5 @@ function(astrasweep_unit_test)
     ASTRASWEEP_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
   astrasweep_set_warnings(${target})
   gtest_discover_tests(${target} DISCOVERY_TIMEOUT 60
-    PROPERTIES LABELS unit)
+    PROPERTIES LABELS ${ARG_LABEL})
 endfunction()
