@@ -68,7 +68,7 @@ struct HardwareConfig {
   double memory_bytes = 0;
   double memory_bandwidth = 0;  // bytes/s
   std::int64_t sms = 0;         // streaming multiprocessors / compute units
-  double gemm_efficiency = 0.8;     // of peak FLOP/s, for large GEMMs
+  double gemm_efficiency = 0.72;    // of peak FLOP/s, for large GEMMs
   double memory_efficiency = 0.85;  // of memory_bandwidth, for streaming kernels
   double kernel_launch = 4e-6;      // seconds per kernel
 };
