@@ -26,6 +26,7 @@ struct Unit {
 void StageOrder(config::Schedule schedule, I64 pp, I64 v, I64 m, I64 k, std::vector<Unit>& out) {
   out.clear();
   const I64 total = m * v;
+  out.reserve(static_cast<std::size_t>(2 * total));
   auto unit = [&](I64 u, bool forward) {
     I64 chunk = (u % (pp * v)) / pp;
     if (!forward) chunk = v - 1 - chunk;
@@ -62,8 +63,8 @@ std::pair<I32, I32> VirtualStageLayers(I64 layers, I64 count, I64 vs) {
 Status CheckPipeline(const config::Config& c) {
   const I64 pp = c.parallelism.pp, layers = c.model.layers, m = MicroBatches(c);
   if (pp > layers)
-    return InvalidInput(fmt::format("parallelism.pp = {} but model.layers = {}: each pipeline "
-                                    "stage needs at least one layer; lower pp",
+    return InvalidInput(fmt::format("{} pipeline stages but model.layers = {}: each stage needs "
+                                    "at least one layer; lower parallelism.pp",
                                     pp, layers),
                         {.key_path = "parallelism.pp"});
   if (c.training.schedule != config::Schedule::kInterleaved) return Ok();

@@ -92,7 +92,8 @@ std::vector<StageTimeline> AnalyzeStages(const Graph& g, const Schedule& s) {
   }
   for (StageTimeline& t : out) {
     t.exposed_comm += std::max(0.0, t.finish - last_kernel[U(t.stage)]);
-    t.bubble = std::max(0.0, s.makespan - t.compute - t.exposed_comm);
+    t.bubble = s.makespan - t.compute - t.exposed_comm;
+    if (t.bubble < 1e-9 * s.makespan) t.bubble = 0;  // rounding, not idling
   }
   return out;
 }

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace {
@@ -15,8 +16,10 @@ struct RunResult {
   std::string output;  // stdout and stderr
 };
 
-RunResult RunCli(const std::string& args) {
-  const std::string command = std::string(ASTRASWEEP_BIN) + " " + args + " 2>&1";
+// Runs the CLI; `output` gets stdout and, unless stdout_only, stderr too.
+RunResult RunCli(const std::string& args, bool stdout_only = false) {
+  const std::string command =
+      std::string(ASTRASWEEP_BIN) + " " + args + (stdout_only ? " 2>/dev/null" : " 2>&1");
   RunResult result;
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return result;
@@ -121,6 +124,79 @@ TEST(Cli, HelpOnEverySubcommand) {
   }
   EXPECT_EQ(RunCli("no-such-command").exit_code, 2);
   EXPECT_EQ(RunCli("expand").exit_code, 2) << "missing spec argument";
+}
+
+// `astrasweep point`: the readable breakdown, JSON whose parts add up, the
+// DOT graph, and points that cannot run or do not fit.
+std::string Point(const std::string& name) {
+  return std::string(ASTRASWEEP_SOURCE_DIR) + "/sweeps/points/" + name;
+}
+
+TEST(PointCommand, PrintsABreakdown) {
+  RunResult r = RunCli("point " + Point("gpt3-175b.yaml"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* text : {"status  ok", "step time", "tokens/s", "MFU", "critical stage",
+                           "exposed comm", "bubble", "memory (stage", "fits"})
+    EXPECT_NE(r.output.find(text), std::string::npos) << text << " in:\n" << r.output;
+}
+
+TEST(PointCommand, JsonPartsAddUpToTheStepTime) {
+  RunResult r = RunCli("point --json " + Point("gpt3-175b.yaml"), true);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output);
+  EXPECT_EQ(j["status"], "ok");
+  EXPECT_EQ(j["mode"], "analytical");
+  const auto& m = j["metrics"];
+  const double step = m["step_time_s"];
+  EXPECT_GT(step, 0);
+  EXPECT_NEAR(m["compute_s"].get<double>() + m["exposed_comm_s"].get<double>() +
+                  m["bubble_s"].get<double>(),
+              step, 1e-9 * step);
+  EXPECT_NEAR(m["tokens_per_s"].get<double>(), 1536.0 * 2048 / step, 1e-6 * 1536 * 2048 / step);
+  EXPECT_GT(m["mfu"].get<double>(), 0.2);
+  EXPECT_LT(m["mfu"].get<double>(), 0.8);
+  EXPECT_EQ(j["stages"].size(), 8u);
+}
+
+TEST(PointCommand, WritesTheGraphAsDot) {
+  const std::string dot = ::testing::TempDir() + "/pipeline.dot";
+  std::remove(dot.c_str());
+  RunResult r = RunCli("point " + Point("gpt-1.3b-a100.yaml") + " --dot " + dot);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  FILE* f = std::fopen(dot.c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  std::string text;
+  std::array<char, 4096> buf;
+  while (std::fgets(buf.data(), buf.size(), f) != nullptr) text += buf.data();
+  std::fclose(f);
+  EXPECT_EQ(text.rfind("digraph", 0), 0u);
+  EXPECT_NE(text.find("forward #0"), std::string::npos);
+  EXPECT_NE(text.find("optimizer"), std::string::npos);
+}
+
+TEST(PointCommand, APointThatCannotRunIsAFailedPointWithItsReason) {
+  RunResult r = RunCli("point " + Data("points/pp_over_layers.yaml"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("status  failed"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("32 pipeline stages but model.layers = 24"), std::string::npos)
+      << r.output;
+  r = RunCli("point --json " + Data("points/interleaved_few_microbatches.yaml"), true);
+  EXPECT_EQ(r.exit_code, 1);
+  const auto j = nlohmann::json::parse(r.output);
+  EXPECT_EQ(j["status"], "failed");
+  EXPECT_EQ(j["failure"]["stage"], "pipeline");
+  EXPECT_NE(j["failure"]["message"].get<std::string>().find("= 12) to be a multiple of pp = 8"),
+            std::string::npos);
+}
+
+TEST(PointCommand, APointThatDoesNotFitKeepsItsTimingAndIsInfeasible) {
+  RunResult r = RunCli("point --json " + Data("points/infeasible.yaml"), true);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output);
+  EXPECT_EQ(j["status"], "infeasible");
+  EXPECT_GT(j["metrics"]["step_time_s"].get<double>(), 0);
+  EXPECT_FALSE(j["metrics"]["fits_memory"].get<bool>());
+  EXPECT_GT(j["metrics"]["peak_mem_bytes"].get<double>(), 80.0 * (1ull << 30));
 }
 
 }  // namespace
