@@ -54,9 +54,11 @@ PointOutcome Evaluate(const config::Config& c, graph::Graph* graph_out) {
                         {.key_path = "execution_backend.astra.mode"}));
   }
   const model::StepCosts costs = model::ComputeStepCosts(c);
-  auto built = graph::BuildPipelineGraph(c, costs);
+  // One graph per thread, reused: its memory stays allocated and warm.
+  thread_local graph::Graph scratch;
+  graph::Graph& g = graph_out ? *graph_out : scratch;
+  auto built = graph::BuildPipelineGraph(c, costs, g);
   if (!built) return Failed(std::move(out), "pipeline", built.error());
-  const graph::Graph& g = *built;
   out.graph_nodes = g.size();
   auto schedule = graph::Simulate(g);
   if (!schedule) return Failed(std::move(out), "schedule", schedule.error());
@@ -83,7 +85,6 @@ PointOutcome Evaluate(const config::Config& c, graph::Graph* graph_out) {
   for (const auto& node : g.nodes()) flops += node.flops;
   out.hardware_flops = flops * D(c.parallelism.tp) * D(c.parallelism.dp);
   out.status = m.fits_memory ? PointStatus::kOk : PointStatus::kInfeasible;
-  if (graph_out) *graph_out = std::move(*built);
   return out;
 }
 

@@ -88,6 +88,12 @@ NodeId Graph::Add(const Node& node) {
 
 void Graph::AddDependency(NodeId node, NodeId dependency) { edges_.emplace_back(node, dependency); }
 
+void Graph::Clear() {
+  nodes_.clear();
+  streams_.clear();
+  edges_.clear();
+}
+
 void Graph::Reserve(std::size_t nodes, std::size_t edges) {
   nodes_.reserve(nodes);
   edges_.reserve(edges);

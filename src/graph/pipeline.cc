@@ -86,8 +86,15 @@ Status CheckPipeline(const config::Config& c) {
   return Ok();
 }
 
-Expected<Graph> BuildPipelineGraph(const config::Config& c, const model::StepCosts& k) {
+Expected<Graph> BuildPipelineGraph(const config::Config& c, const model::StepCosts& costs) {
+  Graph g;
+  ASTRASWEEP_RETURN_IF_ERROR(BuildPipelineGraph(c, costs, g));
+  return g;
+}
+
+Status BuildPipelineGraph(const config::Config& c, const model::StepCosts& k, Graph& g) {
   ASTRASWEEP_RETURN_IF_ERROR(CheckPipeline(c));
+  g.Clear();
   const I64 pp = c.parallelism.pp, tp = c.parallelism.tp, v = VirtualStages(c);
   const I64 vstages = pp * v, m = MicroBatches(c);
   const bool data_parallel = c.parallelism.dp > 1;
@@ -98,7 +105,6 @@ Expected<Graph> BuildPipelineGraph(const config::Config& c, const model::StepCos
                               ? "dp_grad_all_reduce"
                               : "dp_grad_reduce_scatter";
 
-  Graph g;
   const std::size_t units = static_cast<std::size_t>(2 * vstages * m);
   g.Reserve(2 * units + static_cast<std::size_t>(8 * pp), 3 * units);
   std::vector<StreamId> compute(static_cast<std::size_t>(pp)), fwd_link(compute.size()),
@@ -295,7 +301,7 @@ Expected<Graph> BuildPipelineGraph(const config::Config& c, const model::StepCos
       g.AddDependency(entry[dir][slot(to_vs, u.microbatch)], id);
     }
   }
-  return g;
+  return Ok();
 }
 
 }  // namespace astrasweep::graph

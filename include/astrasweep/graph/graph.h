@@ -64,6 +64,8 @@ class Graph {
   // `node` cannot start before `dependency` has finished.
   void AddDependency(NodeId node, NodeId dependency);
   void Reserve(std::size_t nodes, std::size_t edges);
+  // Empties the graph, keeping its memory for the next one.
+  void Clear();
 
   std::size_t size() const { return nodes_.size(); }
   const Node& node(NodeId id) const { return nodes_[static_cast<std::size_t>(id)]; }

@@ -40,5 +40,8 @@ std::pair<std::int32_t, std::int32_t> VirtualStageLayers(std::int64_t layers, st
                                                          std::int64_t vs);
 
 Expected<Graph> BuildPipelineGraph(const config::Config& c, const model::StepCosts& costs);
+// The same into `graph`, which is cleared first and keeps its memory: what
+// a worker evaluating many points uses.
+Status BuildPipelineGraph(const config::Config& c, const model::StepCosts& costs, Graph& graph);
 
 }  // namespace astrasweep::graph
