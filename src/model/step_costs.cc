@@ -12,36 +12,33 @@ namespace {
 double D(std::int64_t x) { return static_cast<double>(x); }
 
 struct TensorComm {
-  double forward = 0;  // one layer's forward
-  double block = 0;    // one all-reduce (or its 2-D / sequence-parallel form) of A
+  double block = 0;   // what one attention or MLP block waits for, each direction
+  double reduce = 0;  // the reduction of one activation (embedding output, head input gradient)
 };
 
-// The communication of one "all-reduce of the activation" under the point's
-// tensor parallelism, and one layer's forward (two of them).
+// The tensor-parallel communication of one block and of one reduction of
+// an activation of `activation_bytes`, in the point's 1-D, sequence-parallel
+// or 2-D form (see step_costs.h).
 TensorComm TensorParallelComm(const config::Config& c, double activation_bytes) {
   const auto& p = c.parallelism;
   const auto& net = c.network;
   const auto& algorithms = c.execution_backend.astra.collectives;
+  auto time = [&](Collective coll, double bytes, std::int64_t stride, std::int64_t size) {
+    return CollectiveTime(coll, bytes, GroupShares(net, stride, size), net, algorithms);
+  };
   TensorComm comm;
   if (p.tp <= 1) return comm;
   if (p.kp1 && p.kp2) {
     const std::int64_t kp1 = *p.kp1, kp2 = *p.kp2;
-    comm.block = CollectiveTime(Collective::kAllGather, activation_bytes / D(kp2),
-                                GroupShares(net, 1, kp1), net, algorithms) +
-                 CollectiveTime(Collective::kReduceScatter, activation_bytes / D(kp1),
-                                GroupShares(net, kp1, kp2), net, algorithms);
+    comm.reduce = time(Collective::kReduceScatter, activation_bytes / D(kp1), kp1, kp2);
+    comm.block = time(Collective::kAllGather, activation_bytes / D(kp2), 1, kp1) + comm.reduce;
+  } else if (c.training.sequence_parallel) {
+    comm.reduce = time(Collective::kReduceScatter, activation_bytes, 1, p.tp);
+    comm.block = time(Collective::kAllGather, activation_bytes, 1, p.tp) + comm.reduce;
   } else {
-    const auto shares = GroupShares(net, 1, p.tp);
-    if (c.training.sequence_parallel) {
-      comm.block =
-          CollectiveTime(Collective::kAllGather, activation_bytes, shares, net, algorithms) +
-          CollectiveTime(Collective::kReduceScatter, activation_bytes, shares, net, algorithms);
-    } else {
-      comm.block =
-          CollectiveTime(Collective::kAllReduce, activation_bytes, shares, net, algorithms);
-    }
+    comm.reduce = time(Collective::kAllReduce, activation_bytes, 1, p.tp);
+    comm.block = comm.reduce;
   }
-  comm.forward = 2 * comm.block;
   return comm;
 }
 
@@ -85,15 +82,11 @@ StepCosts ComputeStepCosts(const config::Config& c) {
   const double e = static_cast<double>(BytesPerElement(dtype));
   const double activation = D(shape.b) * D(shape.s) * D(shape.h) * e;
   const TensorComm tp = TensorParallelComm(c, activation);
-  k.layer_forward_tp = tp.forward;
-  k.layer_backward_tp = tp.forward;
-  k.layer_recompute_tp = c.training.recompute == config::Recompute::kFull ? tp.forward : 0;
-  k.embedding_forward_tp = tp.block / 2;  // one all-reduce, or one of its two halves
-  k.head_backward_tp = tp.block / 2;
-  if (p.tp > 1 && !(p.kp1 && p.kp2) && !c.training.sequence_parallel) {
-    k.embedding_forward_tp = tp.block;
-    k.head_backward_tp = tp.block;
-  }
+  k.layer_forward_tp = 2 * tp.block;  // attention and MLP
+  k.layer_backward_tp = 2 * tp.block;
+  k.layer_recompute_tp = c.training.recompute == config::Recompute::kFull ? 2 * tp.block : 0;
+  k.embedding_forward_tp = tp.reduce;
+  k.head_backward_tp = tp.reduce;
 
   k.p2p_bytes = activation / D(p.tp);
 
