@@ -8,6 +8,9 @@ find_package(nlohmann_json REQUIRED)
 find_package(Protobuf REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
+# The serial HDF5 C library through its pkg-config file (Debian 12:
+# hdf5-serial.pc); FindHDF5 would need the C language enabled for its probe.
+pkg_check_modules(HDF5 REQUIRED IMPORTED_TARGET hdf5-serial)
 if(ASTRASWEEP_BUILD_TESTS)
   find_package(GTest REQUIRED)
   include(GoogleTest)

@@ -1,0 +1,289 @@
+// The HDF5 layer of table.h: every hid_t lives in a Handle that closes it,
+// and every failing call becomes an Error naming the file and object.
+#include "astrasweep/store/table.h"
+
+#include <hdf5.h>
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+namespace astrasweep::store {
+namespace {
+
+// An HDF5 identifier with the function that releases it.
+class Handle {
+ public:
+  Handle() = default;
+  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  Handle(Handle&& o) noexcept : id_(std::exchange(o.id_, H5I_INVALID_HID)), close_(o.close_) {}
+  Handle& operator=(Handle&& o) noexcept {
+    if (this != &o) {
+      Reset();
+      id_ = std::exchange(o.id_, H5I_INVALID_HID);
+      close_ = o.close_;
+    }
+    return *this;
+  }
+  ~Handle() { Reset(); }
+  hid_t get() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+
+ private:
+  void Reset() {
+    if (id_ >= 0 && close_) close_(id_);
+    id_ = H5I_INVALID_HID;
+  }
+  hid_t id_ = H5I_INVALID_HID;
+  herr_t (*close_)(hid_t) = nullptr;
+};
+
+// HDF5 prints its error stack to stderr by default; the errors are ours to
+// report.
+void SilenceHdf5() {
+  static const bool silenced = [] {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    return true;
+  }();
+  (void)silenced;
+}
+
+std::unexpected<Error> Hdf5Error(const std::string& what, const std::string& path) {
+  return MakeError(ErrorCode::kIo, what, {.file = path});
+}
+
+Handle StringType(std::size_t length, H5T_str_t pad) {
+  Handle t(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(t.get(), std::max<std::size_t>(length, 1));
+  H5Tset_strpad(t.get(), pad);
+  return t;
+}
+
+Status WriteStringAttribute(hid_t object, std::string_view name, std::string_view value,
+                            const std::string& path) {
+  const std::string key(name);
+  if (H5Aexists(object, key.c_str()) > 0) H5Adelete(object, key.c_str());
+  Handle type = StringType(value.size() + 1, H5T_STR_NULLTERM);
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle attr(H5Acreate2(object, key.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+              H5Aclose);
+  const std::string text(value);
+  if (!attr.valid() || H5Awrite(attr.get(), type.get(), text.c_str()) < 0)
+    return Hdf5Error("cannot write attribute '" + key + "'", path);
+  return Ok();
+}
+
+}  // namespace
+
+std::size_t ColumnSize(const Column& c) {
+  switch (c.type) {
+    case ColumnType::kInt64:
+    case ColumnType::kUInt64:
+    case ColumnType::kFloat64: return 8;
+    case ColumnType::kBool: return 1;
+    case ColumnType::kString: return std::max<std::size_t>(c.length, 1);
+  }
+  return 8;
+}
+
+// ---------------------------------------------------------------- File
+
+struct File::Impl {
+  std::string path;
+  Handle file;
+};
+
+File::File(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+File::File(File&&) noexcept = default;
+File& File::operator=(File&&) noexcept = default;
+File::~File() = default;
+
+Expected<File> File::Create(const std::string& path) {
+  SilenceHdf5();
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->file = Handle(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+  if (!impl->file.valid())
+    return Hdf5Error("cannot create the HDF5 file (is the directory writable?)", path);
+  return File(std::move(impl));
+}
+
+Expected<File> File::Open(const std::string& path, bool writable) {
+  SilenceHdf5();
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  if (H5Fis_hdf5(path.c_str()) <= 0)
+    return MakeError(ErrorCode::kInvalidInput, "not an HDF5 file, or damaged", {.file = path});
+  impl->file = Handle(H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT),
+                      H5Fclose);
+  if (!impl->file.valid()) return Hdf5Error("cannot open the HDF5 file", path);
+  return File(std::move(impl));
+}
+
+const std::string& File::path() const { return impl_->path; }
+
+Status File::SetAttribute(std::string_view name, std::string_view value) {
+  return WriteStringAttribute(impl_->file.get(), name, value, impl_->path);
+}
+
+Status File::SetAttribute(std::string_view name, std::int64_t value) {
+  const std::string key(name);
+  const hid_t f = impl_->file.get();
+  if (H5Aexists(f, key.c_str()) > 0) H5Adelete(f, key.c_str());
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle attr(H5Acreate2(f, key.c_str(), H5T_STD_I64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT),
+              H5Aclose);
+  if (!attr.valid() || H5Awrite(attr.get(), H5T_NATIVE_INT64, &value) < 0)
+    return Hdf5Error("cannot write attribute '" + key + "'", impl_->path);
+  return Ok();
+}
+
+Expected<std::string> File::StringAttribute(std::string_view name) const {
+  const std::string key(name);
+  Handle attr(H5Aopen(impl_->file.get(), key.c_str(), H5P_DEFAULT), H5Aclose);
+  if (!attr.valid())
+    return MakeError(ErrorCode::kNotFound, "no attribute '" + key + "'", {.file = impl_->path});
+  Handle type(H5Aget_type(attr.get()), H5Tclose);
+  if (H5Tget_class(type.get()) != H5T_STRING || H5Tis_variable_str(type.get()) > 0)
+    return Hdf5Error("attribute '" + key + "' is not a fixed-length string", impl_->path);
+  std::string value(H5Tget_size(type.get()), '\0');
+  if (H5Aread(attr.get(), type.get(), value.data()) < 0)
+    return Hdf5Error("cannot read attribute '" + key + "'", impl_->path);
+  value.resize(std::strlen(value.c_str()));
+  return value;
+}
+
+Status File::Flush() {
+  if (H5Fflush(impl_->file.get(), H5F_SCOPE_GLOBAL) < 0)
+    return Hdf5Error("cannot flush the HDF5 file", impl_->path);
+  return Ok();
+}
+
+// ---------------------------------------------------------------- RowBuffer
+
+RowBuffer::RowBuffer(std::vector<Column> columns) : columns_(std::move(columns)) {
+  for (const Column& c : columns_) {
+    offsets_.push_back(row_size_);
+    row_size_ += ColumnSize(c);
+  }
+}
+
+void RowBuffer::AddRow() {
+  data_.resize(data_.size() + row_size_, 0);
+  ++rows_;
+}
+
+std::uint8_t* RowBuffer::Cell(std::size_t column) {
+  return data_.data() + (rows_ - 1) * row_size_ + offsets_[column];
+}
+
+void RowBuffer::Set(std::size_t column, std::int64_t value) {
+  std::memcpy(Cell(column), &value, sizeof value);
+}
+void RowBuffer::Set(std::size_t column, std::uint64_t value) {
+  std::memcpy(Cell(column), &value, sizeof value);
+}
+void RowBuffer::Set(std::size_t column, double value) {
+  std::memcpy(Cell(column), &value, sizeof value);
+}
+void RowBuffer::Set(std::size_t column, bool value) { *Cell(column) = value ? 1 : 0; }
+void RowBuffer::Set(std::size_t column, std::string_view value) {
+  const std::size_t n = std::min(value.size(), ColumnSize(columns_[column]));
+  std::memcpy(Cell(column), value.data(), n);
+}
+
+// ---------------------------------------------------------------- Table
+
+struct Table::Impl {
+  std::string path;  // of the file, for errors
+  std::string name;
+  std::vector<Column> columns;
+  Handle dataset;
+  Handle type;  // the compound type, in memory and on disk
+  std::uint64_t rows = 0;
+};
+
+Table::Table(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Table::Table(Table&&) noexcept = default;
+Table& Table::operator=(Table&&) noexcept = default;
+Table::~Table() = default;
+
+Expected<Table> Table::Create(File& file, const std::string& name, std::vector<Column> columns,
+                              std::string_view title, std::size_t chunk_rows) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = file.path();
+  impl->name = name;
+  std::size_t size = 0;
+  for (const Column& c : columns) size += ColumnSize(c);
+  impl->type = Handle(H5Tcreate(H5T_COMPOUND, size), H5Tclose);
+  std::size_t offset = 0;
+  std::vector<Handle> strings;
+  for (const Column& c : columns) {
+    hid_t member = H5T_NATIVE_DOUBLE;
+    switch (c.type) {
+      case ColumnType::kInt64: member = H5T_NATIVE_INT64; break;
+      case ColumnType::kUInt64: member = H5T_NATIVE_UINT64; break;
+      case ColumnType::kFloat64: member = H5T_NATIVE_DOUBLE; break;
+      case ColumnType::kBool: member = H5T_NATIVE_UINT8; break;
+      case ColumnType::kString:
+        strings.push_back(StringType(ColumnSize(c), H5T_STR_NULLPAD));
+        member = strings.back().get();
+        break;
+    }
+    if (H5Tinsert(impl->type.get(), c.name.c_str(), offset, member) < 0)
+      return Hdf5Error("cannot define column '" + c.name + "' of table /" + name, impl->path);
+    offset += ColumnSize(c);
+  }
+  const hsize_t zero = 0, unlimited = H5S_UNLIMITED, chunk = std::max<std::size_t>(chunk_rows, 1);
+  Handle space(H5Screate_simple(1, &zero, &unlimited), H5Sclose);
+  Handle plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Pset_chunk(plist.get(), 1, &chunk);
+  H5Pset_shuffle(plist.get());
+  H5Pset_deflate(plist.get(), 4);
+  impl->dataset = Handle(H5Dcreate2(file.impl_->file.get(), ("/" + name).c_str(), impl->type.get(),
+                                    space.get(), H5P_DEFAULT, plist.get(), H5P_DEFAULT),
+                         H5Dclose);
+  if (!impl->dataset.valid())
+    return Hdf5Error("cannot create table /" + name + " (does it exist already?)", impl->path);
+  // The attributes of an HDF5 Table (the HDF5 high-level table spec, as
+  // PyTables writes them).
+  const hid_t ds = impl->dataset.get();
+  ASTRASWEEP_RETURN_IF_ERROR(WriteStringAttribute(ds, "CLASS", "TABLE", impl->path));
+  ASTRASWEEP_RETURN_IF_ERROR(WriteStringAttribute(ds, "VERSION", "2.7", impl->path));
+  ASTRASWEEP_RETURN_IF_ERROR(WriteStringAttribute(ds, "TITLE", title, impl->path));
+  for (std::size_t i = 0; i < columns.size(); ++i)
+    ASTRASWEEP_RETURN_IF_ERROR(WriteStringAttribute(ds, "FIELD_" + std::to_string(i) + "_NAME",
+                                                    columns[i].name, impl->path));
+  impl->columns = std::move(columns);
+  return Table(std::move(impl));
+}
+
+const std::vector<Column>& Table::columns() const { return impl_->columns; }
+std::uint64_t Table::rows() const { return impl_->rows; }
+
+Status Table::Append(const RowBuffer& rows) {
+  if (rows.rows() == 0) return Ok();
+  const auto& cols = rows.columns();
+  bool same = cols.size() == impl_->columns.size();
+  for (std::size_t i = 0; same && i < cols.size(); ++i)
+    same = cols[i].name == impl_->columns[i].name && cols[i].type == impl_->columns[i].type &&
+           ColumnSize(cols[i]) == ColumnSize(impl_->columns[i]);
+  if (!same)
+    return MakeError(ErrorCode::kInternal,
+                     "rows for table /" + impl_->name + " have other columns than the table",
+                     {.file = impl_->path});
+  const hsize_t start = impl_->rows, count = rows.rows(), total = start + count;
+  const hid_t ds = impl_->dataset.get();
+  if (H5Dset_extent(ds, &total) < 0)
+    return Hdf5Error("cannot extend table /" + impl_->name, impl_->path);
+  Handle file_space(H5Dget_space(ds), H5Sclose);
+  H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr);
+  Handle mem_space(H5Screate_simple(1, &count, nullptr), H5Sclose);
+  if (H5Dwrite(ds, impl_->type.get(), mem_space.get(), file_space.get(), H5P_DEFAULT, rows.data()) <
+      0)
+    return Hdf5Error("cannot write rows to table /" + impl_->name, impl_->path);
+  impl_->rows = total;
+  return Ok();
+}
+
+}  // namespace astrasweep::store

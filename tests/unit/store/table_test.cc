@@ -1,0 +1,133 @@
+// Tables as users read them: written here, read back with Debian's h5py
+// into pandas and with PyTables, the attributes HDF5 Table readers need.
+#include "astrasweep/store/table.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+
+#include "astrasweep/base/temp_dir.h"
+
+namespace astrasweep::store {
+namespace {
+
+// An interpreter with h5py, pandas and tables: Debian's, which need not be
+// the first python3 on PATH.
+std::string Python() {
+  for (const char* candidate : {"/usr/bin/python3", "python3"}) {
+    const std::string probe =
+        std::string(candidate) + " -c 'import h5py, pandas, tables' >/dev/null 2>&1";
+    if (std::system(probe.c_str()) == 0) return candidate;
+  }
+  return {};
+}
+
+std::string RunCommand(const std::string& command, int* exit_code) {
+  std::string output;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  std::array<char, 4096> buf;
+  while (pipe && std::fgets(buf.data(), buf.size(), pipe) != nullptr) output += buf.data();
+  const int status = pipe ? pclose(pipe) : -1;
+  *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return output;
+}
+
+std::vector<Column> Columns() {
+  return {{"index", ColumnType::kUInt64},        {"id", ColumnType::kString, 32},
+          {"status", ColumnType::kString, 10},   {"stage", ColumnType::kInt64},
+          {"step_time_s", ColumnType::kFloat64}, {"fits_memory", ColumnType::kBool}};
+}
+
+TEST(Table, WrittenInBatchesAndReadByH5pyPandasAndPyTables) {
+  auto dir = TempDir::Create("table-test");
+  ASSERT_TRUE(dir);
+  const std::string path = (dir->path() / "t.h5").string();
+  {
+    auto file = File::Create(path);
+    ASSERT_TRUE(file) << file.error().ToString();
+    ASSERT_TRUE(file->SetAttribute("schema_version", std::int64_t{1}));
+    ASSERT_TRUE(file->SetAttribute("status", "partial"));
+    ASSERT_TRUE(file->SetAttribute("status", "complete"));  // replaces
+    auto table = Table::Create(*file, "points", Columns(), "config points", 2);
+    ASSERT_TRUE(table) << table.error().ToString();
+    RowBuffer rows(Columns());
+    for (std::uint64_t batch = 0; batch < 3; ++batch) {
+      rows.Clear();
+      for (std::uint64_t i = 0; i < 3; ++i) {
+        const std::uint64_t index = batch * 3 + i;
+        rows.AddRow();
+        rows.Set(0, index);
+        rows.Set(1, std::string(32, static_cast<char>('a' + index)));
+        rows.Set(2, index % 2 ? "failed" : "ok");
+        rows.Set(3, -static_cast<std::int64_t>(index));
+        rows.Set(4, 0.5 * static_cast<double>(index));
+        rows.Set(5, index % 3 == 0);
+      }
+      ASSERT_TRUE(table->Append(rows));
+    }
+    EXPECT_EQ(table->rows(), 9u);
+    EXPECT_EQ(*file->StringAttribute("status"), "complete");
+    EXPECT_FALSE(file->StringAttribute("nothing"));
+  }
+  const std::string python = Python();
+  ASSERT_FALSE(python.empty()) << "no python3 with h5py, pandas and tables (tools/setup installs "
+                                  "python3-h5py, python3-pandas, python3-tables)";
+  const std::string script = R"(
+import sys, h5py, pandas as pd, tables
+with h5py.File(sys.argv[1], 'r') as f:
+    df = pd.DataFrame(f['points'][:])
+    assert list(df.columns) == ['index','id','status','stage','step_time_s','fits_memory'], df.columns
+    assert len(df) == 9
+    assert list(df['index']) == list(range(9))
+    assert df['status'][1] == b'failed' and df['status'][2] == b'ok'
+    assert df['id'][2] == b'c' * 32
+    assert df['stage'][4] == -4 and df['step_time_s'][4] == 2.0
+    assert list(df['fits_memory']) == [1,0,0,1,0,0,1,0,0]
+    assert f.attrs['status'] == b'complete' or f.attrs['status'] == 'complete'
+    assert f.attrs['schema_version'] == 1
+    assert f['points'].attrs['CLASS'] in (b'TABLE', 'TABLE')
+    assert f['points'].compression == 'gzip' and f['points'].shuffle
+with tables.open_file(sys.argv[1]) as t:
+    node = t.root.points
+    assert isinstance(node, tables.Table), type(node)
+    assert node.nrows == 9 and node.title == 'config points'
+    assert node.col('step_time_s')[8] == 4.0
+print('read ok')
+)";
+  const std::string script_path = (dir->path() / "read.py").string();
+  FILE* f = std::fopen(script_path.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs(script.c_str(), f);
+  std::fclose(f);
+  int code = -1;
+  const std::string out = RunCommand(python + " " + script_path + " " + path, &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("read ok"), std::string::npos) << out;
+}
+
+TEST(Table, ErrorsNameTheFile) {
+  auto missing = File::Open("/nonexistent/dir/a.h5", false);
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().ToString().find("/nonexistent/dir/a.h5"), std::string::npos);
+  auto dir = TempDir::Create("table-test");
+  ASSERT_TRUE(dir);
+  const std::string junk = (dir->path() / "junk.h5").string();
+  FILE* f = std::fopen(junk.c_str(), "w");
+  std::fputs("not hdf5", f);
+  std::fclose(f);
+  auto damaged = File::Open(junk, false);
+  ASSERT_FALSE(damaged);
+  EXPECT_NE(damaged.error().message().find("not an HDF5 file"), std::string::npos);
+  auto created = File::Create((dir->path() / "x.h5").string());
+  ASSERT_TRUE(created);
+  ASSERT_TRUE(Table::Create(*created, "points", Columns(), ""));
+  auto twice = Table::Create(*created, "points", Columns(), "");
+  ASSERT_FALSE(twice);
+  EXPECT_NE(twice.error().message().find("/points"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace astrasweep::store
