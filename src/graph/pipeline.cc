@@ -44,6 +44,27 @@ void StageOrder(config::Schedule schedule, I64 pp, I64 v, I64 m, I64 k, std::vec
   for (I64 j = total - warmup; j < total; ++j) out.push_back(unit(j, false));
 }
 
+// What a compute node does: kernel time, the tensor-parallel communication
+// it blocks on, and FLOPs per GPU.
+struct Work {
+  double kernels, blocking, flops;
+};
+
+// `layers` layers of one micro-batch in one direction, plus the embedding
+// and the head (logits and loss) when the node holds them. A backward
+// includes its recompute.
+Work LayersWork(const model::StepCosts& k, double layers, bool forward, bool embedding, bool head) {
+  if (forward)
+    return {layers * k.layer_forward + (embedding ? k.embedding_forward : 0) +
+                (head ? k.head_forward : 0),
+            layers * k.layer_forward_tp + (embedding ? k.embedding_forward_tp : 0),
+            layers * k.layer_forward_flops + (head ? k.head_forward_flops : 0)};
+  return {layers * (k.layer_backward + k.layer_recompute) + (embedding ? k.embedding_backward : 0) +
+              (head ? k.head_backward : 0),
+          layers * (k.layer_backward_tp + k.layer_recompute_tp) + (head ? k.head_backward_tp : 0),
+          layers * k.layer_backward_flops + (head ? k.head_backward_flops : 0)};
+}
+
 I64 VirtualStages(const config::Config& c) {
   return c.training.schedule == config::Schedule::kInterleaved ? c.training.virtual_stages : 1;
 }
@@ -126,11 +147,11 @@ Status BuildPipelineGraph(const config::Config& c, const model::StepCosts& k, Gr
   }
 
   auto compute_node = [&](I64 stage, I64 chunk, I64 mb, bool forward, I32 begin, I32 end,
-                          double kernels, double blocking, double flops) {
+                          const Work& work) {
     Node n;
     n.kind = NodeKind::kCompute;
     n.direction = forward ? Direction::kForward : Direction::kBackward;
-    n.traffic = blocking > 0 ? Traffic::kTensor : Traffic::kNone;
+    n.traffic = work.blocking > 0 ? Traffic::kTensor : Traffic::kNone;
     n.stream = compute[static_cast<std::size_t>(stage)];
     n.stage = N(stage);
     n.chunk = N(chunk);
@@ -138,9 +159,9 @@ Status BuildPipelineGraph(const config::Config& c, const model::StepCosts& k, Gr
     n.layer_begin = begin;
     n.layer_end = end;
     n.rank = N(stage * tp);
-    n.duration = kernels + blocking;
-    n.blocking_comm = blocking;
-    n.flops = flops;
+    n.duration = work.kernels + work.blocking;
+    n.blocking_comm = work.blocking;
+    n.flops = work.flops;
     n.name = forward ? "forward" : "backward";
     return g.Add(n);
   };
@@ -160,91 +181,67 @@ Status BuildPipelineGraph(const config::Config& c, const model::StepCosts& k, Gr
   };
   const double grad_bytes = c.training.dtype == config::DType::kFp32 ? 4 : 2;
   const double weight_bytes = static_cast<double>(model::BytesPerElement(c.training.dtype));
+  // Data-parallel traffic of `layers` layers plus `embeddings` embedding or
+  // output layers: their gradients' reduction, their weights' all-gather.
+  auto params = [&](double layers, int embeddings) {
+    return layers * k.layer_parameters + embeddings * k.embedding_parameters;
+  };
+  auto grad_node = [&](I64 stage, double layers, int embeddings) {
+    return data_node(stage, grad_name, k.grad_collective,
+                     layers * k.layer_grad_sync + embeddings * k.embedding_grad_sync,
+                     params(layers, embeddings) * grad_bytes);
+  };
+  auto gather_node = [&](I64 stage, double layers, int embeddings) {
+    return data_node(stage, "dp_weight_all_gather", model::Collective::kAllGather,
+                     layers * k.layer_weight_gather + embeddings * k.embedding_weight_gather,
+                     params(layers, embeddings) * weight_bytes);
+  };
 
   std::vector<std::vector<Unit>> orders(static_cast<std::size_t>(pp));
   for (I64 stage = 0; stage < pp; ++stage) {
     std::vector<Unit>& order = orders[static_cast<std::size_t>(stage)];
     StageOrder(c.training.schedule, pp, v, m, stage, order);
     NodeId last_compute = -1, last_grad = -1;
-    double stage_params = 0;
     I64 stage_layers = 0;
     for (I64 chunk = 0; chunk < v; ++chunk) {
       const auto [b, e] = VirtualStageLayers(c.model.layers, vstages, chunk * pp + stage);
       stage_layers += e - b;
     }
-    const bool has_embedding = stage == 0, has_head = stage == pp - 1;
-    stage_params = D(stage_layers) * k.layer_parameters +
-                   ((has_embedding ? 1 : 0) + (has_head ? 1 : 0)) * k.embedding_parameters;
+    const int stage_embeddings = (stage == 0 ? 1 : 0) + (stage == pp - 1 ? 1 : 0);
 
     for (const Unit& u : order) {
       const I64 vs = u.chunk * pp + stage;
       const auto [begin, end] = VirtualStageLayers(c.model.layers, vstages, vs);
       const double n = D(end - begin);
       const bool first = vs == 0, last = vs == vstages - 1;
-      const double extra_params = ((first ? 1 : 0) + (last ? 1 : 0)) * k.embedding_parameters;
-      NodeId gather = -1;
-      if (zero3) {
-        const double params = n * k.layer_parameters + extra_params;
-        gather = data_node(stage, "dp_weight_all_gather", model::Collective::kAllGather,
-                           n * k.layer_weight_gather +
-                               ((first ? 1 : 0) + (last ? 1 : 0)) * k.embedding_weight_gather,
-                           params * weight_bytes);
-      }
+      NodeId gather = zero3 ? gather_node(stage, n, (first ? 1 : 0) + (last ? 1 : 0)) : -1;
       const std::size_t at = slot(vs, u.microbatch);
       const int dir = u.forward ? 0 : 1;
-      if (u.forward) {
-        const double kernels =
-            n * k.layer_forward + (first ? k.embedding_forward : 0) + (last ? k.head_forward : 0);
-        const double blocking = n * k.layer_forward_tp + (first ? k.embedding_forward_tp : 0);
-        const double flops = n * k.layer_forward_flops + (last ? k.head_forward_flops : 0);
-        const NodeId id =
-            compute_node(stage, u.chunk, u.microbatch, true, begin, end, kernels, blocking, flops);
-        entry[dir][at] = exit[dir][at] = last_compute = id;
-      } else if (split_last && u.microbatch == m - 1) {
+      if (!u.forward && split_last && u.microbatch == m - 1) {
         // Layer by layer, last layer first, each layer's gradients reduced as
         // soon as they are complete.
         for (I32 layer = end - 1; layer >= begin; --layer) {
           const bool head_piece = last && layer == end - 1;
           const bool embedding_piece = first && layer == begin;
-          const double kernels = k.layer_backward + k.layer_recompute +
-                                 (head_piece ? k.head_backward : 0) +
-                                 (embedding_piece ? k.embedding_backward : 0);
-          const double blocking =
-              k.layer_backward_tp + k.layer_recompute_tp + (head_piece ? k.head_backward_tp : 0);
-          const double flops = k.layer_backward_flops + (head_piece ? k.head_backward_flops : 0);
           const NodeId id = compute_node(stage, u.chunk, u.microbatch, false, layer, layer + 1,
-                                         kernels, blocking, flops);
+                                         LayersWork(k, 1, false, embedding_piece, head_piece));
           if (layer == end - 1) entry[dir][at] = id;
           if (gather >= 0) g.AddDependency(id, gather);
           gather = -1;
-          const int embeddings = (head_piece ? 1 : 0) + (embedding_piece ? 1 : 0);
-          last_grad =
-              data_node(stage, grad_name, k.grad_collective,
-                        k.layer_grad_sync + embeddings * k.embedding_grad_sync,
-                        (k.layer_parameters + embeddings * k.embedding_parameters) * grad_bytes);
+          last_grad = grad_node(stage, 1, (head_piece ? 1 : 0) + (embedding_piece ? 1 : 0));
           g.AddDependency(last_grad, id);
           exit[dir][at] = last_compute = id;
         }
         continue;
-      } else {
-        const double kernels = n * (k.layer_backward + k.layer_recompute) +
-                               (first ? k.embedding_backward : 0) + (last ? k.head_backward : 0);
-        const double blocking =
-            n * (k.layer_backward_tp + k.layer_recompute_tp) + (last ? k.head_backward_tp : 0);
-        const double flops = n * k.layer_backward_flops + (last ? k.head_backward_flops : 0);
-        const NodeId id =
-            compute_node(stage, u.chunk, u.microbatch, false, begin, end, kernels, blocking, flops);
-        entry[dir][at] = exit[dir][at] = last_compute = id;
       }
-      if (gather >= 0) g.AddDependency(last_compute, gather);
+      const NodeId id = compute_node(stage, u.chunk, u.microbatch, u.forward, begin, end,
+                                     LayersWork(k, n, u.forward, first, last));
+      entry[dir][at] = exit[dir][at] = last_compute = id;
+      if (gather >= 0) g.AddDependency(id, gather);
     }
 
     if (data_parallel && !split_last) {
-      const int embeddings = (has_embedding ? 1 : 0) + (has_head ? 1 : 0);
-      last_grad =
-          data_node(stage, grad_name, k.grad_collective,
-                    D(stage_layers) * k.layer_grad_sync + embeddings * k.embedding_grad_sync,
-                    stage_params * grad_bytes);
+      last_grad = grad_node(stage, D(stage_layers), stage_embeddings);
       g.AddDependency(last_grad, last_compute);
     }
     Node opt;
@@ -252,18 +249,13 @@ Status BuildPipelineGraph(const config::Config& c, const model::StepCosts& k, Gr
     opt.stream = compute[static_cast<std::size_t>(stage)];
     opt.stage = N(stage);
     opt.rank = N(stage * tp);
-    opt.duration = stage_params * k.optimizer_per_parameter + c.hardware.kernel_launch;
+    opt.duration = params(D(stage_layers), stage_embeddings) * k.optimizer_per_parameter +
+                   c.hardware.kernel_launch;
     opt.name = "optimizer";
     const NodeId optimizer = g.Add(opt);
     if (last_grad >= 0) g.AddDependency(optimizer, last_grad);
-    if (gather_after_step) {
-      const int embeddings = (has_embedding ? 1 : 0) + (has_head ? 1 : 0);
-      const NodeId ag = data_node(
-          stage, "dp_weight_all_gather", model::Collective::kAllGather,
-          D(stage_layers) * k.layer_weight_gather + embeddings * k.embedding_weight_gather,
-          stage_params * weight_bytes);
-      g.AddDependency(ag, optimizer);
-    }
+    if (gather_after_step)
+      g.AddDependency(gather_node(stage, D(stage_layers), stage_embeddings), optimizer);
   }
 
   // Activations forward and gradients backward between virtual stages, in
