@@ -197,6 +197,24 @@ Status BuildPipelineGraph(const config::Config& c, const model::StepCosts& k, Gr
                      params(layers, embeddings) * weight_bytes);
   };
 
+  // Each virtual stage's layers, and the work of one micro-batch's forward
+  // (work[0]) and backward (work[1]) over them: computed once, used by every
+  // micro-batch.
+  struct VirtualStage {
+    I32 begin, end;
+    Work work[2];
+  };
+  std::vector<VirtualStage> virtual_stages;
+  virtual_stages.reserve(static_cast<std::size_t>(vstages));
+  for (I64 vs = 0; vs < vstages; ++vs) {
+    const auto [b, e] = VirtualStageLayers(c.model.layers, vstages, vs);
+    const bool first = vs == 0, last = vs == vstages - 1;
+    virtual_stages.push_back({b,
+                              e,
+                              {LayersWork(k, D(e - b), true, first, last),
+                               LayersWork(k, D(e - b), false, first, last)}});
+  }
+
   std::vector<std::vector<Unit>> orders(static_cast<std::size_t>(pp));
   for (I64 stage = 0; stage < pp; ++stage) {
     std::vector<Unit>& order = orders[static_cast<std::size_t>(stage)];
@@ -204,14 +222,15 @@ Status BuildPipelineGraph(const config::Config& c, const model::StepCosts& k, Gr
     NodeId last_compute = -1, last_grad = -1;
     I64 stage_layers = 0;
     for (I64 chunk = 0; chunk < v; ++chunk) {
-      const auto [b, e] = VirtualStageLayers(c.model.layers, vstages, chunk * pp + stage);
-      stage_layers += e - b;
+      const VirtualStage& chunk_vs = virtual_stages[static_cast<std::size_t>(chunk * pp + stage)];
+      stage_layers += chunk_vs.end - chunk_vs.begin;
     }
     const int stage_embeddings = (stage == 0 ? 1 : 0) + (stage == pp - 1 ? 1 : 0);
 
     for (const Unit& u : order) {
       const I64 vs = u.chunk * pp + stage;
-      const auto [begin, end] = VirtualStageLayers(c.model.layers, vstages, vs);
+      const VirtualStage& here = virtual_stages[static_cast<std::size_t>(vs)];
+      const I32 begin = here.begin, end = here.end;
       const double n = D(end - begin);
       const bool first = vs == 0, last = vs == vstages - 1;
       NodeId gather = zero3 ? gather_node(stage, n, (first ? 1 : 0) + (last ? 1 : 0)) : -1;
@@ -234,8 +253,8 @@ Status BuildPipelineGraph(const config::Config& c, const model::StepCosts& k, Gr
         }
         continue;
       }
-      const NodeId id = compute_node(stage, u.chunk, u.microbatch, u.forward, begin, end,
-                                     LayersWork(k, n, u.forward, first, last));
+      const NodeId id =
+          compute_node(stage, u.chunk, u.microbatch, u.forward, begin, end, here.work[dir]);
       entry[dir][at] = exit[dir][at] = last_compute = id;
       if (gather >= 0) g.AddDependency(id, gather);
     }
