@@ -153,30 +153,24 @@ Expected<Adjacency> BuildAdjacency(const Graph& g) {
   return adj;
 }
 
-Expected<std::vector<NodeId>> Graph::TopologicalOrder() const {
-  ASTRASWEEP_ASSIGN_OR_RETURN(Adjacency adj, BuildAdjacency(*this));
-  std::vector<NodeId> order;
-  order.reserve(size());
-  for (NodeId id = 0; id < static_cast<NodeId>(size()); ++id)
-    if (adj.indegree[U(id)] == 0) order.push_back(id);
-  for (std::size_t head = 0; head < order.size(); ++head) {
-    const NodeId id = order[head];
-    for (NodeId s : adj.Successors(id))
-      if (--adj.indegree[U(s)] == 0) order.push_back(s);
-    const NodeId next = adj.stream_next[U(id)];
-    if (next >= 0 && --adj.indegree[U(next)] == 0) order.push_back(next);
-  }
-  if (order.size() == size()) return order;
-  std::vector<char> done(size(), 0);
-  for (NodeId id : order) done[U(id)] = 1;
-  std::vector<NodeId> stream_prev(size(), -1);
-  for (NodeId id = 0; id < static_cast<NodeId>(size()); ++id)
+Error CycleError(const Graph& g, const Adjacency& adj, const std::vector<NodeId>& visited) {
+  const std::size_t n = g.size();
+  std::vector<char> done(n, 0);
+  for (NodeId id : visited) done[U(id)] = 1;
+  std::vector<NodeId> stream_prev(n, -1);
+  for (NodeId id = 0; id < static_cast<NodeId>(n); ++id)
     if (adj.stream_next[U(id)] >= 0) stream_prev[U(adj.stream_next[U(id)])] = id;
   NodeId stuck = 0;
-  while (done[U(stuck)]) ++stuck;
-  return std::unexpected(GraphError(
-      fmt::format("the graph has a cycle ({} of {} nodes can never start): {}",
-                  size() - order.size(), size(), DescribeCycle(*this, done, stream_prev, stuck))));
+  while (stuck < static_cast<NodeId>(n) && done[U(stuck)]) ++stuck;
+  return GraphError(fmt::format("the graph has a cycle ({} of {} nodes can never start): {}",
+                                n - visited.size(), n, DescribeCycle(g, done, stream_prev, stuck)));
+}
+
+Expected<std::vector<NodeId>> Graph::TopologicalOrder() const {
+  ASTRASWEEP_ASSIGN_OR_RETURN(Adjacency adj, BuildAdjacency(*this));
+  std::vector<NodeId> order = WalkTopological(adj, [](NodeId) {});
+  if (order.size() != size()) return std::unexpected(CycleError(*this, adj, order));
+  return order;
 }
 
 Status Graph::Validate() const {

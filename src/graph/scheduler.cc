@@ -20,12 +20,7 @@ Expected<Schedule> Simulate(const Graph& g) {
   s.finish.assign(n, 0);
   s.binding.assign(n, -1);
   std::vector<double> ready(n, 0);
-  std::vector<NodeId> queue;
-  queue.reserve(n);
-  for (NodeId id = 0; id < static_cast<NodeId>(n); ++id)
-    if (adj.indegree[U(id)] == 0) queue.push_back(id);
-  for (std::size_t head = 0; head < queue.size(); ++head) {
-    const NodeId id = queue[head];
+  const std::vector<NodeId> order = WalkTopological(adj, [&](NodeId id) {
     const double start = ready[U(id)];
     const double finish = start + g.node(id).duration;
     s.start[U(id)] = start;
@@ -36,20 +31,11 @@ Expected<Schedule> Simulate(const Graph& g) {
         ready[U(next)] = finish;
         s.binding[U(next)] = id;
       }
-      if (--adj.indegree[U(next)] == 0) queue.push_back(next);
     }
     const NodeId next = adj.stream_next[U(id)];
-    if (next >= 0) {
-      ready[U(next)] = std::max(ready[U(next)], finish);
-      if (--adj.indegree[U(next)] == 0) queue.push_back(next);
-    }
-  }
-  if (queue.size() != n) {
-    // Name the cycle the same way TopologicalOrder does.
-    auto order = g.TopologicalOrder();
-    if (!order) return std::unexpected(order.error());
-    return std::unexpected(Error(ErrorCode::kInternal, "the graph could not be scheduled"));
-  }
+    if (next >= 0) ready[U(next)] = std::max(ready[U(next)], finish);
+  });
+  if (order.size() != n) return std::unexpected(CycleError(g, adj, order));
   return s;
 }
 

@@ -110,4 +110,31 @@ struct Adjacency {
 // Fails on a dangling edge or a node on an unknown stream.
 Expected<Adjacency> BuildAdjacency(const Graph& graph);
 
+// Kahn's walk, first ready first (so deterministic): calls visit(id) for
+// each node once its dependencies and stream predecessor have been visited,
+// and returns the nodes in that order. It consumes adjacency.indegree. A
+// walk shorter than the graph means a cycle: see CycleError. What
+// Graph::TopologicalOrder and the scheduler both use.
+template <typename Visit>
+std::vector<NodeId> WalkTopological(Adjacency& adjacency, Visit&& visit) {
+  auto& indegree = adjacency.indegree;
+  std::vector<NodeId> order;
+  order.reserve(indegree.size());
+  for (NodeId id = 0; id < static_cast<NodeId>(indegree.size()); ++id)
+    if (indegree[static_cast<std::size_t>(id)] == 0) order.push_back(id);
+  for (std::size_t head = 0; head < order.size(); ++head) {
+    const NodeId id = order[head];
+    visit(id);
+    for (NodeId s : adjacency.Successors(id))
+      if (--indegree[static_cast<std::size_t>(s)] == 0) order.push_back(s);
+    const NodeId next = adjacency.stream_next[static_cast<std::size_t>(id)];
+    if (next >= 0 && --indegree[static_cast<std::size_t>(next)] == 0) order.push_back(next);
+  }
+  return order;
+}
+
+// The error for a walk that stopped short: names the nodes of a cycle.
+Error CycleError(const Graph& graph, const Adjacency& adjacency,
+                 const std::vector<NodeId>& visited);
+
 }  // namespace astrasweep::graph
