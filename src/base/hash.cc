@@ -1,6 +1,7 @@
 // XXH3-128 behind the Hash128 value type.
 #include "astrasweep/base/hash.h"
 
+#include <openssl/evp.h>
 #include <xxhash.h>
 
 #include <cstdio>
@@ -17,6 +18,20 @@ std::string Hash128::Hex() const {
 Hash128 HashBytes(std::string_view bytes) {
   XXH128_hash_t h = XXH3_128bits(bytes.data(), bytes.size());
   return {h.high64, h.low64};
+}
+
+std::string Sha256Hex(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_sha256(), nullptr);
+  std::string hex;
+  hex.reserve(2 * size);
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (unsigned int i = 0; i < size; ++i) {
+    hex += kDigits[digest[i] >> 4];
+    hex += kDigits[digest[i] & 15];
+  }
+  return hex;
 }
 
 struct Hasher::State {

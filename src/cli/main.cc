@@ -26,7 +26,10 @@ int RealMain(int argc, char** argv) {
   app.add_option("--log-level", log_level, "debug, info, warn, error or off")
       ->capture_default_str();
   Action action;
+  Context context{argc, argv, log::Level::kWarn};
   AddExpandCommand(app, action);
+  AddRunCommand(app, action, context);
+  AddInspectCommand(app, action);
   AddValidateCommand(app, action);
   AddPointCommand(app, action);
   try {
@@ -41,9 +44,12 @@ int RealMain(int argc, char** argv) {
     return kExitUsage;
   }
   log::Setup(options);
+  context.log_level = options.console_level;
   Status status = action();
   if (!status) {
-    std::fprintf(stderr, "astrasweep: error: %s\n", status.error().ToString().c_str());
+    // An empty message: another rank reports it.
+    if (!status.error().message().empty())
+      std::fprintf(stderr, "astrasweep: error: %s\n", status.error().ToString().c_str());
     return ExitCodeFor(status.error());
   }
   return kExitOk;

@@ -73,6 +73,70 @@ Status WriteStringAttribute(hid_t object, std::string_view name, std::string_vie
   return Ok();
 }
 
+// The compound type of a row of `columns`, packed in the order given; the
+// same layout in memory and on disk. Invalid when a member is refused.
+Handle CompoundType(const std::vector<Column>& columns) {
+  std::size_t size = 0;
+  for (const Column& c : columns) size += ColumnSize(c);
+  Handle type(H5Tcreate(H5T_COMPOUND, std::max<std::size_t>(size, 1)), H5Tclose);
+  std::size_t offset = 0;
+  for (const Column& c : columns) {
+    Handle string;
+    hid_t member = H5T_NATIVE_DOUBLE;
+    switch (c.type) {
+      case ColumnType::kInt64: member = H5T_NATIVE_INT64; break;
+      case ColumnType::kUInt64: member = H5T_NATIVE_UINT64; break;
+      case ColumnType::kFloat64: member = H5T_NATIVE_DOUBLE; break;
+      case ColumnType::kBool: member = H5T_NATIVE_UINT8; break;
+      case ColumnType::kString:
+        string = StringType(ColumnSize(c), H5T_STR_NULLPAD);
+        member = string.get();
+        break;
+    }
+    if (H5Tinsert(type.get(), c.name.c_str(), offset, member) < 0) return Handle();
+    offset += ColumnSize(c);
+  }
+  return type;
+}
+
+// The columns of a compound type read from a file.
+Expected<std::vector<Column>> ColumnsOf(hid_t type, const std::string& what,
+                                        const std::string& path) {
+  std::vector<Column> columns;
+  const int n = H5Tget_nmembers(type);
+  if (H5Tget_class(type) != H5T_COMPOUND || n < 0)
+    return Hdf5Error(what + " is not a table (a compound dataset)", path);
+  for (int i = 0; i < n; ++i) {
+    const unsigned m = static_cast<unsigned>(i);
+    char* raw = H5Tget_member_name(type, m);
+    Column c{.name = raw ? raw : "", .type = ColumnType::kFloat64, .length = 0};
+    H5free_memory(raw);
+    Handle member(H5Tget_member_type(type, m), H5Tclose);
+    const std::size_t size = H5Tget_size(member.get());
+    switch (H5Tget_class(member.get())) {
+      case H5T_INTEGER:
+        if (size == 1)
+          c.type = ColumnType::kBool;
+        else if (size == 8)
+          c.type =
+              H5Tget_sign(member.get()) == H5T_SGN_NONE ? ColumnType::kUInt64 : ColumnType::kInt64;
+        else
+          return Hdf5Error(
+              what + ": column '" + c.name + "' has an integer size this reader does not know",
+              path);
+        break;
+      case H5T_FLOAT: c.type = ColumnType::kFloat64; break;
+      case H5T_STRING:
+        c.type = ColumnType::kString;
+        c.length = size;
+        break;
+      default: return Hdf5Error(what + ": column '" + c.name + "' has an unknown type", path);
+    }
+    columns.push_back(std::move(c));
+  }
+  return columns;
+}
+
 }  // namespace
 
 std::size_t ColumnSize(const Column& c) {
@@ -153,6 +217,36 @@ Expected<std::string> File::StringAttribute(std::string_view name) const {
   return value;
 }
 
+Expected<std::int64_t> File::Int64Attribute(std::string_view name) const {
+  const std::string key(name);
+  Handle attr(H5Aopen(impl_->file.get(), key.c_str(), H5P_DEFAULT), H5Aclose);
+  if (!attr.valid())
+    return MakeError(ErrorCode::kNotFound, "no attribute '" + key + "'", {.file = impl_->path});
+  Handle type(H5Aget_type(attr.get()), H5Tclose);
+  if (H5Tget_class(type.get()) != H5T_INTEGER)
+    return Hdf5Error("attribute '" + key + "' is not an integer", impl_->path);
+  std::int64_t value = 0;
+  if (H5Aread(attr.get(), H5T_NATIVE_INT64, &value) < 0)
+    return Hdf5Error("cannot read attribute '" + key + "'", impl_->path);
+  return value;
+}
+
+std::vector<std::string> File::AttributeNames() const {
+  std::vector<std::string> names;
+  auto collect = [](hid_t, const char* name, const H5A_info_t*, void* data) -> herr_t {
+    static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+    return 0;
+  };
+  hsize_t position = 0;
+  H5Aiterate2(impl_->file.get(), H5_INDEX_NAME, H5_ITER_INC, &position, collect, &names);
+  return names;
+}
+
+bool File::HasObject(std::string_view name) const {
+  const std::string key(name);
+  return H5Lexists(impl_->file.get(), key.c_str(), H5P_DEFAULT) > 0;
+}
+
 Status File::Flush() {
   if (H5Fflush(impl_->file.get(), H5F_SCOPE_GLOBAL) < 0)
     return Hdf5Error("cannot flush the HDF5 file", impl_->path);
@@ -186,6 +280,34 @@ void RowBuffer::Set(std::size_t column, std::uint64_t value) {
 void RowBuffer::Set(std::size_t column, double value) {
   std::memcpy(Cell(column), &value, sizeof value);
 }
+int RowBuffer::Find(std::string_view name) const {
+  for (std::size_t i = 0; i < columns_.size(); ++i)
+    if (columns_[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+std::int64_t RowBuffer::Int64(std::size_t row, std::size_t column) const {
+  std::int64_t v;
+  std::memcpy(&v, Cell(row, column), sizeof v);
+  return v;
+}
+std::uint64_t RowBuffer::UInt64(std::size_t row, std::size_t column) const {
+  std::uint64_t v;
+  std::memcpy(&v, Cell(row, column), sizeof v);
+  return v;
+}
+double RowBuffer::Float64(std::size_t row, std::size_t column) const {
+  double v;
+  std::memcpy(&v, Cell(row, column), sizeof v);
+  return v;
+}
+bool RowBuffer::Bool(std::size_t row, std::size_t column) const { return *Cell(row, column) != 0; }
+std::string_view RowBuffer::String(std::size_t row, std::size_t column) const {
+  const char* p = reinterpret_cast<const char*>(Cell(row, column));
+  const std::size_t size = ColumnSize(columns_[column]);
+  return std::string_view(p, strnlen(p, size));
+}
+
 void RowBuffer::Set(std::size_t column, bool value) { *Cell(column) = value ? 1 : 0; }
 void RowBuffer::Set(std::size_t column, std::string_view value) {
   const std::size_t n = std::min(value.size(), ColumnSize(columns_[column]));
@@ -213,27 +335,9 @@ Expected<Table> Table::Create(File& file, const std::string& name, std::vector<C
   auto impl = std::make_unique<Impl>();
   impl->path = file.path();
   impl->name = name;
-  std::size_t size = 0;
-  for (const Column& c : columns) size += ColumnSize(c);
-  impl->type = Handle(H5Tcreate(H5T_COMPOUND, size), H5Tclose);
-  std::size_t offset = 0;
-  std::vector<Handle> strings;
-  for (const Column& c : columns) {
-    hid_t member = H5T_NATIVE_DOUBLE;
-    switch (c.type) {
-      case ColumnType::kInt64: member = H5T_NATIVE_INT64; break;
-      case ColumnType::kUInt64: member = H5T_NATIVE_UINT64; break;
-      case ColumnType::kFloat64: member = H5T_NATIVE_DOUBLE; break;
-      case ColumnType::kBool: member = H5T_NATIVE_UINT8; break;
-      case ColumnType::kString:
-        strings.push_back(StringType(ColumnSize(c), H5T_STR_NULLPAD));
-        member = strings.back().get();
-        break;
-    }
-    if (H5Tinsert(impl->type.get(), c.name.c_str(), offset, member) < 0)
-      return Hdf5Error("cannot define column '" + c.name + "' of table /" + name, impl->path);
-    offset += ColumnSize(c);
-  }
+  impl->type = CompoundType(columns);
+  if (!impl->type.valid())
+    return Hdf5Error("cannot define the columns of table /" + name, impl->path);
   const hsize_t zero = 0, unlimited = H5S_UNLIMITED, chunk = std::max<std::size_t>(chunk_rows, 1);
   Handle space(H5Screate_simple(1, &zero, &unlimited), H5Sclose);
   Handle plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
@@ -256,6 +360,54 @@ Expected<Table> Table::Create(File& file, const std::string& name, std::vector<C
                                                     columns[i].name, impl->path));
   impl->columns = std::move(columns);
   return Table(std::move(impl));
+}
+
+Expected<Table> Table::Open(const File& file, const std::string& name) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = file.path();
+  impl->name = name;
+  const std::string object = "/" + name;
+  if (!file.HasObject(object))
+    return MakeError(ErrorCode::kNotFound,
+                     "no table " + object + " (is this an astrasweep archive?)",
+                     {.file = impl->path});
+  impl->dataset = Handle(H5Dopen2(file.impl_->file.get(), object.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!impl->dataset.valid()) return Hdf5Error("cannot open table " + object, impl->path);
+  Handle type(H5Dget_type(impl->dataset.get()), H5Tclose);
+  ASTRASWEEP_ASSIGN_OR_RETURN(impl->columns, ColumnsOf(type.get(), "/" + name, impl->path));
+  impl->type = CompoundType(impl->columns);
+  Handle space(H5Dget_space(impl->dataset.get()), H5Sclose);
+  hsize_t rows = 0;
+  if (H5Sget_simple_extent_ndims(space.get()) != 1 ||
+      H5Sget_simple_extent_dims(space.get(), &rows, nullptr) < 0)
+    return Hdf5Error("table " + object + " is not one-dimensional", impl->path);
+  impl->rows = rows;
+  return Table(std::move(impl));
+}
+
+Status Table::Read(std::uint64_t start, std::uint64_t count, RowBuffer& out) const {
+  if (start + count > impl_->rows)
+    return MakeError(ErrorCode::kInternal, "reading past the end of table /" + impl_->name,
+                     {.file = impl_->path});
+  for (const Column& c : out.columns()) {
+    const auto it = std::find_if(impl_->columns.begin(), impl_->columns.end(),
+                                 [&](const Column& t) { return t.name == c.name; });
+    if (it == impl_->columns.end())
+      return MakeError(ErrorCode::kNotFound,
+                       "table /" + impl_->name + " has no column '" + c.name + "'",
+                       {.file = impl_->path});
+  }
+  out.Resize(static_cast<std::size_t>(count));
+  if (count == 0) return Ok();
+  Handle mem_type = CompoundType(out.columns());
+  const hsize_t first = start, n = count;
+  Handle file_space(H5Dget_space(impl_->dataset.get()), H5Sclose);
+  H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &first, nullptr, &n, nullptr);
+  Handle mem_space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+  if (!mem_type.valid() || H5Dread(impl_->dataset.get(), mem_type.get(), mem_space.get(),
+                                   file_space.get(), H5P_DEFAULT, out.mutable_data()) < 0)
+    return Hdf5Error("cannot read rows of table /" + impl_->name + " (damaged?)", impl_->path);
+  return Ok();
 }
 
 const std::vector<Column>& Table::columns() const { return impl_->columns; }

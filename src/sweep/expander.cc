@@ -355,6 +355,76 @@ std::optional<std::size_t> Expander::FailedConstraint(std::uint64_t index) const
   return static_cast<std::size_t>(steps_[*failed].constraint);
 }
 
+Expected<std::string> Expander::DeriveText(std::size_t i, const std::vector<double>& slots) const {
+  const Derive& d = spec_.derives[i];
+  const double v = slots[static_cast<std::size_t>(derive_slots_[i])];
+  const config::FieldSpec* field = config::FindField(d.key);
+  if (derive_types_[i] == ValueType::kString) return strings_.Text(v);
+  if (!std::isfinite(v))
+    return InvalidInput(
+        "'" + d.expression + "' is not a finite number here (" + FormatNumber(v) + ")",
+        d.node.Context("derive." + d.key));
+  if (field->type == config::FieldType::kQuantity) return FormatQuantity(v, field->quantity);
+  if (field->type == config::FieldType::kBool) return std::string(Truthy(v) ? "true" : "false");
+  return FormatNumber(v);
+}
+
+std::vector<SweptKey> Expander::SweptKeyInfo() const {
+  std::vector<SweptKey> keys;
+  for (const auto& axis : spec_.axes) {
+    for (std::size_t k = 0; k < axis.keys.size(); ++k) {
+      SweptKey key{.key = axis.keys[k], .kind = SweptKey::Kind::kInteger, .max_length = 0};
+      bool numbers = true, integers = true;
+      for (const auto& values : axis.values) {
+        const Node& v = values[k];
+        const std::string text = v.IsScalar() ? v.text() : v.ToFlowText();
+        key.max_length = std::max(key.max_length, text.size());
+        const auto number = v.IsScalar() ? ParseDouble(text) : std::nullopt;
+        numbers = numbers && number.has_value();
+        integers =
+            integers && number && std::floor(*number) == *number && std::fabs(*number) < 9e15;
+      }
+      key.kind = !numbers   ? SweptKey::Kind::kText
+                 : integers ? SweptKey::Kind::kInteger
+                            : SweptKey::Kind::kNumber;
+      keys.push_back(std::move(key));
+    }
+  }
+  for (std::size_t i = 0; i < spec_.derives.size(); ++i) {
+    const config::FieldSpec* field = config::FindField(spec_.derives[i].key);
+    SweptKey key{.key = spec_.derives[i].key, .kind = SweptKey::Kind::kText, .max_length = 64};
+    if (derive_types_[i] == ValueType::kNumber && field) {
+      if (field->type == config::FieldType::kInt || field->type == config::FieldType::kNpus)
+        key.kind = SweptKey::Kind::kInteger;
+      else if (field->type == config::FieldType::kNumber)
+        key.kind = SweptKey::Kind::kNumber;
+    }
+    keys.push_back(std::move(key));
+  }
+  return keys;
+}
+
+std::vector<std::string> Expander::SweptText(std::uint64_t index) const {
+  std::vector<std::string> out;
+  if (index >= total_) return out;
+  const auto positions = Decode(index);
+  std::vector<double> slots = initial_slots_;
+  for (std::size_t a = 0; a < positions.size(); ++a) SetAxis(slots, a, positions[a]);
+  RunSteps(slots, 0);
+  for (std::size_t a = 0; a < spec_.axes.size(); ++a) {
+    const Axis& axis = spec_.axes[a];
+    for (std::size_t k = 0; k < axis.keys.size(); ++k) {
+      const Node& v = axis.values[positions[a]][k];
+      out.push_back(v.IsScalar() ? v.text() : v.ToFlowText());
+    }
+  }
+  for (std::size_t i = 0; i < spec_.derives.size(); ++i) {
+    auto text = DeriveText(i, slots);
+    out.push_back(text ? *text : std::string());
+  }
+  return out;
+}
+
 Expected<Node> Expander::BuildTree(std::span<const std::size_t> positions,
                                    const std::vector<double>& slots) const {
   Node tree = spec_.base;
@@ -370,22 +440,7 @@ Expected<Node> Expander::BuildTree(std::span<const std::size_t> positions,
   }
   for (std::size_t i = 0; i < spec_.derives.size(); ++i) {
     const Derive& d = spec_.derives[i];
-    const double v = slots[static_cast<std::size_t>(derive_slots_[i])];
-    std::string text;
-    const config::FieldSpec* field = config::FindField(d.key);
-    if (derive_types_[i] == ValueType::kString) {
-      text = strings_.Text(v);
-    } else if (!std::isfinite(v)) {
-      return InvalidInput(
-          "'" + d.expression + "' is not a finite number here (" + FormatNumber(v) + ")",
-          d.node.Context("derive." + d.key));
-    } else if (field->type == config::FieldType::kQuantity) {
-      text = FormatQuantity(v, field->quantity);
-    } else if (field->type == config::FieldType::kBool) {
-      text = Truthy(v) ? "true" : "false";
-    } else {
-      text = FormatNumber(v);
-    }
+    ASTRASWEEP_ASSIGN_OR_RETURN(std::string text, DeriveText(i, slots));
     Node value = Node::Scalar(text);
     value.SetMark(std::make_shared<const std::string>(d.node.file()), d.node.line(),
                   d.node.column());

@@ -8,6 +8,10 @@ find_package(nlohmann_json REQUIRED)
 find_package(Protobuf REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
+pkg_check_modules(CRYPTO REQUIRED IMPORTED_TARGET libcrypto)  # SHA-256 for provenance
+# Open MPI and Boost.MPI, for the dist module and the MPI tests.
+find_package(MPI REQUIRED COMPONENTS CXX)
+find_package(Boost REQUIRED COMPONENTS mpi serialization)
 # The serial HDF5 C library through its pkg-config file (Debian 12:
 # hdf5-serial.pc); FindHDF5 would need the C language enabled for its probe.
 pkg_check_modules(HDF5 REQUIRED IMPORTED_TARGET hdf5-serial)

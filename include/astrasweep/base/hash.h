@@ -19,6 +19,10 @@ struct Hash128 {
 
 Hash128 HashBytes(std::string_view bytes);
 
+// SHA-256 as 64 lowercase hex digits: for provenance (the spec, simulator
+// binaries), where a cryptographic digest is what people compare.
+std::string Sha256Hex(std::string_view bytes);
+
 // Incremental hashing of several pieces; each piece is length-prefixed so
 // ("ab","c") and ("a","bc") hash differently.
 class Hasher {

@@ -39,6 +39,10 @@ class File {
   Status SetAttribute(std::string_view name, std::string_view value);
   Status SetAttribute(std::string_view name, std::int64_t value);
   Expected<std::string> StringAttribute(std::string_view name) const;
+  Expected<std::int64_t> Int64Attribute(std::string_view name) const;
+  // The root attributes' names, in name order.
+  std::vector<std::string> AttributeNames() const;
+  bool HasObject(std::string_view name) const;
   Status Flush();
 
  private:
@@ -69,9 +73,26 @@ class RowBuffer {
     data_.clear();
     rows_ = 0;
   }
+  // Zero-filled rows, for reading into.
+  void Resize(std::size_t rows) {
+    data_.assign(rows * row_size_, 0);
+    rows_ = rows;
+  }
+  std::uint8_t* mutable_data() { return data_.data(); }
+
+  // The column's position, or -1.
+  int Find(std::string_view name) const;
+  std::int64_t Int64(std::size_t row, std::size_t column) const;
+  std::uint64_t UInt64(std::size_t row, std::size_t column) const;
+  double Float64(std::size_t row, std::size_t column) const;
+  bool Bool(std::size_t row, std::size_t column) const;
+  std::string_view String(std::size_t row, std::size_t column) const;
 
  private:
   std::uint8_t* Cell(std::size_t column);
+  const std::uint8_t* Cell(std::size_t row, std::size_t column) const {
+    return data_.data() + row * row_size_ + offsets_[column];
+  }
   std::vector<Column> columns_;
   std::vector<std::size_t> offsets_;
   std::size_t row_size_ = 0;
@@ -85,6 +106,8 @@ class Table {
  public:
   static Expected<Table> Create(File& file, const std::string& name, std::vector<Column> columns,
                                 std::string_view title, std::size_t chunk_rows = 4096);
+  // An existing table, its columns as stored.
+  static Expected<Table> Open(const File& file, const std::string& name);
   Table(Table&&) noexcept;
   Table& operator=(Table&&) noexcept;
   ~Table();
@@ -93,6 +116,10 @@ class Table {
   std::uint64_t rows() const;
   // Appends the buffer's rows; its columns must be the table's.
   Status Append(const RowBuffer& rows);
+  // Reads rows [start, start + count) into `out`, which is resized. Its
+  // columns may be any subset of the table's, in any order: HDF5 matches
+  // them by name.
+  Status Read(std::uint64_t start, std::uint64_t count, RowBuffer& out) const;
 
  private:
   struct Impl;

@@ -39,6 +39,15 @@ struct SweptValue {
   bool is_number = false;
 };
 
+// A swept key and the kind of value it takes over the whole sweep: what a
+// results table needs to give it a column.
+struct SweptKey {
+  enum class Kind { kInteger, kNumber, kText };
+  std::string key;
+  Kind kind = Kind::kText;
+  std::size_t max_length = 0;  // of the text of any of its values (axes); 64 for derives
+};
+
 struct ExpandedPoint {
   std::uint64_t index = 0;
   std::vector<SweptValue> swept;
@@ -53,6 +62,11 @@ class Expander {
   std::uint64_t total() const { return total_; }
   // The swept keys in column order: axis keys, then derived keys.
   std::vector<std::string> SweptKeys() const;
+  std::vector<SweptKey> SweptKeyInfo() const;
+  // The swept values of a point as text, without building its config: for
+  // points whose config cannot be built. A derive that cannot be evaluated
+  // is "".
+  std::vector<std::string> SweptText(std::uint64_t index) const;
 
   std::vector<std::size_t> Decode(std::uint64_t index) const;
   std::uint64_t Encode(std::span<const std::size_t> positions) const;
@@ -100,6 +114,7 @@ class Expander {
   std::optional<std::size_t> RunSteps(std::vector<double>& slots, std::size_t first) const;
   template <typename Visit>
   CountResult Scan(std::uint64_t begin, std::uint64_t end, Visit&& visit) const;
+  Expected<std::string> DeriveText(std::size_t derive, const std::vector<double>& slots) const;
   Expected<config::Node> BuildTree(std::span<const std::size_t> positions,
                                    const std::vector<double>& slots) const;
 

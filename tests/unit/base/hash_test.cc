@@ -23,5 +23,13 @@ TEST(Hash, HasherSeparatesPieces) {
   EXPECT_EQ(a.Finish(), c.Finish());
 }
 
+TEST(Hash, Sha256KnownDigests) {
+  // FIPS 180-2 test vectors.
+  EXPECT_EQ(Sha256Hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Sha256Hex(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
 }  // namespace
 }  // namespace astrasweep

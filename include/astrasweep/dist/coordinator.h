@@ -1,0 +1,94 @@
+// Rank 0's coordinator and the workers (DESIGN.md section 10).
+//
+// Workers ask for work, get batches of point indices, evaluate them and
+// send the results back with their next request (so each worker always has
+// its next batch in hand). Batches are sized to about `batch_seconds` of
+// work from the measured cost per point, and shrink near the end so the
+// last batches finish together. With one rank, rank 0 evaluates itself.
+//
+// Stopping (a signal): rank 0 stops handing out work, collects what is in
+// flight for `grace_seconds`, and returns kCancelled; points not finished
+// by then are simply not in the archive, and `--resume` evaluates them.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "astrasweep/base/error.h"
+#include "astrasweep/dist/transport.h"
+
+namespace astrasweep::proto {
+class PointResult;
+class WorkerStats;
+}  // namespace astrasweep::proto
+
+namespace astrasweep::dist {
+
+// The indices to evaluate, in order, produced lazily on rank 0.
+class IndexSource {
+ public:
+  virtual ~IndexSource() = default;
+  // Appends up to `max` next indices to `out`; returns how many (0: done).
+  virtual std::size_t Next(std::size_t max, std::vector<std::uint64_t>& out) = 0;
+  // How many indices this source yields in all (for progress and batch
+  // sizing near the end).
+  virtual std::uint64_t total() const = 0;
+};
+
+// Evaluates one point on a worker; fills `out` entirely (never throws).
+using EvaluateFn = std::function<void(std::uint64_t index, proto::PointResult& out)>;
+
+// Where rank 0 puts results.
+class ResultSink {
+ public:
+  virtual ~ResultSink() = default;
+  virtual Status Add(const proto::PointResult& point) = 0;
+  virtual Status AddWorker(const proto::WorkerStats& worker) = 0;
+  // Called about every `checkpoint_seconds`: make what was added durable.
+  virtual Status Checkpoint() = 0;
+};
+
+struct Progress {
+  std::uint64_t done = 0;  // this run
+  std::uint64_t total = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t sim_runs = 0;
+  std::uint64_t cache_hits = 0;
+  double elapsed_s = 0;
+  bool stopping = false;
+};
+
+struct CoordinatorOptions {
+  double batch_seconds = 0.5;
+  std::size_t max_batch = 1 << 16;
+  double grace_seconds = 30;
+  double checkpoint_seconds = 2;
+  double progress_seconds = 0.2;            // how often `progress` is called
+  const std::atomic<bool>* stop = nullptr;  // set by a signal handler
+  std::function<void(const Progress&)> progress;
+};
+
+struct RunSummary {
+  Progress progress;
+  bool interrupted = false;        // stopped by a signal: the archive is partial
+  bool abandoned_workers = false;  // some did not report within the grace period
+};
+
+// Rank 0. Returns when every point is done and every worker has reported,
+// or when stopping; sink errors end the run with that error.
+Expected<RunSummary> Coordinate(Transport& transport, IndexSource& source, ResultSink& sink,
+                                const EvaluateFn& evaluate, const CoordinatorOptions& options);
+
+// Ranks > 0. Returns when rank 0 says stop.
+Status Work(Transport& transport, const EvaluateFn& evaluate, std::uint32_t run,
+            const std::atomic<bool>* stop);
+
+// The batch size for `remaining` points with `workers` workers, given the
+// cost per point so far (0: unknown).
+std::size_t BatchSize(double seconds_per_point, std::uint64_t remaining, int workers,
+                      const CoordinatorOptions& options);
+
+}  // namespace astrasweep::dist

@@ -1,0 +1,50 @@
+// How ranks talk (DESIGN.md section 10): byte messages with a tag between
+// numbered ranks. The MPI transport (mpi.h) is the real one; the in-process
+// one lets tests run a coordinator and workers as threads of one process.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "astrasweep/base/error.h"
+
+namespace astrasweep::dist {
+
+enum Tag : int {
+  kTagResults = 1,  // worker -> rank 0: proto::ResultBatch
+  kTagWork = 2,     // rank 0 -> worker: proto::WorkBatch
+};
+
+struct Message {
+  int source = -1;
+  int tag = 0;
+  std::string bytes;
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  virtual Status Send(int dest, int tag, std::string_view bytes) = 0;
+  // The next message from any rank, waiting at most `timeout`; nullopt when
+  // none came.
+  virtual std::optional<Message> Receive(std::chrono::milliseconds timeout) = 0;
+  // Every rank calls this together; all get the largest value given. Used
+  // to agree on whether to start and on the exit code.
+  virtual int MaxAll(int value) = 0;
+  // Host names of all ranks, in rank order (collective).
+  virtual std::vector<std::string> Hosts() = 0;
+};
+
+// `size` connected in-process endpoints; endpoint r is rank r. Each may be
+// used by one thread.
+std::vector<std::unique_ptr<Transport>> MakeInProcessTransports(int size);
+
+std::string HostName();
+
+}  // namespace astrasweep::dist

@@ -1,0 +1,84 @@
+// The journal beside an archive (<out>.journal, DESIGN.md section 9): an
+// append-only file of finished points that survives a crash at any moment.
+//
+// Format: a sequence of records, each a varint byte count, a serialised
+// proto::JournalRecord and the low 32 bits of its XXH3 hash (little
+// endian). The first record is the header (spec digest, shard); the rest are
+// points. Records are buffered and written with one write() per flush, so a
+// killed process leaves at worst a torn last record, which readers detect
+// and drop; the points in it are simply evaluated again.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "astrasweep/base/error.h"
+
+namespace astrasweep::proto {
+class PointResult;
+class WorkerStats;
+class RunStart;
+}  // namespace astrasweep::proto
+
+namespace astrasweep::store {
+
+struct JournalInfo {
+  std::string spec_sha256;
+  std::string shard;  // "i/N", or "" for the whole sweep
+  std::string created_utc;
+};
+
+class JournalWriter {
+ public:
+  // A new journal holding only its header; an existing file is replaced.
+  static Expected<JournalWriter> Create(const std::string& path, const JournalInfo& info);
+  // An existing journal, continued after its first `valid_bytes` bytes (what
+  // ReadJournal found intact); anything after them is cut off.
+  static Expected<JournalWriter> Continue(const std::string& path, std::uint64_t valid_bytes);
+  JournalWriter(JournalWriter&& other) noexcept;
+  JournalWriter& operator=(JournalWriter&& other) noexcept;
+  JournalWriter(const JournalWriter&) = delete;
+  JournalWriter& operator=(const JournalWriter&) = delete;
+  ~JournalWriter();  // closes; unflushed records are lost, as after a crash
+
+  const std::string& path() const { return path_; }
+  void Add(const proto::PointResult& point);
+  void Add(const proto::WorkerStats& worker);
+  void Add(const proto::RunStart& run);
+  std::size_t buffered_bytes() const { return buffer_.size(); }
+  // Writes the buffered records; with `sync`, also waits until the disk
+  // has them (fdatasync).
+  Status Flush(bool sync);
+
+ private:
+  JournalWriter(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  std::string path_;
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+struct JournalScan {
+  JournalInfo info;
+  std::uint64_t points = 0;       // point records read
+  std::uint32_t runs = 0;         // run-start records read
+  std::uint64_t valid_bytes = 0;  // the intact prefix
+  std::uint64_t file_bytes = 0;
+  // What ended the scan before the end of the file: a torn last record
+  // (a crash while writing) or a damaged one. Empty when the whole file
+  // was read.
+  std::string damage;
+};
+
+struct JournalVisitor {
+  std::function<Status(const JournalInfo&)> header;       // before any other; may be empty
+  std::function<Status(proto::PointResult&)> point;       // may return an error to stop
+  std::function<void(const proto::WorkerStats&)> worker;  // may be empty
+};
+
+// Reads the journal, calling the visitor for each record in order. A file
+// that is not a journal is an error; a damaged or torn tail is not: the scan
+// stops there and says so.
+Expected<JournalScan> ReadJournal(const std::string& path, const JournalVisitor& visit);
+
+}  // namespace astrasweep::store
