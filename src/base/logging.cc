@@ -37,6 +37,7 @@ std::shared_ptr<spdlog::logger> Logger() {
 }  // namespace
 
 void Setup(const Options& options) {
+  Logger();  // install the fallback first, so it never replaces this setup later
   std::vector<spdlog::sink_ptr> sinks;
   std::string pattern =
       "[%Y-%m-%d %H:%M:%S.%e] [rank " + std::to_string(options.rank) + "] [%l] %v";

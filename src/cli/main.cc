@@ -47,9 +47,7 @@ int RealMain(int argc, char** argv) {
   context.log_level = options.console_level;
   Status status = action();
   if (!status) {
-    // An empty message: another rank reports it.
-    if (!status.error().message().empty())
-      std::fprintf(stderr, "astrasweep: error: %s\n", status.error().ToString().c_str());
+    std::fprintf(stderr, "astrasweep: error: %s\n", status.error().ToString().c_str());
     return ExitCodeFor(status.error());
   }
   return kExitOk;

@@ -86,9 +86,11 @@ void AddRunCommand(CLI::App& app, Action& action, const Context& context) {
       int code = !result               ? ExitCodeFor(result.error())
                  : result->interrupted ? kExitInterrupted
                                        : kExitOk;
-      code = transport.MaxAll(code);  // every rank exits with the same code
-      if (!root)
-        return code == kExitOk ? Ok() : Status(std::unexpected(Error(ErrorCode::kCancelled, "")));
+      // Every rank takes part; rank 0 alone reports and sets the job's exit
+      // code. The others exit 0, because mpirun ends the whole job (rank 0
+      // before it has reported) as soon as one rank exits with another code.
+      transport.MaxAll(code);
+      if (!root) return Ok();
       if (!result) return std::unexpected(result.error());
       const auto& r = *result;
       std::fprintf(stderr,
