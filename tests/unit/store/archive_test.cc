@@ -1,0 +1,217 @@
+// The journal survives torn and damaged tails; an archive is rebuilt from
+// its journal on resume; results are never overwritten; one run at a time.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "astrasweep.pb.h"
+#include "astrasweep/base/temp_dir.h"
+#include "astrasweep/store/archive.h"
+#include "astrasweep/store/inspect.h"
+#include "astrasweep/store/journal.h"
+#include "astrasweep/store/table.h"
+
+namespace astrasweep::store {
+namespace {
+
+proto::PointResult Point(std::uint64_t index, proto::PointStatus status = proto::POINT_STATUS_OK) {
+  proto::PointResult p;
+  p.set_index(index);
+  p.set_id(std::string(32, 'a'));
+  p.set_status(status);
+  p.set_mode("analytical");
+  p.set_step_time_s(1.0 + static_cast<double>(index));
+  p.set_tokens_per_s(1000.0 / (1.0 + static_cast<double>(index)));
+  p.add_swept("gpt-" + std::to_string(index));
+  p.add_swept(std::to_string(index % 4));
+  p.set_canonical_config(std::string(2500, 'x') + std::to_string(index));
+  auto* t = p.add_rank_timings();
+  t->set_npu(3);
+  t->set_finish_s(1.5);
+  if (status == proto::POINT_STATUS_FAILED) {
+    p.set_failure_stage("pipeline");
+    p.set_failure_message("needs more micro-batches");
+  }
+  return p;
+}
+
+std::vector<SweptColumn> Swept() {
+  return {{"model", SweptColumn::Kind::kText, 16}, {"parallelism.tp", SweptColumn::Kind::kInteger, 0}};
+}
+
+Provenance Prov(std::string sha = "abc123") {
+  Provenance p;
+  p.spec_sha256 = std::move(sha);
+  p.spec_text = "axes: {}";
+  p.points_total = 10;
+  return p;
+}
+
+std::vector<std::uint64_t> PointIndices(const std::string& path) {
+  auto file = File::Open(path, false);
+  EXPECT_TRUE(file) << file.error().ToString();
+  auto table = Table::Open(*file, "points");
+  EXPECT_TRUE(table) << table.error().ToString();
+  RowBuffer rows({{"index", ColumnType::kUInt64, 0}});
+  EXPECT_TRUE(table->Read(0, table->rows(), rows));
+  std::vector<std::uint64_t> out;
+  for (std::size_t r = 0; r < rows.rows(); ++r) out.push_back(rows.UInt64(r, 0));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(Journal, ReadsBackEveryRecordAndStopsAtATornTail) {
+  auto dir = TempDir::Create();
+  const std::string path = (dir->path() / "j").string();
+  auto journal = JournalWriter::Create(path, {.spec_sha256 = "s", .shard = "1/3", .created_utc = "t"});
+  ASSERT_TRUE(journal) << journal.error().ToString();
+  for (std::uint64_t i = 0; i < 5; ++i) journal->Add(Point(i));
+  ASSERT_TRUE(journal->Flush(true));
+  const auto intact = std::filesystem::file_size(path);
+  // A record cut short, as a kill in the middle of a write leaves it.
+  journal->Add(Point(5));
+  ASSERT_TRUE(journal->Flush(false));
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) - 7);
+
+  std::vector<std::uint64_t> seen;
+  auto scan = ReadJournal(path, {.header = {}, .point = [&](proto::PointResult& p) {
+                                   seen.push_back(p.index());
+                                   return Ok();
+                                 }});
+  ASSERT_TRUE(scan) << scan.error().ToString();
+  EXPECT_EQ(seen, (std::vector<std::uint64_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(scan->info.shard, "1/3");
+  EXPECT_EQ(scan->valid_bytes, intact);
+  EXPECT_NE(scan->damage.find("torn"), std::string::npos);
+
+  // Continuing cuts the torn tail off and appends after the intact records.
+  auto more = JournalWriter::Continue(path, scan->valid_bytes);
+  ASSERT_TRUE(more);
+  more->Add(Point(9));
+  ASSERT_TRUE(more->Flush(true));
+  seen.clear();
+  scan = ReadJournal(path, {.header = {}, .point = [&](proto::PointResult& p) {
+                              seen.push_back(p.index());
+                              return Ok();
+                            }});
+  EXPECT_EQ(seen, (std::vector<std::uint64_t>{0, 1, 2, 3, 4, 9}));
+  EXPECT_TRUE(scan->damage.empty());
+}
+
+TEST(Journal, AFlippedByteEndsTheScanAtThatRecord) {
+  auto dir = TempDir::Create();
+  const std::string path = (dir->path() / "j").string();
+  auto journal = JournalWriter::Create(path, {});
+  for (std::uint64_t i = 0; i < 3; ++i) journal->Add(Point(i));
+  ASSERT_TRUE(journal->Flush(true));
+  const auto size = std::filesystem::file_size(path);
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(size - 100));
+    f.put('\x7f');
+  }
+  std::uint64_t points = 0;
+  auto scan = ReadJournal(path, {.header = {}, .point = [&](proto::PointResult&) {
+                                   ++points;
+                                   return Ok();
+                                 }});
+  ASSERT_TRUE(scan);
+  EXPECT_EQ(points, 2u);
+  EXPECT_NE(scan->damage.find("checksum"), std::string::npos) << scan->damage;
+}
+
+TEST(Journal, AFileThatIsNotAJournalIsAnError) {
+  auto dir = TempDir::Create();
+  const std::string path = (dir->path() / "j").string();
+  std::ofstream(path) << "hello, this is not a journal";
+  auto scan = ReadJournal(path, {.header = {}, .point = [](proto::PointResult&) { return Ok(); }});
+  ASSERT_FALSE(scan);
+  EXPECT_NE(scan.error().message().find("not an astrasweep journal"), std::string::npos);
+}
+
+TEST(Archive, ResumeRebuildsADamagedArchiveFromItsJournal) {
+  auto dir = TempDir::Create();
+  const std::string path = (dir->path() / "out.h5").string();
+  {
+    auto opened = OpenArchive(path, Swept(), Prov(), false);
+    ASSERT_TRUE(opened) << opened.error().ToString();
+    for (std::uint64_t i : {4, 0, 7}) {
+      const auto p = Point(i, i == 7 ? proto::POINT_STATUS_FAILED : proto::POINT_STATUS_OK);
+      opened->journal.Add(p);
+      ASSERT_TRUE(opened->archive.Add(p));
+    }
+    ASSERT_TRUE(opened->journal.Flush(true));
+    // The process dies here: the archive never got its rows.
+  }
+  // And the archive file is damaged besides.
+  std::filesystem::resize_file(path, 100);
+
+  auto again = OpenArchive(path, Swept(), Prov(), false);
+  ASSERT_FALSE(again) << "an existing archive must not be overwritten";
+  EXPECT_NE(again.error().message().find("--resume"), std::string::npos);
+
+  auto wrong_spec = OpenArchive(path, Swept(), Prov("other"), true);
+  ASSERT_FALSE(wrong_spec);
+  EXPECT_NE(wrong_spec.error().message().find("another version of the spec"), std::string::npos);
+
+  auto resumed = OpenArchive(path, Swept(), Prov(), true);
+  ASSERT_TRUE(resumed) << resumed.error().ToString();
+  EXPECT_EQ(resumed->done, (std::vector<std::uint64_t>{0, 4, 7}));
+  EXPECT_EQ(resumed->archive.run(), 0);
+  const auto p = Point(2);
+  resumed->journal.Add(p);
+  ASSERT_TRUE(resumed->archive.Add(p));
+  ASSERT_TRUE(resumed->journal.Flush(true));
+  ASSERT_TRUE(resumed->archive.Finish(false, "now"));
+  EXPECT_EQ(resumed->archive.counts().failed, 1u);
+  EXPECT_EQ(PointIndices(path), (std::vector<std::uint64_t>{0, 2, 4, 7}));
+
+  auto file = File::Open(path, false);
+  auto failures = Table::Open(*file, "failures");
+  ASSERT_TRUE(failures);
+  EXPECT_EQ(failures->rows(), 1u);
+  // A 2.5 kB config is kept whole, in three parts.
+  auto configs = Table::Open(*file, "configs");
+  EXPECT_EQ(configs->rows(), 4u * 3u);
+  EXPECT_EQ(*file->StringAttribute("status"), "partial");
+  EXPECT_EQ(*file->Int64Attribute("points_done"), 4);
+  auto points = Table::Open(*file, "points");
+  RowBuffer swept({{"model", ColumnType::kString, 16}, {"parallelism.tp", ColumnType::kInt64, 0}});
+  ASSERT_TRUE(points->Read(0, points->rows(), swept));
+  for (std::size_t r = 0; r < swept.rows(); ++r)
+    EXPECT_EQ(std::string(swept.String(r, 0)).substr(0, 4), "gpt-");
+
+  auto text = InspectArchive(path, 3);
+  ASSERT_TRUE(text) << text.error().ToString();
+  EXPECT_NE(text->find("3 ok  0 infeasible  1 failed"), std::string::npos) << *text;
+  EXPECT_NE(text->find("needs more micro-batches"), std::string::npos) << *text;
+}
+
+TEST(Archive, ResumeWithoutAJournalKeepsTheArchive) {
+  auto dir = TempDir::Create();
+  const std::string path = (dir->path() / "out.h5").string();
+  { ASSERT_TRUE(OpenArchive(path, Swept(), Prov(), false)); }
+  std::filesystem::remove(JournalPath(path));
+  auto resumed = OpenArchive(path, Swept(), Prov(), true);
+  ASSERT_FALSE(resumed);
+  EXPECT_NE(resumed.error().message().find("journal"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(path));
+}
+
+TEST(Archive, TheLockKeepsASecondRunOut) {
+  auto dir = TempDir::Create();
+  const std::string path = (dir->path() / "out.h5").string();
+  auto first = ArchiveLock::Acquire(path);
+  ASSERT_TRUE(first);
+  // flock locks belong to open files: a second open in this process
+  // conflicts just as another process would.
+  auto second = ArchiveLock::Acquire(path);
+  ASSERT_FALSE(second);
+  EXPECT_NE(second.error().message().find("another run"), std::string::npos);
+  EXPECT_NE(second.error().message().find("pid " + std::to_string(::getpid())), std::string::npos);
+}
+
+}  // namespace
+}  // namespace astrasweep::store
