@@ -1,6 +1,8 @@
 // The coordinator and workers over the in-process transport: every point
 // evaluated exactly once at any rank count, batches sized by cost, and a
 // stop that loses nothing finished.
+#include "astrasweep/dist/coordinator.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,7 +12,6 @@
 #include <thread>
 
 #include "astrasweep.pb.h"
-#include "astrasweep/dist/coordinator.h"
 #include "astrasweep/dist/run.h"
 
 namespace astrasweep::dist {

@@ -1,5 +1,7 @@
 // The journal survives torn and damaged tails; an archive is rebuilt from
 // its journal on resume; results are never overwritten; one run at a time.
+#include "astrasweep/store/archive.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -8,7 +10,6 @@
 
 #include "astrasweep.pb.h"
 #include "astrasweep/base/temp_dir.h"
-#include "astrasweep/store/archive.h"
 #include "astrasweep/store/inspect.h"
 #include "astrasweep/store/journal.h"
 #include "astrasweep/store/table.h"
@@ -38,7 +39,8 @@ proto::PointResult Point(std::uint64_t index, proto::PointStatus status = proto:
 }
 
 std::vector<SweptColumn> Swept() {
-  return {{"model", SweptColumn::Kind::kText, 16}, {"parallelism.tp", SweptColumn::Kind::kInteger, 0}};
+  return {{"model", SweptColumn::Kind::kText, 16},
+          {"parallelism.tp", SweptColumn::Kind::kInteger, 0}};
 }
 
 Provenance Prov(std::string sha = "abc123") {
@@ -65,7 +67,8 @@ std::vector<std::uint64_t> PointIndices(const std::string& path) {
 TEST(Journal, ReadsBackEveryRecordAndStopsAtATornTail) {
   auto dir = TempDir::Create();
   const std::string path = (dir->path() / "j").string();
-  auto journal = JournalWriter::Create(path, {.spec_sha256 = "s", .shard = "1/3", .created_utc = "t"});
+  auto journal =
+      JournalWriter::Create(path, {.spec_sha256 = "s", .shard = "1/3", .created_utc = "t"});
   ASSERT_TRUE(journal) << journal.error().ToString();
   for (std::uint64_t i = 0; i < 5; ++i) journal->Add(Point(i));
   ASSERT_TRUE(journal->Flush(true));

@@ -1,0 +1,313 @@
+// `astrasweep run` under mpiexec: the same archive at 1, 2 and 4 ranks;
+// killed at random moments and resumed, it ends equal to an uninterrupted
+// run; SIGTERM leaves a partial archive and exit code 3; every table reads
+// in h5py, pandas and PyTables, and h5dump shows the documented structure.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "astrasweep/base/temp_dir.h"
+#include "astrasweep/store/archive.h"
+#include "astrasweep/store/table.h"
+
+namespace astrasweep {
+namespace {
+
+namespace fs = std::filesystem;
+using store::Column;
+using store::ColumnType;
+using store::File;
+using store::RowBuffer;
+using store::Table;
+
+const std::string kBin = ASTRASWEEP_BIN;
+const std::string kSource = ASTRASWEEP_SOURCE_DIR;
+const std::string kMpiexec = MPIEXEC_EXECUTABLE;
+
+// Starts a command in its own session (mpiexec puts each rank in its own
+// process group, but they stay in the session, so the whole job can be
+// signalled at once), with stdout and stderr into `log`.
+pid_t Launch(const std::vector<std::string>& args, const std::string& log) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    setsid();
+    FILE* f = std::fopen(log.c_str(), "a");
+    if (f) {
+      dup2(fileno(f), 1);
+      dup2(fileno(f), 2);
+    }
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int Wait(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string Python() {
+  for (const char* candidate : {"/usr/bin/python3", "python3"}) {
+    const std::string probe =
+        std::string(candidate) + " -c 'import h5py, pandas, tables' >/dev/null 2>&1";
+    if (std::system(probe.c_str()) == 0) return candidate;
+  }
+  return {};
+}
+
+std::string Capture(const std::string& command, int* code) {
+  std::string output;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  std::array<char, 4096> buf;
+  while (pipe && std::fgets(buf.data(), buf.size(), pipe) != nullptr) output += buf.data();
+  const int status = pipe ? pclose(pipe) : -1;
+  *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return output;
+}
+
+std::vector<std::string> RunArgs(int ranks, const std::string& spec, const std::string& out,
+                                 bool resume) {
+  std::vector<std::string> args;
+  if (ranks > 0)
+    args = {kMpiexec, "--oversubscribe", "--allow-run-as-root", "-n", std::to_string(ranks)};
+  args.insert(args.end(), {kBin, "run", spec, "-o", out, "--progress", "none"});
+  if (resume) args.push_back("--resume");
+  return args;
+}
+
+int RunSweep(int ranks, const std::string& spec, const std::string& out, bool resume = false) {
+  const std::string log = out + ".test.log";
+  const int code = Wait(Launch(RunArgs(ranks, spec, out, resume), log));
+  if (code != 0) ADD_FAILURE() << "exit " << code << ":\n" << ReadText(log);
+  return code;
+}
+
+// A table's rows as byte strings, the columns in `skip` left out, sorted:
+// equal for equal tables whatever order the rows were written in.
+std::vector<std::string> SortedRows(const std::string& path, const std::string& name,
+                                    const std::vector<std::string>& skip = {"eval_s",
+                                                                            "worker_rank"}) {
+  auto file = File::Open(path, false);
+  if (!file) {
+    ADD_FAILURE() << file.error().ToString();
+    return {};
+  }
+  auto table = Table::Open(*file, name);
+  if (!table) {
+    ADD_FAILURE() << table.error().ToString();
+    return {};
+  }
+  std::vector<Column> columns;
+  for (const Column& c : table->columns())
+    if (std::find(skip.begin(), skip.end(), c.name) == skip.end()) columns.push_back(c);
+  RowBuffer rows(columns);
+  EXPECT_TRUE(table->Read(0, table->rows(), rows));
+  std::vector<std::string> out;
+  for (std::size_t r = 0; r < rows.rows(); ++r)
+    out.emplace_back(reinterpret_cast<const char*>(rows.data()) + r * rows.row_size(),
+                     rows.row_size());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string Attribute(const std::string& path, const char* name) {
+  auto file = File::Open(path, false);
+  if (!file) return "";
+  auto v = file->StringAttribute(name);
+  return v ? *v : "";
+}
+
+void ExpectSameResults(const std::string& a, const std::string& b) {
+  for (const char* table : {"points", "rank_timings", "failures", "configs"}) {
+    const auto ra = SortedRows(a, table), rb = SortedRows(b, table);
+    EXPECT_EQ(ra.size(), rb.size()) << table;
+    EXPECT_TRUE(ra == rb) << "/" << table << " differs between " << a << " and " << b;
+  }
+}
+
+class MpiRun : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = TempDir::Create("astrasweep-mpi-");
+    ASSERT_TRUE(dir);
+    dir_.emplace(std::move(*dir));
+  }
+  std::string Out(const std::string& name) const { return (dir_->path() / name).string(); }
+  std::optional<TempDir> dir_;
+};
+
+const std::string kQuickstart = kSource + "/sweeps/quickstart.yaml";
+const std::string kMixed = kSource + "/tests/data/sweeps/mixed.yaml";
+
+TEST_F(MpiRun, QuickstartGivesTheSameArchiveAtOneTwoAndFourRanks) {
+  const std::string one = Out("one.h5"), two = Out("two.h5"), four = Out("four.h5");
+  ASSERT_EQ(RunSweep(1, kQuickstart, one), 0);
+  ASSERT_EQ(RunSweep(2, kQuickstart, two), 0);
+  ASSERT_EQ(RunSweep(4, kQuickstart, four), 0);
+  EXPECT_EQ(SortedRows(one, "points").size(), 294u);
+  ExpectSameResults(one, two);
+  ExpectSameResults(one, four);
+  EXPECT_EQ(Attribute(four, "status"), "complete");
+  // One /workers row per rank, and every point came from a worker (rank 0
+  // only coordinates when it has workers).
+  EXPECT_EQ(SortedRows(four, "workers").size(), 4u);
+  for (int r = 0; r < 4; ++r)
+    EXPECT_TRUE(fs::exists(Out("four.h5.logs/rank-" + std::to_string(r) + ".log")));
+}
+
+TEST_F(MpiRun, KilledAtRandomMomentsAndResumedEndsEqualToAnUninterruptedRun) {
+  const std::string reference = Out("reference.h5"), killed = Out("killed.h5");
+  ASSERT_EQ(RunSweep(0, kMixed, reference), 0);
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_int_distribution<int> delay_ms(250, 1600);
+  bool started = false;
+  for (int kill = 0; kill < 4; ++kill) {
+    const int ms = delay_ms(rng);
+    const pid_t pid = Launch(RunArgs(3, kMixed, killed, started), killed + ".test.log");
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    int ignored = 0;
+    Capture("pkill -KILL -s " + std::to_string(pid), &ignored);  // mpiexec and every rank at once
+    const int code = Wait(pid);
+    // No rank of the killed job may live on.
+    for (int i = 0;
+         i < 100 && std::system(("pgrep -s " + std::to_string(pid) + " >/dev/null").c_str()) == 0;
+         ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    started = started || fs::exists(store::JournalPath(killed));
+    std::printf("kill %d after %d ms: exit %d, archive %s\n", kill, ms, code,
+                fs::exists(killed) ? Attribute(killed, "status").c_str() : "absent");
+  }
+  // The last resume runs to the end.
+  ASSERT_EQ(RunSweep(3, kMixed, killed, started), 0);
+  EXPECT_EQ(Attribute(killed, "status"), "complete");
+  ExpectSameResults(reference, killed);
+}
+
+TEST_F(MpiRun, SigtermLeavesAPartialArchiveAndExitCode3ThenResumeCompletesIt) {
+  const std::string reference = Out("reference.h5"), out = Out("term.h5");
+  ASSERT_EQ(RunSweep(0, kMixed, reference), 0);
+  const pid_t pid = Launch(RunArgs(2, kMixed, out, false), out + ".test.log");
+  // Once both ranks are up and working (the run takes about 2 s), signal
+  // the ranks, as Slurm does at its time limit.
+  int code = 0;
+  const std::string ranks = "pgrep -s " + std::to_string(pid) + " -x astrasweep | wc -l";
+  for (int i = 0; i < 500 && std::stoi("0" + Capture(ranks, &code)) < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  Capture("pkill -TERM -s " + std::to_string(pid) + " -x astrasweep", &code);
+  EXPECT_EQ(Wait(pid), 3) << ReadText(out + ".test.log");
+  EXPECT_NE(ReadText(out + ".test.log").find("--resume"), std::string::npos);
+  EXPECT_EQ(Attribute(out, "status"), "partial");
+  EXPECT_LT(SortedRows(out, "points").size(), SortedRows(reference, "points").size());
+  ASSERT_EQ(RunSweep(2, kMixed, out, true), 0);
+  EXPECT_EQ(Attribute(out, "status"), "complete");
+  ExpectSameResults(reference, out);
+}
+
+TEST_F(MpiRun, FailedPointsAreRowsAndTheSummaryCountsThem) {
+  const std::string out = Out("mixed.h5");
+  ASSERT_EQ(RunSweep(2, kMixed, out), 0);
+  auto file = File::Open(out, false);
+  ASSERT_TRUE(file);
+  const std::int64_t failed = *file->Int64Attribute("points_failed");
+  EXPECT_GT(failed, 0);
+  EXPECT_EQ(static_cast<std::int64_t>(SortedRows(out, "failures").size()), failed);
+  int code = 0;
+  const std::string text = Capture(kBin + " inspect " + out, &code);
+  EXPECT_EQ(code, 0);
+  EXPECT_NE(text.find(std::to_string(failed) + " failed"), std::string::npos) << text;
+  EXPECT_NE(text.find("interleaved schedule"), std::string::npos) << text;
+}
+
+TEST_F(MpiRun, EveryTableReadsInH5pyPandasAndPyTablesAndH5dumpShowsTheStructure) {
+  const std::string out = Out("qs.h5");
+  ASSERT_EQ(RunSweep(2, kQuickstart, out), 0);
+  const std::string python = Python();
+  ASSERT_FALSE(python.empty())
+      << "no python3 with h5py, pandas and tables (tools/setup installs them)";
+  const std::string script = Out("read.py");
+  std::ofstream(script) << R"(
+import sys, h5py, pandas as pd, tables
+path = sys.argv[1]
+expected = {
+  'points': ['index', 'id', 'status', 'mode', 'model', 'gpus', 'parallelism.tp', 'parallelism.pp',
+             'training.micro_batch', 'parallelism.dp', 'step_time_s', 'tokens_per_s',
+             'model_tflops_per_gpu', 'mfu', 'compute_s', 'tp_comm_s', 'pp_comm_s', 'dp_comm_s',
+             'exposed_comm_s', 'bubble_s', 'peak_mem_bytes', 'fits_memory', 'sim_runs',
+             'cache_hits', 'eval_s', 'worker_rank'],
+  'rank_timings': ['point_index', 'npu', 'finish_s', 'compute_s', 'comm_s', 'exposed_comm_s'],
+  'workers': ['run', 'rank', 'host', 'points', 'busy_s', 'idle_s', 'sim_runs', 'cache_hits',
+              'cache_misses'],
+  'failures': ['point_index', 'point_id', 'stage', 'message'],
+  'configs': ['point_index', 'part', 'text'],
+}
+frames = {}
+with h5py.File(path, 'r') as f:
+    for name, columns in expected.items():
+        df = pd.DataFrame(f[name][:])
+        assert list(df.columns) == columns, (name, list(df.columns))
+        frames[name] = df
+    attrs = f.attrs
+    for key in ['schema_version', 'astrasweep_version', 'git_sha', 'spec', 'spec_sha256',
+                'command_line', 'created', 'finished', 'mpi_size', 'hosts', 'simulator',
+                'status', 'points_total', 'points_done', 'points_ok', 'points_failed',
+                'points_infeasible']:
+        assert key in attrs, key
+    assert attrs['status'] == b'complete', attrs['status']
+    assert attrs['mpi_size'] == 2
+points = frames['points']
+assert len(points) == 294 and points['index'].is_unique
+assert set(points['status'].str.decode('ascii')) <= {'ok', 'infeasible', 'failed'}
+assert (points['tp_comm_s'] >= 0).all() and (points['step_time_s'] > 0).all()
+assert len(frames['workers']) == 2
+configs = frames['configs'].sort_values(['point_index', 'part'])
+text = configs.groupby('point_index')['text'].apply(lambda parts: b''.join(parts).decode())
+assert len(text) == 294 and all('model' in t for t in text)
+with tables.open_file(path, 'r') as t:
+    for name in expected:
+        node = t.get_node('/' + name)
+        assert isinstance(node, tables.Table), name
+        assert node.nrows == len(frames[name]), name
+    assert t.root.points.title
+print('read', {k: len(v) for k, v in frames.items()})
+)";
+  int code = 0;
+  const std::string output = Capture(python + " " + script + " " + out, &code);
+  EXPECT_EQ(code, 0) << output;
+  const std::string dump = Capture("h5dump -H " + out, &code);
+  EXPECT_EQ(code, 0) << dump;
+  for (const char* name : {"points", "rank_timings", "workers", "failures", "configs"}) {
+    EXPECT_NE(dump.find(std::string("DATASET \"") + name + "\""), std::string::npos) << name;
+  }
+  for (const char* text : {"ATTRIBUTE \"CLASS\"", "ATTRIBUTE \"spec_sha256\"", "H5T_COMPOUND",
+                           "\"parallelism.tp\"", "H5S_UNLIMITED"})
+    EXPECT_NE(dump.find(text), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace astrasweep
