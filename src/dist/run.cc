@@ -366,9 +366,10 @@ Expected<RunResult> RunSweep(Transport& transport, const RunOptions& options) {
                      "another rank could not start the sweep (rank 0 says why)");
   }
 
-  const EvaluateFn evaluate = [&](std::uint64_t index, proto::PointResult& out) {
-    EvaluateSweepPoint(*expander, index, out);
-  };
+  const EvaluateFn evaluate =
+      options.evaluate ? options.evaluate : [&](std::uint64_t index, proto::PointResult& out) {
+        EvaluateSweepPoint(*expander, index, out);
+      };
   RunResult result;
   if (rank != 0) {
     ASTRASWEEP_RETURN_IF_ERROR(Work(transport, evaluate, 0, options.stop));

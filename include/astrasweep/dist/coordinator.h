@@ -63,7 +63,9 @@ struct Progress {
 
 struct CoordinatorOptions {
   double batch_seconds = 0.5;
-  std::size_t max_batch = 1 << 16;
+  // Caps the messages (a batch of results is ~1 kB a point) and rank 0's
+  // memory when points are cheap.
+  std::size_t max_batch = 4096;
   double grace_seconds = 30;
   double checkpoint_seconds = 2;
   double progress_seconds = 0.2;            // how often `progress` is called

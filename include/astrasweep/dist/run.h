@@ -11,11 +11,8 @@
 
 #include "astrasweep/base/error.h"
 #include "astrasweep/base/logging.h"
+#include "astrasweep/dist/coordinator.h"
 #include "astrasweep/dist/transport.h"
-
-namespace astrasweep::proto {
-class PointResult;
-}
 
 namespace astrasweep::sweep {
 class Expander;
@@ -47,6 +44,9 @@ struct RunOptions {
   // Called on rank 0 when the run cannot go on and workers may still be
   // waiting (after what is done has been saved): it ends the whole job.
   std::function<void(const Error&)> abort_job;
+  // Replaces the evaluation of each point (benchmarks of the dispatch and
+  // the store); empty: EvaluateSweepPoint.
+  EvaluateFn evaluate;
 };
 
 struct RunResult {
