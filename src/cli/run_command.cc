@@ -95,7 +95,7 @@ void AddRunCommand(CLI::App& app, Action& action, const Context& context) {
       const auto& r = *result;
       std::fprintf(stderr,
                    "astrasweep: %s: %llu of %llu points (%llu ok, %llu infeasible, %llu failed); "
-                   "%llu evaluated in %.1f s\n",
+                   "%llu evaluated in %.2f s\n",
                    flags->out.c_str(), static_cast<unsigned long long>(r.done),
                    static_cast<unsigned long long>(r.total), static_cast<unsigned long long>(r.ok),
                    static_cast<unsigned long long>(r.infeasible),

@@ -102,7 +102,8 @@ Expected<std::string> InspectArchive(const std::string& path, std::size_t top) {
       std::string row =
           fmt::format("{:>8}  {:>10.0f}  {:>9.3f}  {:>5.1f}%  {:>7.1f}", rows.UInt64(r, 0), tps,
                       rows.Float64(r, 2), 100 * rows.Float64(r, 4), rows.Float64(r, 5) / 1e9);
-      for (std::size_t c = first_swept; c < wanted.size(); ++c) row += "  " + Cell(rows, r, c);
+      for (std::size_t c = first_swept; c < wanted.size(); ++c)
+        row += fmt::format("  {:>{}}", Cell(rows, r, c), wanted[c].name.size());
       best.push({tps, rows.UInt64(r, 0), std::move(row)});
       if (best.size() > top) best.pop();
     }

@@ -199,4 +199,40 @@ TEST(PointCommand, APointThatDoesNotFitKeepsItsTimingAndIsInfeasible) {
   EXPECT_GT(j["metrics"]["peak_mem_bytes"].get<double>(), 80.0 * (1ull << 30));
 }
 
+TEST(RunCommand, RefusesToOverwriteAndExplainsBadInput) {
+  const std::string dir = ::testing::TempDir() + "/run-command";
+  std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str());
+  const std::string spec = std::string(ASTRASWEEP_SOURCE_DIR) + "/sweeps/quickstart.yaml";
+  const std::string out = dir + "/out.h5";
+  RunResult r = RunCli("run " + spec + " -o " + out + " --shard 1/2 --progress lines");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("147 of 147 points"), std::string::npos) << "half of 294:\n" << r.output;
+  EXPECT_NE(r.output.find("147/147 points (100.0%)"), std::string::npos) << r.output;
+
+  r = RunCli("run " + spec + " -o " + out);  // again, without --resume
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--resume"), std::string::npos) << r.output;
+
+  r = RunCli("run " + spec + " -o " + out + " --resume");  // another shard's journal
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("shard"), std::string::npos) << r.output;
+
+  r = RunCli("run " + spec + " -o " + out + " --shard 1/2 --resume");  // nothing left to do
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("0 evaluated"), std::string::npos) << r.output;
+
+  r = RunCli("run " + spec + " -o " + dir + "/other.h5 --shard 2/2");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("0 <= i < N"), std::string::npos) << r.output;
+
+  r = RunCli("inspect " + spec);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("not an HDF5 file"), std::string::npos) << r.output;
+
+  r = RunCli("inspect " + out + " --top 3", true);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("shard       1/2"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("best 3 points by tokens/s"), std::string::npos) << r.output;
+}
+
 }  // namespace
