@@ -166,7 +166,11 @@ class ProgressPrinter {
     }
     std::fflush(stderr);
     if (last) printed_last_ = true;
-    log::Info(text);
+    // The log gets a line per interval, whatever the console shows.
+    if (last || p.elapsed_s - last_logged_s_ >= interval_s_) {
+      log::Info(text);
+      last_logged_s_ = p.elapsed_s;
+    }
   }
 
  private:
@@ -174,6 +178,7 @@ class ProgressPrinter {
   double interval_s_;
   std::uint64_t already_, grand_total_;
   double last_line_s_ = -1e9;
+  double last_logged_s_ = -1e9;
   bool printed_last_ = false;
 };
 

@@ -110,8 +110,6 @@ struct ArchiveWriter::Impl {
   ArchiveCounts counts;
   std::uint64_t points_total = 0;
   std::int64_t run = 0;
-  std::size_t swept_first = 0;  // column of the first swept key in /points
-  std::size_t metrics_first = 0;
 
   Status WriteCounts() {
     ASTRASWEEP_RETURN_IF_ERROR(
@@ -297,7 +295,6 @@ struct ArchiveOpener {
     ASTRASWEEP_ASSIGN_OR_RETURN(File file, File::Create(path));
     std::vector<Column> columns = PointColumnsBefore();
     const std::vector<Column> after = PointColumnsAfter();
-    const std::size_t swept_first = columns.size();
     for (const SweptColumn& s : swept) {
       std::vector<Column> taken = columns;
       taken.insert(taken.end(), after.begin(), after.end());
@@ -310,7 +307,6 @@ struct ArchiveOpener {
           break;
       }
     }
-    const std::size_t metrics_first = columns.size();
     columns.insert(columns.end(), after.begin(), after.end());
 
     ASTRASWEEP_ASSIGN_OR_RETURN(Table points,
@@ -338,9 +334,7 @@ struct ArchiveOpener {
                             .configs = RowBuffer(ConfigColumns()),
                             .counts = {},
                             .points_total = prov.points_total,
-                            .run = run,
-                            .swept_first = swept_first,
-                            .metrics_first = metrics_first});
+                            .run = run});
     File& f = impl->file;
     const std::pair<const char*, const std::string*> strings[] = {
         {"astrasweep_version", &prov.astrasweep_version},

@@ -21,6 +21,7 @@
 #include "astrasweep/base/temp_dir.h"
 #include "astrasweep/store/archive.h"
 #include "astrasweep/store/table.h"
+#include "shell.h"
 
 namespace astrasweep {
 namespace {
@@ -69,25 +70,6 @@ int Wait(pid_t pid) {
 std::string ReadText(const std::string& path) {
   std::ifstream in(path);
   return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-std::string Python() {
-  for (const char* candidate : {"/usr/bin/python3", "python3"}) {
-    const std::string probe =
-        std::string(candidate) + " -c 'import h5py, pandas, tables' >/dev/null 2>&1";
-    if (std::system(probe.c_str()) == 0) return candidate;
-  }
-  return {};
-}
-
-std::string Capture(const std::string& command, int* code) {
-  std::string output;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  std::array<char, 4096> buf;
-  while (pipe && std::fgets(buf.data(), buf.size(), pipe) != nullptr) output += buf.data();
-  const int status = pipe ? pclose(pipe) : -1;
-  *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return output;
 }
 
 std::vector<std::string> RunArgs(int ranks, const std::string& spec, const std::string& out,
@@ -191,7 +173,8 @@ TEST_F(MpiRun, KilledAtRandomMomentsAndResumedEndsEqualToAnUninterruptedRun) {
     const pid_t pid = Launch(RunArgs(3, kMixed, killed, started), killed + ".test.log");
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     int ignored = 0;
-    Capture("pkill -KILL -s " + std::to_string(pid), &ignored);  // mpiexec and every rank at once
+    testing::Capture("pkill -KILL -s " + std::to_string(pid),
+                     &ignored);  // mpiexec and every rank at once
     const int code = Wait(pid);
     // No rank of the killed job may live on.
     for (int i = 0;
@@ -216,10 +199,10 @@ TEST_F(MpiRun, SigtermLeavesAPartialArchiveAndExitCode3ThenResumeCompletesIt) {
   // the ranks, as Slurm does at its time limit.
   int code = 0;
   const std::string ranks = "pgrep -s " + std::to_string(pid) + " -x astrasweep | wc -l";
-  for (int i = 0; i < 500 && std::stoi("0" + Capture(ranks, &code)) < 2; ++i)
+  for (int i = 0; i < 500 && std::stoi("0" + testing::Capture(ranks, &code)) < 2; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  Capture("pkill -TERM -s " + std::to_string(pid) + " -x astrasweep", &code);
+  testing::Capture("pkill -TERM -s " + std::to_string(pid) + " -x astrasweep", &code);
   EXPECT_EQ(Wait(pid), 3) << ReadText(out + ".test.log");
   EXPECT_NE(ReadText(out + ".test.log").find("--resume"), std::string::npos);
   EXPECT_EQ(Attribute(out, "status"), "partial");
@@ -238,7 +221,7 @@ TEST_F(MpiRun, FailedPointsAreRowsAndTheSummaryCountsThem) {
   EXPECT_GT(failed, 0);
   EXPECT_EQ(static_cast<std::int64_t>(SortedRows(out, "failures").size()), failed);
   int code = 0;
-  const std::string text = Capture(kBin + " inspect " + out, &code);
+  const std::string text = testing::Capture(kBin + " inspect " + out, &code);
   EXPECT_EQ(code, 0);
   EXPECT_NE(text.find(std::to_string(failed) + " failed"), std::string::npos) << text;
   EXPECT_NE(text.find("interleaved schedule"), std::string::npos) << text;
@@ -247,7 +230,7 @@ TEST_F(MpiRun, FailedPointsAreRowsAndTheSummaryCountsThem) {
 TEST_F(MpiRun, EveryTableReadsInH5pyPandasAndPyTablesAndH5dumpShowsTheStructure) {
   const std::string out = Out("qs.h5");
   ASSERT_EQ(RunSweep(2, kQuickstart, out), 0);
-  const std::string python = Python();
+  const std::string python = testing::PythonWithH5();
   ASSERT_FALSE(python.empty())
       << "no python3 with h5py, pandas and tables (tools/setup installs them)";
   const std::string script = Out("read.py");
@@ -297,9 +280,9 @@ with tables.open_file(path, 'r') as t:
 print('read', {k: len(v) for k, v in frames.items()})
 )";
   int code = 0;
-  const std::string output = Capture(python + " " + script + " " + out, &code);
+  const std::string output = testing::Capture(python + " " + script + " " + out, &code);
   EXPECT_EQ(code, 0) << output;
-  const std::string dump = Capture("h5dump -H " + out, &code);
+  const std::string dump = testing::Capture("h5dump -H " + out, &code);
   EXPECT_EQ(code, 0) << dump;
   for (const char* name : {"points", "rank_timings", "workers", "failures", "configs"}) {
     EXPECT_NE(dump.find(std::string("DATASET \"") + name + "\""), std::string::npos) << name;

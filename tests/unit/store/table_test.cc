@@ -10,30 +10,10 @@
 #include <filesystem>
 
 #include "astrasweep/base/temp_dir.h"
+#include "shell.h"
 
 namespace astrasweep::store {
 namespace {
-
-// An interpreter with h5py, pandas and tables: Debian's, which need not be
-// the first python3 on PATH.
-std::string Python() {
-  for (const char* candidate : {"/usr/bin/python3", "python3"}) {
-    const std::string probe =
-        std::string(candidate) + " -c 'import h5py, pandas, tables' >/dev/null 2>&1";
-    if (std::system(probe.c_str()) == 0) return candidate;
-  }
-  return {};
-}
-
-std::string RunCommand(const std::string& command, int* exit_code) {
-  std::string output;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  std::array<char, 4096> buf;
-  while (pipe && std::fgets(buf.data(), buf.size(), pipe) != nullptr) output += buf.data();
-  const int status = pipe ? pclose(pipe) : -1;
-  *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return output;
-}
 
 std::vector<Column> Columns() {
   return {{"index", ColumnType::kUInt64},        {"id", ColumnType::kString, 32},
@@ -72,7 +52,7 @@ TEST(Table, WrittenInBatchesAndReadByH5pyPandasAndPyTables) {
     EXPECT_EQ(*file->StringAttribute("status"), "complete");
     EXPECT_FALSE(file->StringAttribute("nothing"));
   }
-  const std::string python = Python();
+  const std::string python = testing::PythonWithH5();
   ASSERT_FALSE(python.empty()) << "no python3 with h5py, pandas and tables (tools/setup installs "
                                   "python3-h5py, python3-pandas, python3-tables)";
   const std::string script = R"(
@@ -103,7 +83,7 @@ print('read ok')
   std::fputs(script.c_str(), f);
   std::fclose(f);
   int code = -1;
-  const std::string out = RunCommand(python + " " + script_path + " " + path, &code);
+  const std::string out = testing::Capture(python + " " + script_path + " " + path, &code);
   EXPECT_EQ(code, 0) << out;
   EXPECT_NE(out.find("read ok"), std::string::npos) << out;
 }
