@@ -364,8 +364,24 @@ Expected<OpenedArchive> OpenArchive(const std::string& path, std::vector<SweptCo
   namespace fs = std::filesystem;
   const std::string journal_path = JournalPath(path);
   std::error_code ec;
-  const bool have_archive = fs::exists(path, ec);
-  const bool have_journal = fs::exists(journal_path, ec);
+  bool have_archive = fs::exists(path, ec);
+  bool have_journal = fs::exists(journal_path, ec);
+  if (resume && have_journal) {
+    // A journal whose header never got written (the first run was killed
+    // while creating it) holds nothing: start afresh.
+    auto probe = ReadJournal(journal_path, {.header =
+                                                [](const JournalInfo&) {
+                                                  return Status(std::unexpected(
+                                                      Error(ErrorCode::kCancelled, "header read")));
+                                                },
+                                            .point = {},
+                                            .worker = {}});
+    if (probe && probe->headerless) {
+      have_journal = false;
+      // The archive is created after the header is written: it holds no points.
+      if (have_archive) have_archive = !fs::remove(path, ec);
+    }
+  }
   if (!resume || !have_journal) {
     if (!resume && (have_archive || have_journal))
       return MakeError(ErrorCode::kInvalidInput,

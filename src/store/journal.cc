@@ -247,11 +247,16 @@ Expected<JournalScan> ReadJournal(const std::string& path, const JournalVisitor&
   }
   ::close(fd);
   if (!result) return std::unexpected(std::move(result).error());
-  if (header)
+  if (header) {
+    // A run killed between creating the journal and writing its header
+    // (one small write) leaves it empty: nothing was recorded in it.
+    if (scan.file_bytes == 0) {
+      scan.headerless = true;
+      return scan;
+    }
     return MakeError(ErrorCode::kInvalidInput,
-                     scan.file_bytes == 0 ? "the journal is empty"
-                                          : "not an astrasweep journal, or its header is damaged",
-                     {.file = path});
+                     "not an astrasweep journal, or its header is damaged", {.file = path});
+  }
   return scan;
 }
 

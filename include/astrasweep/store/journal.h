@@ -68,6 +68,9 @@ struct JournalScan {
   // (a crash while writing) or a damaged one. Empty when the whole file
   // was read.
   std::string damage;
+  // The file is empty, as a kill between creating it and writing its
+  // header leaves it: it records nothing.
+  bool headerless = false;
 };
 
 struct JournalVisitor {

@@ -203,6 +203,20 @@ TEST(Archive, ResumeWithoutAJournalKeepsTheArchive) {
   EXPECT_TRUE(std::filesystem::exists(path));
 }
 
+TEST(Archive, AJournalKilledBeforeItsHeaderWasWrittenIsStartedAfresh) {
+  auto dir = TempDir::Create();
+  const std::string path = (dir->path() / "out.h5").string();
+  std::ofstream(JournalPath(path)) << "";  // the first run died right after creating it
+  auto resumed = OpenArchive(path, Swept(), Prov(), true);
+  ASSERT_TRUE(resumed) << resumed.error().ToString();
+  EXPECT_TRUE(resumed->done.empty());
+  auto scan = ReadJournal(JournalPath(path),
+                          {.header = {}, .point = [](proto::PointResult&) { return Ok(); }});
+  ASSERT_TRUE(scan) << scan.error().ToString();
+  EXPECT_FALSE(scan->headerless);
+  EXPECT_EQ(scan->info.spec_sha256, "abc123");
+}
+
 TEST(Archive, TheLockKeepsASecondRunOut) {
   auto dir = TempDir::Create();
   const std::string path = (dir->path() / "out.h5").string();
