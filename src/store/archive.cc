@@ -435,9 +435,12 @@ Expected<OpenedArchive> OpenArchive(const std::string& path, std::vector<SweptCo
   auto scan = ReadJournal(journal_path,
                           {.header = on_header,
                            .point =
-                               [&](proto::PointResult& p) {
+                               [&](proto::PointResult& p) -> Status {
                                  done.push_back(p.index());
-                                 return archive->Add(p);
+                                 ASTRASWEEP_RETURN_IF_ERROR(archive->Add(p));
+                                 // Rows go out in batches, as in a run: memory stays flat.
+                                 if (archive->buffered_rows() >= 4096) return archive->WriteRows();
+                                 return Ok();
                                },
                            .worker = [&](const proto::WorkerStats& w) { workers.push_back(w); }});
   if (!scan) return std::unexpected(std::move(scan).error());
