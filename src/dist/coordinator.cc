@@ -206,17 +206,19 @@ Expected<RunSummary> Coordinate(Transport& transport, IndexSource& source, Resul
   std::vector<std::uint64_t> indices;
   std::uint64_t batch_id = 0;
   const auto start = Clock::now();
+  // Stop handing out work, and give the points in flight a grace period.
+  auto BeginStop = [&](const std::string& cause) {
+    stopping = true;
+    summary.interrupted = true;
+    deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                  std::chrono::duration<double>(options.grace_seconds));
+    log::Warn(
+        fmt::format("stopping on {}: no more work is handed out; waiting up to {:.0f} s "
+                    "for the {} workers' points in flight",
+                    cause, options.grace_seconds, active));
+  };
   while (active > 0) {
-    if (!stopping && Stopped(options.stop)) {
-      stopping = true;
-      summary.interrupted = true;
-      deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                    std::chrono::duration<double>(options.grace_seconds));
-      log::Warn(
-          fmt::format("stopping: no more work is handed out; waiting up to {:.0f} s for "
-                      "the {} workers' points in flight",
-                      options.grace_seconds, active));
-    }
+    if (!stopping && Stopped(options.stop)) BeginStop("a signal");
     tracker.progress().stopping = stopping;
     if (stopping && Clock::now() > deadline) {
       log::Warn(
@@ -238,14 +240,8 @@ Expected<RunSummary> Coordinate(Transport& transport, IndexSource& source, Resul
       --active;
       continue;
     }
-    if (results.stopping() && !stopping) {
-      // A worker was signalled (under Slurm every rank is): the run stops.
-      stopping = true;
-      summary.interrupted = true;
-      deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                    std::chrono::duration<double>(options.grace_seconds));
-      log::Warn(fmt::format("rank {} was signalled: stopping the run", message->source));
-    }
+    if (results.stopping() && !stopping)
+      BeginStop("a signal to rank " + std::to_string(message->source));
     work.Clear();
     if (!stopping && !exhausted) {
       const std::uint64_t remaining = source.total() - std::min(source.total(), dispatched);
@@ -271,12 +267,10 @@ Expected<RunSummary> Coordinate(Transport& transport, IndexSource& source, Resul
   return summary;
 }
 
-Status Work(Transport& transport, const EvaluateFn& evaluate, std::uint32_t run,
-            const std::atomic<bool>* stop) {
+Status Work(Transport& transport, const EvaluateFn& evaluate, const std::atomic<bool>* stop) {
   proto::WorkerStats stats;
   stats.set_rank(transport.rank());
   stats.set_host(HostName());
-  stats.set_run(run);
   proto::ResultBatch pending;  // results of the batch evaluated last
   proto::WorkBatch work;
   ASTRASWEEP_RETURN_IF_ERROR(SendProto(transport, 0, kTagResults, pending));

@@ -377,7 +377,7 @@ Expected<RunResult> RunSweep(Transport& transport, const RunOptions& options) {
       };
   RunResult result;
   if (rank != 0) {
-    ASTRASWEEP_RETURN_IF_ERROR(Work(transport, evaluate, 0, options.stop));
+    ASTRASWEEP_RETURN_IF_ERROR(Work(transport, evaluate, options.stop));
     result.elapsed_s = std::chrono::duration<double>(Clock::now() - start).count();
     return result;
   }

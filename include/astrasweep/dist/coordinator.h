@@ -84,9 +84,9 @@ struct RunSummary {
 Expected<RunSummary> Coordinate(Transport& transport, IndexSource& source, ResultSink& sink,
                                 const EvaluateFn& evaluate, const CoordinatorOptions& options);
 
-// Ranks > 0. Returns when rank 0 says stop.
-Status Work(Transport& transport, const EvaluateFn& evaluate, std::uint32_t run,
-            const std::atomic<bool>* stop);
+// Ranks > 0. Returns when rank 0 says stop. (Rank 0's sink numbers the
+// run in the stats.)
+Status Work(Transport& transport, const EvaluateFn& evaluate, const std::atomic<bool>* stop);
 
 // The batch size for `remaining` points with `workers` workers, given the
 // cost per point so far (0: unknown).

@@ -76,7 +76,7 @@ Outcome RunRanks(int ranks, std::uint64_t points, const CoordinatorOptions& opti
   for (int r = 1; r < ranks; ++r)
     workers.emplace_back([&, r] {
       worker_status[static_cast<std::size_t>(r)] =
-          Work(*transports[static_cast<std::size_t>(r)], evaluate, 0, worker_stop);
+          Work(*transports[static_cast<std::size_t>(r)], evaluate, worker_stop);
     });
   outcome.summary = Coordinate(*transports[0], source, outcome.sink, evaluate, options);
   for (auto& t : workers) t.join();
