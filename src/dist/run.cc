@@ -134,12 +134,12 @@ class ProgressPrinter {
   }
 
   void operator()(const Progress& p) {
-    if (style_ == ProgressStyle::kNone) return;
     const bool last = p.done >= p.total || p.stopping;
-    if (style_ == ProgressStyle::kLines && !last && p.elapsed_s - last_line_s_ < interval_s_)
-      return;
-    if (style_ == ProgressStyle::kLines && last && printed_last_) return;
-    last_line_s_ = p.elapsed_s;
+    const bool log_due = (last && !logged_last_) || p.elapsed_s - last_logged_s_ >= interval_s_;
+    const bool line_due = style_ == ProgressStyle::kBar ||
+                          (style_ == ProgressStyle::kLines &&
+                           ((last && !printed_last_) || p.elapsed_s - last_line_s_ >= interval_s_));
+    if (!log_due && !line_due) return;
     const double rate = p.elapsed_s > 0 ? static_cast<double>(p.done) / p.elapsed_s : 0;
     const double eta =
         rate > 0 ? static_cast<double>(p.total - std::min(p.total, p.done)) / rate : -1;
@@ -154,23 +154,27 @@ class ProgressPrinter {
           fmt::format("  cache hits {:.0f}%", 100.0 * static_cast<double>(p.cache_hits) /
                                                   static_cast<double>(p.sim_runs + p.cache_hits));
     if (p.stopping) text += "  (stopping)";
+    // The rank-0 log gets a line per interval whatever the console shows,
+    // so a run started with --progress none can still be followed.
+    if (log_due) {
+      log::Info(text);
+      last_logged_s_ = p.elapsed_s;
+      logged_last_ = last;
+    }
+    if (!line_due || (last && printed_last_)) return;
     if (style_ == ProgressStyle::kBar) {
       constexpr int kWidth = 30;
       const int filled = static_cast<int>(fraction * kWidth);
       std::fprintf(
           stderr, "\r[%s%s] %s\033[K", std::string(static_cast<std::size_t>(filled), '#').c_str(),
           std::string(static_cast<std::size_t>(kWidth - filled), '.').c_str(), text.c_str());
-      if (last && !printed_last_) std::fputc('\n', stderr);
+      if (last) std::fputc('\n', stderr);
     } else {
       std::fprintf(stderr, "astrasweep: %s\n", text.c_str());
     }
     std::fflush(stderr);
-    if (last) printed_last_ = true;
-    // The log gets a line per interval, whatever the console shows.
-    if (last || p.elapsed_s - last_logged_s_ >= interval_s_) {
-      log::Info(text);
-      last_logged_s_ = p.elapsed_s;
-    }
+    last_line_s_ = p.elapsed_s;
+    printed_last_ = last;
   }
 
  private:
@@ -179,6 +183,7 @@ class ProgressPrinter {
   std::uint64_t already_, grand_total_;
   double last_line_s_ = -1e9;
   double last_logged_s_ = -1e9;
+  bool logged_last_ = false;
   bool printed_last_ = false;
 };
 

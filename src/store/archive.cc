@@ -278,6 +278,21 @@ Expected<ArchiveLock> ArchiveLock::Acquire(const std::string& archive_path) {
   return ArchiveLock(path, fd);
 }
 
+std::optional<std::string> ArchiveLock::Holder(const std::string& archive_path) {
+  const std::string path = archive_path + ".lock";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::optional<std::string> holder;
+  if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
+    std::string text(256, '\0');
+    const ssize_t n = ::pread(fd, text.data(), text.size() - 1, 0);
+    text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    holder = text.empty() ? "another process" : text;
+  }
+  ::close(fd);
+  return holder;
+}
+
 ArchiveLock::ArchiveLock(ArchiveLock&& other) noexcept
     : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}
 
@@ -434,14 +449,13 @@ Expected<OpenedArchive> OpenArchive(const std::string& path, std::vector<SweptCo
   };
   auto scan = ReadJournal(journal_path,
                           {.header = on_header,
-                           .point =
-                               [&](proto::PointResult& p) -> Status {
-                                 done.push_back(p.index());
-                                 ASTRASWEEP_RETURN_IF_ERROR(archive->Add(p));
-                                 // Rows go out in batches, as in a run: memory stays flat.
-                                 if (archive->buffered_rows() >= 4096) return archive->WriteRows();
-                                 return Ok();
-                               },
+                           .point = [&](proto::PointResult& p) -> Status {
+                             done.push_back(p.index());
+                             ASTRASWEEP_RETURN_IF_ERROR(archive->Add(p));
+                             // Rows go out in batches, as in a run: memory stays flat.
+                             if (archive->buffered_rows() >= 4096) return archive->WriteRows();
+                             return Ok();
+                           },
                            .worker = [&](const proto::WorkerStats& w) { workers.push_back(w); }});
   if (!scan) return std::unexpected(std::move(scan).error());
   ArchiveOpener::SetRun(*archive, scan->runs);

@@ -46,6 +46,13 @@ std::string Cell(const RowBuffer& rows, std::size_t r, std::size_t c) {
 }  // namespace
 
 Expected<std::string> InspectArchive(const std::string& path, std::size_t top) {
+  if (auto holder = ArchiveLock::Holder(path))
+    return MakeError(ErrorCode::kUnavailable,
+                     "a run (" + *holder +
+                         ") is writing this archive; inspect it when the run "
+                         "ends, and follow its progress meanwhile in " +
+                         path + ".logs/rank-0.log",
+                     {.file = path});
   ASTRASWEEP_ASSIGN_OR_RETURN(File file, File::Open(path, false));
   if (!file.HasObject("/points"))
     return MakeError(ErrorCode::kInvalidInput, "not an astrasweep archive (no /points table)",

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -114,6 +115,8 @@ std::string JournalPath(const std::string& archive_path);
 class ArchiveLock {
  public:
   static Expected<ArchiveLock> Acquire(const std::string& archive_path);
+  // Who holds the lock ("pid 123"), or nullopt when no run holds it.
+  static std::optional<std::string> Holder(const std::string& archive_path);
   ArchiveLock(ArchiveLock&& other) noexcept;
   ArchiveLock& operator=(ArchiveLock&&) = delete;
   ~ArchiveLock();

@@ -228,6 +228,9 @@ TEST(Archive, TheLockKeepsASecondRunOut) {
   ASSERT_FALSE(second);
   EXPECT_NE(second.error().message().find("another run"), std::string::npos);
   EXPECT_NE(second.error().message().find("pid " + std::to_string(::getpid())), std::string::npos);
+  EXPECT_EQ(ArchiveLock::Holder(path), "pid " + std::to_string(::getpid()));
+  { ArchiveLock released = std::move(*first); }
+  EXPECT_EQ(ArchiveLock::Holder(path), std::nullopt);
 }
 
 }  // namespace
