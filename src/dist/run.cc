@@ -392,6 +392,11 @@ Expected<RunResult> RunSweep(Transport& transport, const RunOptions& options) {
   ArchiveSink sink(opened);
   ProgressPrinter printer(options.progress, options.progress_interval_s, opened.done.size(),
                           state->shard_valid);
+  if (state->shard_valid == 0)
+    log::Warn(
+        fmt::format("{} has no valid points{}: every point fails a constraint (astrasweep "
+                    "expand --count shows which)",
+                    options.spec, options.shard.whole() ? "" : " in this shard"));
   if (!opened.done.empty())
     log::Warn(fmt::format("resuming: {} of {} points are finished; evaluating the other {}",
                           opened.done.size(), state->shard_valid, source.total()));
