@@ -11,12 +11,11 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "astrasweep.pb.h"
 #include "astrasweep/base/hash.h"
 #include "astrasweep/base/logging.h"
+#include "astrasweep/base/strings.h"
 #include "astrasweep/dist/coordinator.h"
 #include "astrasweep/exec/evaluate.h"
 #include "astrasweep/store/archive.h"
@@ -187,13 +186,6 @@ class ProgressPrinter {
   bool printed_last_ = false;
 };
 
-std::string ReadFileText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::vector<store::SweptColumn> SweptColumns(const sweep::Expander& expander) {
   std::vector<store::SweptColumn> columns;
   for (const auto& key : expander.SweptKeyInfo()) {
@@ -246,8 +238,10 @@ Expected<Rank0State> SetUpRank0(Transport& transport, const sweep::Expander& exp
   prov.astrasweep_version = ASTRASWEEP_VERSION;
   prov.git_sha = ASTRASWEEP_GIT_SHA;
   prov.spec_file = options.spec;
-  for (const auto& file : expander.spec().files)
-    prov.spec_text += "# ---- " + file + "\n" + ReadFileText(file) + "\n";
+  for (const auto& file : expander.spec().files) {
+    ASTRASWEEP_ASSIGN_OR_RETURN(std::string text, ReadFile(file));
+    prov.spec_text += "# ---- " + file + "\n" + text + "\n";
+  }
   prov.spec_sha256 = Sha256Hex(prov.spec_text);
   prov.command_line = options.command_line;
   prov.created_utc = UtcNow();

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "astrasweep/base/strings.h"
 #include "astrasweep/base/temp_dir.h"
 #include "astrasweep/store/archive.h"
 #include "astrasweep/store/table.h"
@@ -67,10 +68,8 @@ int Wait(pid_t pid) {
   return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+// A log's text ("" when it is not there yet).
+std::string ReadText(const std::string& path) { return ReadFile(path).value_or(""); }
 
 std::vector<std::string> RunArgs(int ranks, const std::string& spec, const std::string& out,
                                  bool resume) {
