@@ -186,19 +186,6 @@ class ProgressPrinter {
   bool printed_last_ = false;
 };
 
-std::vector<store::SweptColumn> SweptColumns(const sweep::Expander& expander) {
-  std::vector<store::SweptColumn> columns;
-  for (const auto& key : expander.SweptKeyInfo()) {
-    store::SweptColumn c{.key = key.key,
-                         .kind = store::SweptColumn::Kind::kText,
-                         .length = std::max<std::size_t>(key.max_length, 8)};
-    if (key.kind == sweep::SweptKey::Kind::kInteger) c.kind = store::SweptColumn::Kind::kInteger;
-    if (key.kind == sweep::SweptKey::Kind::kNumber) c.kind = store::SweptColumn::Kind::kNumber;
-    columns.push_back(std::move(c));
-  }
-  return columns;
-}
-
 std::string JoinHosts(const std::vector<std::string>& hosts) {
   std::vector<std::string> unique;
   for (const auto& h : hosts)
@@ -251,7 +238,7 @@ Expected<Rank0State> SetUpRank0(Transport& transport, const sweep::Expander& exp
   prov.shard = shard.whole() ? "" : fmt::format("{}/{}", shard.index, shard.count);
   prov.points_total = state.shard_valid;
   ASTRASWEEP_ASSIGN_OR_RETURN(
-      auto opened, store::OpenArchive(options.out, SweptColumns(expander), prov, options.resume));
+      auto opened, store::OpenArchive(options.out, expander.SweptKeyInfo(), prov, options.resume));
   state.archive.emplace(std::move(opened));
   if (!state.archive->scan.damage.empty())
     log::Warn(fmt::format(

@@ -105,7 +105,7 @@ struct Tables {
 struct ArchiveWriter::Impl {
   File file;
   Tables tables;
-  std::vector<SweptColumn> swept;
+  std::vector<sweep::SweptKey> swept;
   RowBuffer points, rank_timings, workers, failures, configs;
   ArchiveCounts counts;
   std::uint64_t points_total = 0;
@@ -162,14 +162,14 @@ Status ArchiveWriter::Add(const proto::PointResult& p) {
                                       ? std::string_view(p.swept(static_cast<int>(i)))
                                       : std::string_view();
     switch (a.swept[i].kind) {
-      case SweptColumn::Kind::kInteger: {
+      case sweep::SweptKey::Kind::kInteger: {
         const double v = ParseNumber(text);
         rows.Set(c,
                  std::isfinite(v) ? static_cast<std::int64_t>(std::llround(v)) : std::int64_t{-1});
         break;
       }
-      case SweptColumn::Kind::kNumber: rows.Set(c, ParseNumber(text)); break;
-      case SweptColumn::Kind::kText: rows.Set(c, text); break;
+      case sweep::SweptKey::Kind::kNumber: rows.Set(c, ParseNumber(text)); break;
+      case sweep::SweptKey::Kind::kText: rows.Set(c, text); break;
     }
   }
   for (double v : {p.step_time_s(), p.tokens_per_s(), p.model_tflops_per_gpu(), p.mfu(),
@@ -305,20 +305,24 @@ ArchiveLock::~ArchiveLock() {
 // Builds a new archive file: tables and provenance.
 struct ArchiveOpener {
   static void SetRun(ArchiveWriter& writer, std::int64_t run) { writer.impl_->run = run; }
-  static Expected<ArchiveWriter> Create(const std::string& path, std::vector<SweptColumn> swept,
+  static Expected<ArchiveWriter> Create(const std::string& path, std::vector<sweep::SweptKey> swept,
                                         const Provenance& prov, std::int64_t run) {
     ASTRASWEEP_ASSIGN_OR_RETURN(File file, File::Create(path));
     std::vector<Column> columns = PointColumnsBefore();
     const std::vector<Column> after = PointColumnsAfter();
-    for (const SweptColumn& s : swept) {
+    for (const sweep::SweptKey& s : swept) {
       std::vector<Column> taken = columns;
       taken.insert(taken.end(), after.begin(), after.end());
       const std::string name = UniqueName(s.key, taken);
       switch (s.kind) {
-        case SweptColumn::Kind::kInteger: columns.push_back({name, ColumnType::kInt64, 0}); break;
-        case SweptColumn::Kind::kNumber: columns.push_back({name, ColumnType::kFloat64, 0}); break;
-        case SweptColumn::Kind::kText:
-          columns.push_back({name, ColumnType::kString, std::max<std::size_t>(s.length, 1)});
+        case sweep::SweptKey::Kind::kInteger:
+          columns.push_back({name, ColumnType::kInt64, 0});
+          break;
+        case sweep::SweptKey::Kind::kNumber:
+          columns.push_back({name, ColumnType::kFloat64, 0});
+          break;
+        case sweep::SweptKey::Kind::kText:
+          columns.push_back({name, ColumnType::kString, std::max<std::size_t>(s.max_length, 8)});
           break;
       }
     }
@@ -374,7 +378,7 @@ struct ArchiveOpener {
   }
 };
 
-Expected<OpenedArchive> OpenArchive(const std::string& path, std::vector<SweptColumn> swept,
+Expected<OpenedArchive> OpenArchive(const std::string& path, std::vector<sweep::SweptKey> swept,
                                     const Provenance& provenance, bool resume) {
   namespace fs = std::filesystem;
   const std::string journal_path = JournalPath(path);

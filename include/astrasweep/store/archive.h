@@ -23,6 +23,7 @@
 
 #include "astrasweep/base/error.h"
 #include "astrasweep/store/journal.h"
+#include "astrasweep/sweep/expander.h"
 
 namespace astrasweep::proto {
 class PointResult;
@@ -33,14 +34,6 @@ namespace astrasweep::store {
 
 inline constexpr std::int64_t kArchiveSchemaVersion = 1;
 inline constexpr std::size_t kConfigPartBytes = 1024;
-
-// A swept key's column in /points.
-struct SweptColumn {
-  enum class Kind { kInteger, kNumber, kText };
-  std::string key;  // "parallelism.tp"
-  Kind kind = Kind::kNumber;
-  std::size_t length = 0;  // kText: bytes
-};
 
 struct Provenance {
   std::string astrasweep_version;
@@ -100,12 +93,12 @@ struct OpenedArchive {
   JournalScan scan;                 // what resuming found in the journal
 };
 
-// Creates the archive and its journal (`path` + ".journal") afresh or, with
-// `resume`, rebuilds the archive from the journal and continues both. The
-// journal must belong to the same spec (digest) and shard. Resuming with no
-// journal starts afresh. Without `resume`, an existing archive or journal is
-// an error: results are never overwritten.
-Expected<OpenedArchive> OpenArchive(const std::string& path, std::vector<SweptColumn> swept,
+// `swept` gives /points a column per swept key, typed as the spec's values
+// are (Expander::SweptKeyInfo). Creates the archive and its journal (`path` + ".journal") afresh
+// or, with `resume`, rebuilds the archive from the journal and continues both. The journal must
+// belong to the same spec (digest) and shard. Resuming with no journal starts afresh. Without
+// `resume`, an existing archive or journal is an error: results are never overwritten.
+Expected<OpenedArchive> OpenArchive(const std::string& path, std::vector<sweep::SweptKey> swept,
                                     const Provenance& provenance, bool resume);
 
 std::string JournalPath(const std::string& archive_path);

@@ -38,9 +38,9 @@ proto::PointResult Point(std::uint64_t index, proto::PointStatus status = proto:
   return p;
 }
 
-std::vector<SweptColumn> Swept() {
-  return {{"model", SweptColumn::Kind::kText, 16},
-          {"parallelism.tp", SweptColumn::Kind::kInteger, 0}};
+std::vector<sweep::SweptKey> Swept() {
+  return {{"model", sweep::SweptKey::Kind::kText, 16},
+          {"parallelism.tp", sweep::SweptKey::Kind::kInteger, 0}};
 }
 
 Provenance Prov(std::string sha = "abc123") {
