@@ -54,8 +54,14 @@ class [[nodiscard]] Error {
   ErrorContext context_;
 };
 
+// std::expected that must not be ignored: a call whose error is dropped
+// does not compile (warnings are errors in CI); `(void)` says it is meant.
 template <typename T>
-using Expected = std::expected<T, Error>;
+class [[nodiscard]] Expected : public std::expected<T, Error> {
+ public:
+  using std::expected<T, Error>::expected;
+  Expected(std::expected<T, Error> other) : std::expected<T, Error>(std::move(other)) {}
+};
 using Status = Expected<void>;
 
 inline std::unexpected<Error> MakeError(ErrorCode code, std::string message,
