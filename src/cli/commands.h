@@ -1,5 +1,5 @@
 // The subcommands. Each registers its flags on the CLI11 app and sets the
-// action to run when it is chosen; the action returns a Status, and main
+// action to run when it is chosen; the action returns an Outcome, and main
 // alone turns that into an exit code.
 #pragma once
 
@@ -11,10 +11,26 @@
 
 namespace astrasweep::cli {
 
-using Action = std::function<Status()>;
+// What an action ends with.
+struct Outcome {
+  // Implicit, so an action returns a Status or an error as it is.
+  Outcome(Status result = Ok()) : status(std::move(result)) {}
+  Outcome(std::unexpected<Error> error) : status(std::move(error)) {}
+  Status status;
+  // A worker rank of an MPI job: rank 0 reports for the job, so this rank
+  // prints nothing and exits 0 (mpirun ends the whole job, rank 0 before it
+  // has reported, as soon as one rank exits with another code).
+  bool quiet_worker = false;
+  // Set when the other ranks of the job cannot be waited for: main calls
+  // it with the exit code, and it ends every rank.
+  std::function<void(int exit_code)> end_job;
+};
+
+using Action = std::function<Outcome()>;
 
 // What main knows that a command may need: the raw arguments (for MPI and
-// the provenance) and the log level chosen. Filled before the action runs.
+// the provenance) and the console's log level. Filled before the action
+// runs.
 struct Context {
   int argc = 0;
   char** argv = nullptr;
@@ -24,14 +40,9 @@ struct Context {
 void AddExpandCommand(CLI::App& app, Action& action);
 void AddValidateCommand(CLI::App& app, Action& action);
 void AddPointCommand(CLI::App& app, Action& action);
+// `run` sets up logging itself (per rank, to a file beside the archive);
+// main sets it up for every other command.
 void AddRunCommand(CLI::App& app, Action& action, const Context& context);
 void AddInspectCommand(CLI::App& app, Action& action);
-
-// Exit codes of DESIGN.md section 11.
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitInterrupted = 3;
-int ExitCodeFor(const Error& error);
 
 }  // namespace astrasweep::cli

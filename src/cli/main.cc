@@ -1,11 +1,19 @@
-// astrasweep: parse flags, run the chosen subcommand, map errors to exit
-// codes. Everything else lives in the libraries.
+// astrasweep: parse flags, run the chosen subcommand, and decide the exit
+// code (DESIGN.md section 11): 0 success, 2 bad usage or input, 3
+// interrupted, 1 anything else. Everything else lives in the libraries.
 #include <cstdio>
 
 #include "astrasweep/base/logging.h"
+#include "astrasweep/base/version.h"
 #include "commands.h"
 
 namespace astrasweep::cli {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitInterrupted = 3;
 
 int ExitCodeFor(const Error& error) {
   switch (error.code()) {
@@ -16,11 +24,20 @@ int ExitCodeFor(const Error& error) {
   }
 }
 
-namespace {
+int Finish(const Outcome& outcome) {
+  const int code = outcome.status ? kExitOk : ExitCodeFor(outcome.status.error());
+  if (!outcome.status && !outcome.quiet_worker)
+    std::fprintf(stderr, "astrasweep: error: %s\n", outcome.status.error().ToString().c_str());
+  if (outcome.end_job) {
+    std::fflush(stderr);
+    outcome.end_job(code);
+  }
+  return outcome.quiet_worker ? kExitOk : code;
+}
 
 int RealMain(int argc, char** argv) {
   CLI::App app{"astrasweep: sweeps of distributed LLM training performance"};
-  app.set_version_flag("--version", "astrasweep 0.1.0");
+  app.set_version_flag("--version", VersionLine());
   app.require_subcommand(1);
   std::string log_level = "warn";
   app.add_option("--log-level", log_level, "debug, info, warn, error or off")
@@ -35,22 +52,15 @@ int RealMain(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? kExitOk : kExitUsage;
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
   }
-  log::Options options;
-  if (!log::ParseLevel(log_level, &options.console_level)) {
-    std::fprintf(stderr, "astrasweep: --log-level: unknown level '%s'\n", log_level.c_str());
+  if (!log::ParseLevel(log_level, &context.log_level)) {
+    std::fprintf(stderr, "astrasweep: error: --log-level: unknown level '%s'\n",
+                 log_level.c_str());
     return kExitUsage;
   }
-  log::Setup(options);
-  context.log_level = options.console_level;
-  Status status = action();
-  if (!status) {
-    std::fprintf(stderr, "astrasweep: error: %s\n", status.error().ToString().c_str());
-    return ExitCodeFor(status.error());
-  }
-  return kExitOk;
+  if (!app.got_subcommand("run")) log::Setup({.console_level = context.log_level});
+  return Finish(action());
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // `astrasweep point CONFIG.yaml [--json] [--dot FILE]`: evaluate one point
 // and explain the result: step time and throughput, where the critical
 // stage's time goes, memory, and every stage's timeline.
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -9,6 +11,7 @@
 #include "astrasweep/config/enums.h"
 #include "astrasweep/config/loader.h"
 #include "astrasweep/exec/evaluate.h"
+#include "astrasweep/exec/result_fields.h"
 #include "commands.h"
 
 namespace astrasweep::cli {
@@ -24,8 +27,31 @@ std::string Time(double s) { return HumanQuantity(s, QuantityKind::kTime); }
 std::string Bytes(double b) { return HumanQuantity(b, QuantityKind::kBytes); }
 double Percent(double part, double whole) { return whole > 0 ? 100 * part / whole : 0; }
 
+nlohmann::json FieldValue(const exec::ResultField& field, double value) {
+  switch (exec::TypeOf(field.unit)) {
+    case exec::FieldType::kFlag: return value != 0;
+    case exec::FieldType::kInteger: return static_cast<std::int64_t>(value);
+    case exec::FieldType::kReal: return value;
+  }
+  return value;
+}
+
+nlohmann::json StagesJson(const exec::PointOutcome& o) {
+  nlohmann::json stages = nlohmann::json::array();
+  for (const auto& s : o.stages)
+    stages.push_back({{"stage", s.stage},
+                      {"npu", s.rank},
+                      {"finish_s", s.finish},
+                      {"compute_s", s.compute},
+                      {"tp_comm_s", s.tp_comm},
+                      {"pp_comm_s", s.pp_comm},
+                      {"dp_comm_s", s.dp_comm},
+                      {"exposed_comm_s", s.exposed_comm},
+                      {"bubble_s", s.bubble}});
+  return stages;
+}
+
 nlohmann::json ToJson(const config::ResolvedPoint& point, const exec::PointOutcome& o) {
-  const auto& m = o.metrics;
   nlohmann::json j;
   j["id"] = point.id.Hex();
   j["status"] = exec::PointStatusName(o.status);
@@ -33,35 +59,16 @@ nlohmann::json ToJson(const config::ResolvedPoint& point, const exec::PointOutco
   if (o.status == exec::PointStatus::kFailed) {
     j["failure"] = {{"stage", o.failure_stage}, {"message", o.failure_message}};
   } else {
-    j["metrics"] = {{"step_time_s", m.step_time_s},
-                    {"tokens_per_s", m.tokens_per_s},
-                    {"model_tflops_per_gpu", m.model_tflops_per_gpu},
-                    {"mfu", m.mfu},
-                    {"compute_s", m.compute_s},
-                    {"tp_comm_s", m.tp_comm_s},
-                    {"pp_comm_s", m.pp_comm_s},
-                    {"dp_comm_s", m.dp_comm_s},
-                    {"exposed_comm_s", m.exposed_comm_s},
-                    {"bubble_s", m.bubble_s},
-                    {"peak_mem_bytes", m.peak_mem_bytes},
-                    {"fits_memory", m.fits_memory}};
+    nlohmann::json metrics = nlohmann::json::object();
+    for (const auto& field : exec::ResultFields())
+      metrics[std::string(field.name)] = FieldValue(field, field.read(o));
+    j["metrics"] = metrics;
     j["critical_stage"] = o.critical_stage;
     j["microbatches"] = o.microbatches;
     j["model_flops"] = o.model_flops;
     j["hardware_flops"] = o.hardware_flops;
     j["graph_nodes"] = o.graph_nodes;
-    nlohmann::json stages = nlohmann::json::array();
-    for (const auto& s : o.stages)
-      stages.push_back({{"stage", s.stage},
-                        {"npu", s.rank},
-                        {"finish_s", s.finish},
-                        {"compute_s", s.compute},
-                        {"tp_comm_s", s.tp_comm},
-                        {"pp_comm_s", s.pp_comm},
-                        {"dp_comm_s", s.dp_comm},
-                        {"exposed_comm_s", s.exposed_comm},
-                        {"bubble_s", s.bubble}});
-    j["stages"] = stages;
+    j["stages"] = StagesJson(o);
   }
   const auto& mem = o.memory;
   j["memory"] = {{"stage", mem.stage},         {"parameters", mem.parameters},
@@ -71,10 +78,9 @@ nlohmann::json ToJson(const config::ResolvedPoint& point, const exec::PointOutco
   return j;
 }
 
-void PrintText(const config::ResolvedPoint& point, const exec::PointOutcome& o) {
+void PrintHeader(const config::ResolvedPoint& point, const exec::PointOutcome& o) {
   const auto& c = point.config;
   const auto& p = c.parallelism;
-  const auto& m = o.metrics;
   std::printf(
       "point   %s: tp %lld x pp %lld x dp %lld = %lld GPUs of %s, %s\n",
       c.model.name.empty() ? "model" : c.model.name.c_str(), static_cast<long long>(p.tp),
@@ -82,30 +88,38 @@ void PrintText(const config::ResolvedPoint& point, const exec::PointOutcome& o) 
       c.hardware.name.empty() ? "custom hardware" : c.hardware.name.c_str(), o.mode.c_str());
   std::printf("id      %s\n", point.id.Hex().c_str());
   std::printf("status  %s\n", exec::PointStatusName(o.status));
+}
+
+// Every result field, with its share of the step for times of the
+// critical stage.
+void PrintFields(const exec::PointOutcome& o) {
+  const double step = o.metrics.step_time_s;
+  for (const auto& field : exec::ResultFields()) {
+    const double value = field.read(o);
+    std::string line = fmt::format("  {:<24} {}", field.label, exec::FormatFieldValue(field, value));
+    if (field.unit == exec::FieldUnit::kSeconds && field.name != "step_time_s")
+      line = fmt::format("{:<40} {:5.1f}% of the step", line, Percent(value, step));
+    std::printf("%s\n", line.c_str());
+  }
+}
+
+void PrintText(const config::ResolvedPoint& point, const exec::PointOutcome& o) {
+  const auto& c = point.config;
+  PrintHeader(point, o);
   if (o.status == exec::PointStatus::kFailed) {
     std::printf("failed at %s: %s\n", o.failure_stage.c_str(), o.failure_message.c_str());
     return;
   }
   std::printf(
-      "\nstep time          %s  (%lld micro-batches of %lld x %lld tokens per pipeline, "
-      "schedule %s)\n",
-      Time(m.step_time_s).c_str(), static_cast<long long>(o.microbatches),
-      static_cast<long long>(c.training.micro_batch), static_cast<long long>(c.model.seq_len),
-      std::string(config::EnumName(c.training.schedule)).c_str());
-  std::printf("throughput         %.6g tokens/s\n", m.tokens_per_s);
-  std::printf("model TFLOP/s/GPU  %.4g   MFU %.1f%%   (hardware FLOPs with recompute: %.1f%%)\n",
-              m.model_tflops_per_gpu, 100 * m.mfu,
-              100 * m.mfu * (o.model_flops > 0 ? o.hardware_flops / o.model_flops : 0));
-  std::printf("\ncritical stage %d (npu %d):\n", o.critical_stage,
-              o.stages[static_cast<std::size_t>(o.critical_stage)].rank);
-  std::printf("  compute          %-12s %5.1f%%\n", Time(m.compute_s).c_str(),
-              Percent(m.compute_s, m.step_time_s));
-  std::printf("  exposed comm     %-12s %5.1f%%\n", Time(m.exposed_comm_s).c_str(),
-              Percent(m.exposed_comm_s, m.step_time_s));
-  std::printf("  bubble           %-12s %5.1f%%\n", Time(m.bubble_s).c_str(),
-              Percent(m.bubble_s, m.step_time_s));
-  std::printf("  communication, overlapped or not: tensor %s, pipeline %s, data %s\n",
-              Time(m.tp_comm_s).c_str(), Time(m.pp_comm_s).c_str(), Time(m.dp_comm_s).c_str());
+      "\n%lld micro-batches of %lld x %lld tokens per pipeline, schedule %s; "
+      "critical stage %d (npu %d)\n",
+      static_cast<long long>(o.microbatches), static_cast<long long>(c.training.micro_batch),
+      static_cast<long long>(c.model.seq_len),
+      std::string(config::EnumName(c.training.schedule)).c_str(), o.critical_stage,
+      o.stages[static_cast<std::size_t>(o.critical_stage)].rank);
+  PrintFields(o);
+  std::printf("  hardware FLOPs with recompute: %.1f%% of peak\n",
+              100 * o.metrics.mfu * (o.model_flops > 0 ? o.hardware_flops / o.model_flops : 0));
   const auto& mem = o.memory;
   std::printf("\nmemory (stage %lld): weights %s, gradients %s, optimizer %s, activations %s\n",
               static_cast<long long>(mem.stage), Bytes(mem.weights).c_str(),

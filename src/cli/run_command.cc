@@ -1,9 +1,10 @@
-// `astrasweep run SPEC -o OUT.h5`: the sweep over MPI ranks into an archive.
+// `astrasweep run SPEC -o OUT.h5`: the sweep over the ranks of an MPI job
+// (or this process alone, without a launcher) into an archive.
 #include <cstdio>
+#include <filesystem>
 
-#include "astrasweep/dist/mpi.h"
 #include "astrasweep/dist/run.h"
-#include "astrasweep/store/inspect.h"
+#include "astrasweep/dist/session.h"
 #include "commands.h"
 
 namespace astrasweep::cli {
@@ -21,9 +22,87 @@ struct RunFlags {
 
 std::string Quote(const std::string& arg) {
   if (!arg.empty() && arg.find_first_of(" \t\"'\\$") == std::string::npos) return arg;
-  std::string q = "'";
-  for (char c : arg) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
+  std::string quoted = "'";
+  for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+Expected<dist::RunOptions> OptionsFrom(const RunFlags& flags, const Context& context) {
+  dist::RunOptions options;
+  options.spec = flags.spec;
+  options.out = flags.out;
+  options.opening = flags.resume ? dist::ArchiveOpening::kResume : dist::ArchiveOpening::kCreate;
+  if (!flags.shard.empty()) {
+    ASTRASWEEP_ASSIGN_OR_RETURN(options.shard, dist::ParseShard(flags.shard));
+  }
+  options.grace_seconds = flags.grace;
+  options.progress = flags.progress == "bar"     ? dist::ProgressStyle::kBar
+                     : flags.progress == "lines" ? dist::ProgressStyle::kLines
+                     : flags.progress == "none"  ? dist::ProgressStyle::kNone
+                                                 : dist::ProgressStyle::kAuto;
+  options.progress_interval_s = flags.progress_interval;
+  for (int i = 0; i < context.argc; ++i)
+    options.command_line += (i ? " " : "") + Quote(context.argv[i]);
+  return options;
+}
+
+// Each rank logs to its own file beside the archive; rank 0 to the console too.
+void SetUpLogging(const std::string& out, int rank, log::Level console_level) {
+  std::error_code ec;
+  std::filesystem::create_directories(out + ".logs", ec);
+  log::Setup({.console_level = console_level,
+              .console = rank == 0,
+              .rank = rank,
+              .file = ec ? "" : dist::RankLogPath(out, rank)});
+}
+
+void PrintSummary(const RunFlags& flags, const dist::RunResult& r) {
+  std::fprintf(stderr,
+               "astrasweep: %s: %llu of %llu points (%llu ok, %llu infeasible, %llu failed); "
+               "%llu evaluated in %.2f s\n",
+               flags.out.c_str(), static_cast<unsigned long long>(r.done),
+               static_cast<unsigned long long>(r.total), static_cast<unsigned long long>(r.ok),
+               static_cast<unsigned long long>(r.infeasible),
+               static_cast<unsigned long long>(r.failed),
+               static_cast<unsigned long long>(r.evaluated_now), r.elapsed_s);
+}
+
+Outcome Run(const RunFlags& flags, const Context& context) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(dist::RunOptions options, OptionsFrom(flags, context));
+  int argc = context.argc;
+  char** argv = context.argv;
+  std::shared_ptr<dist::Session> session = dist::OpenSession(argc, argv);
+  dist::Transport& transport = session->transport();
+  SetUpLogging(flags.out, transport.rank(), context.log_level);
+  options.stop = &dist::InstallStopSignals();
+  dist::RunOutcome run = dist::RunSweep(transport, options);
+  Outcome outcome;
+  outcome.quiet_worker = run.role == dist::Role::kWorker;
+  if (run.must_end_job) {
+    outcome.end_job = [session](int exit_code) { session->EndJob(exit_code); };
+  } else {
+    // Every rank ends together, so rank 0 reports before mpirun sees a
+    // worker exit.
+    transport.MaxAll(0);
+  }
+  if (!run.result) {
+    outcome.status = std::unexpected(std::move(run.result).error());
+    return outcome;
+  }
+  if (outcome.quiet_worker) return outcome;
+  PrintSummary(flags, *run.result);
+  const std::string resume = "astrasweep run " + Quote(flags.spec) + " -o " + Quote(flags.out) +
+                             " --resume";
+  if (run.result->abandoned_workers)
+    outcome.status = MakeError(ErrorCode::kCancelled,
+                               "interrupted; workers did not finish within the grace period. The "
+                               "archive is partial; continue with: " + resume,
+                               {.file = flags.out});
+  else if (run.result->interrupted)
+    outcome.status = MakeError(ErrorCode::kCancelled,
+                               "interrupted: the archive is partial; continue with: " + resume,
+                               {.file = flags.out});
+  return outcome;
 }
 
 }  // namespace
@@ -47,83 +126,7 @@ void AddRunCommand(CLI::App& app, Action& action, const Context& context) {
                   "Seconds between progress lines when stderr is not a terminal")
       ->capture_default_str();
   cmd->callback([flags, &action, &context] {
-    action = [flags, &context]() -> Status {
-      dist::RunOptions options;
-      options.spec = flags->spec;
-      options.out = flags->out;
-      options.resume = flags->resume;
-      if (!flags->shard.empty()) {
-        ASTRASWEEP_ASSIGN_OR_RETURN(options.shard, dist::ParseShard(flags->shard));
-      }
-      options.grace_seconds = flags->grace;
-      options.progress = flags->progress == "bar"     ? dist::ProgressStyle::kBar
-                         : flags->progress == "lines" ? dist::ProgressStyle::kLines
-                         : flags->progress == "none"  ? dist::ProgressStyle::kNone
-                                                      : dist::ProgressStyle::kAuto;
-      options.progress_interval_s = flags->progress_interval;
-      for (int i = 0; i < context.argc; ++i)
-        options.command_line += (i ? " " : "") + Quote(context.argv[i]);
-      options.console_level = context.log_level;
-
-      int argc = context.argc;
-      char** argv = context.argv;
-      dist::MpiSession session(argc, argv);
-      dist::Transport& transport = session.transport();
-      options.stop = &dist::InstallStopSignals();
-      options.abort_job = [&session](const Error& error) {
-        std::fprintf(stderr, "astrasweep: error: %s\nastrasweep: ending every rank of the job\n",
-                     error.ToString().c_str());
-        session.Abort(kExitFailure);
-      };
-      auto result = dist::RunSweep(transport, options);
-      const bool root = transport.rank() == 0;
-      if (root && result && result->abandoned_workers) {
-        std::fprintf(stderr,
-                     "astrasweep: interrupted; workers did not finish within the grace period. "
-                     "The archive is partial; continue with --resume\n");
-        session.Abort(kExitInterrupted);
-      }
-      int code = !result               ? ExitCodeFor(result.error())
-                 : result->interrupted ? kExitInterrupted
-                                       : kExitOk;
-      // Every rank takes part; rank 0 alone reports and sets the job's exit
-      // code. The others exit 0, because mpirun ends the whole job (rank 0
-      // before it has reported) as soon as one rank exits with another code.
-      transport.MaxAll(code);
-      if (!root) return Ok();
-      if (!result) return std::unexpected(result.error());
-      const auto& r = *result;
-      std::fprintf(stderr,
-                   "astrasweep: %s: %llu of %llu points (%llu ok, %llu infeasible, %llu failed); "
-                   "%llu evaluated in %.2f s\n",
-                   flags->out.c_str(), static_cast<unsigned long long>(r.done),
-                   static_cast<unsigned long long>(r.total), static_cast<unsigned long long>(r.ok),
-                   static_cast<unsigned long long>(r.infeasible),
-                   static_cast<unsigned long long>(r.failed),
-                   static_cast<unsigned long long>(r.evaluated_now), r.elapsed_s);
-      if (r.interrupted)
-        return MakeError(ErrorCode::kCancelled,
-                         "interrupted: the archive is partial; continue with: astrasweep run " +
-                             Quote(flags->spec) + " -o " + Quote(flags->out) + " --resume",
-                         {.file = flags->out});
-      return Ok();
-    };
-  });
-}
-
-void AddInspectCommand(CLI::App& app, Action& action) {
-  auto path = std::make_shared<std::string>();
-  auto top = std::make_shared<std::size_t>(10);
-  CLI::App* cmd = app.add_subcommand(
-      "inspect", "Summarise an archive: provenance, counts, best points, failures");
-  cmd->add_option("archive", *path, "The archive (HDF5)")->required();
-  cmd->add_option("--top", *top, "How many of the best points to list")->capture_default_str();
-  cmd->callback([path, top, &action] {
-    action = [path, top]() -> Status {
-      ASTRASWEEP_ASSIGN_OR_RETURN(std::string text, store::InspectArchive(*path, *top));
-      std::fputs(text.c_str(), stdout);
-      return Ok();
-    };
+    action = [flags, &context] { return Run(*flags, context); };
   });
 }
 

@@ -2,14 +2,14 @@
 #include "astrasweep/dist/coordinator.h"
 
 #include <fmt/format.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "astrasweep.pb.h"
 #include "astrasweep/base/logging.h"
+#include "astrasweep/dist/point_result.h"
+#include "astrasweep/dist/wire.h"
 
 namespace astrasweep::dist {
 namespace {
@@ -18,8 +18,16 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
+std::chrono::milliseconds Millis(double seconds) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+}
+
 bool Stopped(const std::atomic<bool>* stop) {
   return stop != nullptr && stop->load(std::memory_order_relaxed);
+}
+
+Status SendProto(Transport& t, int dest, int tag, const google::protobuf::MessageLite& m) {
+  return t.Send(dest, tag, EncodeMessage(m));
 }
 
 // Rank 0's running totals and the clocks of its periodic duties.
@@ -40,15 +48,14 @@ class Tracker {
     store_s_ += Seconds(Clock::now() - t0);
     ++progress_.done;
     if (p.status() == proto::POINT_STATUS_FAILED) ++progress_.failed;
-    progress_.sim_runs += p.sim_runs();
-    progress_.cache_hits += p.cache_hits();
+    progress_.sim_runs += SimRuns(p);
+    progress_.cache_hits += CacheHits(p);
     eval_s_ += p.eval_s();
-    ++evaluated_;
     return Ok();
   }
 
   double SecondsPerPoint() const {
-    return evaluated_ == 0 ? 0 : eval_s_ / static_cast<double>(evaluated_);
+    return progress_.done == 0 ? 0 : eval_s_ / static_cast<double>(progress_.done);
   }
 
   // Checkpoints and progress, when their time has come (or `force`).
@@ -78,55 +85,30 @@ class Tracker {
   Progress progress_;
   Clock::time_point start_, last_checkpoint_, last_progress_;
   double eval_s_ = 0;
-  std::uint64_t evaluated_ = 0;
   double store_s_ = 0;
 };
 
-// The wire form of a message: a framing byte, then the protobuf bytes, raw
-// (0) or zlib-compressed (1, after the raw size as 8 bytes). A batch of
-// results is mostly canonical configs that differ in a few keys, so zlib
-// at level 1 makes it about 5 times smaller at ~250 MB/s. That matters
-// when ranks share cores: a large shared-memory message moves only while
-// both ranks are scheduled, and took 0.1-0.4 s per batch with two workers
-// and rank 0 on two cores.
-constexpr std::size_t kCompressAbove = 16 << 10;
-
-std::string Encode(const google::protobuf::Message& m) {
-  const std::string raw = m.SerializeAsString();
-  if (raw.size() <= kCompressAbove) return '\0' + raw;
-  uLongf size = compressBound(static_cast<uLong>(raw.size()));
-  std::string out(9 + size, '\0');
-  out[0] = '\1';
-  const std::uint64_t raw_size = raw.size();
-  std::memcpy(out.data() + 1, &raw_size, 8);
-  if (compress2(reinterpret_cast<Bytef*>(out.data() + 9), &size,
-                reinterpret_cast<const Bytef*>(raw.data()), static_cast<uLong>(raw.size()),
-                1) != Z_OK)
-    return '\0' + raw;
-  out.resize(9 + size);
-  return out;
+// Rank 0's own /workers row: its time storing results and blocked in
+// communication; the rest it waited.
+proto::WorkerStats CoordinatorStats(const Transport& transport, const Tracker& tracker) {
+  proto::WorkerStats self;
+  self.set_rank(transport.rank());
+  self.set_host(HostName());
+  self.set_busy_s(tracker.store_s());
+  self.set_comm_s(transport.blocked_seconds());
+  self.set_idle_s(
+      std::max(0.0, tracker.elapsed_s() - tracker.store_s() - transport.blocked_seconds()));
+  return self;
 }
 
-bool Decode(std::string_view bytes, google::protobuf::Message& m) {
-  if (bytes.empty()) return false;
-  if (bytes[0] == '\0')
-    return m.ParseFromArray(bytes.data() + 1, static_cast<int>(bytes.size() - 1));
-  if (bytes[0] != '\1' || bytes.size() < 9) return false;
-  std::uint64_t raw_size = 0;
-  std::memcpy(&raw_size, bytes.data() + 1, 8);
-  if (raw_size > (1ull << 32)) return false;
-  std::string raw(raw_size, '\0');
-  uLongf size = static_cast<uLongf>(raw_size);
-  if (uncompress(reinterpret_cast<Bytef*>(raw.data()), &size,
-                 reinterpret_cast<const Bytef*>(bytes.data() + 9),
-                 static_cast<uLong>(bytes.size() - 9)) != Z_OK ||
-      size != raw_size)
-    return false;
-  return m.ParseFromString(raw);
-}
-
-Status SendProto(Transport& t, int dest, int tag, const google::protobuf::Message& m) {
-  return t.Send(dest, tag, Encode(m));
+// Evaluates one point on the calling rank and counts it in `stats`.
+void EvaluateCounted(const EvaluateFn& evaluate, std::uint64_t index, int rank,
+                     proto::PointResult& result, proto::WorkerStats& stats) {
+  evaluate(index, result);
+  result.set_worker_rank(rank);
+  stats.set_points(stats.points() + 1);
+  stats.set_sim_runs(stats.sim_runs() + SimRuns(result));
+  stats.set_cache_hits(stats.cache_hits() + CacheHits(result));
 }
 
 Expected<RunSummary> CoordinateAlone(Transport& transport, IndexSource& source, ResultSink& sink,
@@ -136,8 +118,8 @@ Expected<RunSummary> CoordinateAlone(Transport& transport, IndexSource& source, 
   RunSummary summary;
   std::vector<std::uint64_t> batch;
   proto::PointResult result;
+  proto::WorkerStats stats = CoordinatorStats(transport, tracker);
   double busy_s = 0;
-  std::uint64_t points = 0, sim_runs = 0, cache_hits = 0;
   while (!summary.interrupted) {
     const std::uint64_t remaining =
         source.total() - std::min(source.total(), tracker.progress().done);
@@ -150,30 +132,123 @@ Expected<RunSummary> CoordinateAlone(Transport& transport, IndexSource& source, 
       }
       result.Clear();
       const auto t0 = Clock::now();
-      evaluate(index, result);
-      result.set_worker_rank(transport.rank());
+      EvaluateCounted(evaluate, index, transport.rank(), result, stats);
       busy_s += Seconds(Clock::now() - t0);
-      ++points;
-      sim_runs += result.sim_runs();
-      cache_hits += result.cache_hits();
       ASTRASWEEP_RETURN_IF_ERROR(tracker.Add(result));
       ASTRASWEEP_RETURN_IF_ERROR(tracker.Tick());
     }
   }
-  proto::WorkerStats stats;
-  stats.set_rank(transport.rank());
-  stats.set_host(HostName());
-  stats.set_points(points);
   stats.set_busy_s(busy_s);
   stats.set_idle_s(std::max(0.0, tracker.elapsed_s() - busy_s - tracker.store_s()));
-  stats.set_sim_runs(sim_runs);
-  stats.set_cache_hits(cache_hits);
   ASTRASWEEP_RETURN_IF_ERROR(sink.AddWorker(stats));
   tracker.progress().stopping = summary.interrupted;
   ASTRASWEEP_RETURN_IF_ERROR(tracker.Tick(true));
   summary.progress = tracker.progress();
   return summary;
 }
+
+// Rank 0 with workers: answers each worker's request (carrying its last
+// results) with its next batch, until the work is done or stopped and
+// every worker has reported.
+class Coordinator {
+ public:
+  Coordinator(Transport& transport, IndexSource& source, ResultSink& sink,
+              const CoordinatorOptions& options)
+      : transport_(transport),
+        source_(source),
+        sink_(sink),
+        options_(options),
+        tracker_(sink, options, source.total()),
+        workers_(transport.size() - 1),
+        active_(workers_) {}
+
+  Expected<RunSummary> Run() {
+    while (active_ > 0) {
+      if (!stopping_ && Stopped(options_.stop)) BeginStop("a signal");
+      tracker_.progress().stopping = stopping_;
+      if (stopping_ && Clock::now() > deadline_) {
+        log::Warn(fmt::format(
+            "{} workers did not report within the grace period; their points in flight are "
+            "not in the archive (--resume evaluates them)",
+            active_));
+        summary_.abandoned_workers = true;
+        break;
+      }
+      auto message = transport_.Receive(std::chrono::milliseconds(50));
+      ASTRASWEEP_RETURN_IF_ERROR(tracker_.Tick());
+      if (message) ASTRASWEEP_RETURN_IF_ERROR(Handle(*message));
+    }
+    if (!summary_.abandoned_workers) {
+      ASTRASWEEP_ASSIGN_OR_RETURN(const bool delivered,
+                                  transport_.Flush(Millis(options_.final_flush_seconds)));
+      if (!delivered) log::Warn("the last messages to the workers were not delivered in time");
+    }
+    ASTRASWEEP_RETURN_IF_ERROR(sink_.AddWorker(CoordinatorStats(transport_, tracker_)));
+    ASTRASWEEP_RETURN_IF_ERROR(tracker_.Tick(true));
+    summary_.progress = tracker_.progress();
+    return summary_;
+  }
+
+ private:
+  // A worker's results, then its next batch (or stop).
+  Status Handle(const Message& message) {
+    if (message.tag != kTagResults || !DecodeMessage(message.bytes, results_))
+      return MakeError(ErrorCode::kInternal, "rank " + std::to_string(message.source) +
+                                                 " sent a message rank 0 cannot read");
+    for (const auto& r : results_.results()) ASTRASWEEP_RETURN_IF_ERROR(tracker_.Add(r));
+    if (results_.final()) {
+      --active_;
+      return sink_.AddWorker(results_.stats());
+    }
+    if (results_.stopping() && !stopping_)
+      BeginStop("a signal to rank " + std::to_string(message.source));
+    return SendProto(transport_, message.source, kTagWork, NextBatch());
+  }
+
+  const proto::WorkBatch& NextBatch() {
+    work_.Clear();
+    if (!stopping_ && !exhausted_) {
+      const std::uint64_t remaining = source_.total() - std::min(source_.total(), dispatched_);
+      indices_.clear();
+      source_.Next(BatchSize(tracker_.SecondsPerPoint(), remaining, workers_, options_), indices_);
+      exhausted_ = indices_.empty();
+      dispatched_ += indices_.size();
+      work_.set_batch_id(++batch_id_);
+      work_.mutable_indices()->Assign(indices_.begin(), indices_.end());
+    }
+    if (work_.indices_size() == 0) work_.set_stop(true);
+    return work_;
+  }
+
+  // Stop handing out work, and give the points in flight a grace period.
+  void BeginStop(const std::string& cause) {
+    stopping_ = true;
+    summary_.interrupted = true;
+    deadline_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                   std::chrono::duration<double>(options_.grace_seconds));
+    log::Warn(fmt::format(
+        "stopping on {}: no more work is handed out; waiting up to {:.0f} s for the {} "
+        "workers' points in flight",
+        cause, options_.grace_seconds, active_));
+  }
+
+  Transport& transport_;
+  IndexSource& source_;
+  ResultSink& sink_;
+  const CoordinatorOptions& options_;
+  Tracker tracker_;
+  RunSummary summary_;
+  const int workers_;
+  int active_;
+  bool exhausted_ = false;
+  bool stopping_ = false;
+  Clock::time_point deadline_{};
+  std::uint64_t dispatched_ = 0;
+  std::uint64_t batch_id_ = 0;
+  proto::ResultBatch results_;
+  proto::WorkBatch work_;
+  std::vector<std::uint64_t> indices_;
+};
 
 }  // namespace
 
@@ -192,79 +267,7 @@ std::size_t BatchSize(double seconds_per_point, std::uint64_t remaining, int wor
 Expected<RunSummary> Coordinate(Transport& transport, IndexSource& source, ResultSink& sink,
                                 const EvaluateFn& evaluate, const CoordinatorOptions& options) {
   if (transport.size() == 1) return CoordinateAlone(transport, source, sink, evaluate, options);
-
-  Tracker tracker(sink, options, source.total());
-  RunSummary summary;
-  const int workers = transport.size() - 1;
-  int active = workers;
-  bool exhausted = false;
-  bool stopping = false;
-  Clock::time_point deadline{};
-  std::uint64_t dispatched = 0;
-  proto::ResultBatch results;
-  proto::WorkBatch work;
-  std::vector<std::uint64_t> indices;
-  std::uint64_t batch_id = 0;
-  const auto start = Clock::now();
-  // Stop handing out work, and give the points in flight a grace period.
-  auto BeginStop = [&](const std::string& cause) {
-    stopping = true;
-    summary.interrupted = true;
-    deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                  std::chrono::duration<double>(options.grace_seconds));
-    log::Warn(
-        fmt::format("stopping on {}: no more work is handed out; waiting up to {:.0f} s "
-                    "for the {} workers' points in flight",
-                    cause, options.grace_seconds, active));
-  };
-  while (active > 0) {
-    if (!stopping && Stopped(options.stop)) BeginStop("a signal");
-    tracker.progress().stopping = stopping;
-    if (stopping && Clock::now() > deadline) {
-      log::Warn(
-          fmt::format("{} workers did not report within the grace period; their points "
-                      "in flight are not in the archive (--resume evaluates them)",
-                      active));
-      summary.abandoned_workers = true;
-      break;
-    }
-    auto message = transport.Receive(std::chrono::milliseconds(50));
-    ASTRASWEEP_RETURN_IF_ERROR(tracker.Tick());
-    if (!message) continue;
-    if (message->tag != kTagResults || !Decode(message->bytes, results))
-      return MakeError(ErrorCode::kInternal, "rank " + std::to_string(message->source) +
-                                                 " sent a message rank 0 cannot read");
-    for (const auto& r : results.results()) ASTRASWEEP_RETURN_IF_ERROR(tracker.Add(r));
-    if (results.final()) {
-      ASTRASWEEP_RETURN_IF_ERROR(sink.AddWorker(results.stats()));
-      --active;
-      continue;
-    }
-    if (results.stopping() && !stopping)
-      BeginStop("a signal to rank " + std::to_string(message->source));
-    work.Clear();
-    if (!stopping && !exhausted) {
-      const std::uint64_t remaining = source.total() - std::min(source.total(), dispatched);
-      indices.clear();
-      source.Next(BatchSize(tracker.SecondsPerPoint(), remaining, workers, options), indices);
-      if (indices.empty()) exhausted = true;
-      dispatched += indices.size();
-      work.set_batch_id(++batch_id);
-      work.mutable_indices()->Assign(indices.begin(), indices.end());
-    }
-    if (work.indices_size() == 0) work.set_stop(true);
-    ASTRASWEEP_RETURN_IF_ERROR(SendProto(transport, message->source, kTagWork, work));
-  }
-  // Rank 0's own row: its time storing results, and the rest waiting.
-  proto::WorkerStats self;
-  self.set_rank(0);
-  self.set_host(HostName());
-  self.set_busy_s(tracker.store_s());
-  self.set_idle_s(std::max(0.0, Seconds(Clock::now() - start) - tracker.store_s()));
-  ASTRASWEEP_RETURN_IF_ERROR(sink.AddWorker(self));
-  ASTRASWEEP_RETURN_IF_ERROR(tracker.Tick(true));
-  summary.progress = tracker.progress();
-  return summary;
+  return Coordinator(transport, source, sink, options).Run();
 }
 
 Status Work(Transport& transport, const EvaluateFn& evaluate, const std::atomic<bool>* stop) {
@@ -280,14 +283,19 @@ Status Work(Transport& transport, const EvaluateFn& evaluate, const std::atomic<
     while (!(message = transport.Receive(std::chrono::milliseconds(500)))) {
     }
     stats.set_idle_s(stats.idle_s() + Seconds(Clock::now() - wait0));
-    if (message->tag != kTagWork || !Decode(message->bytes, work))
+    if (message->tag != kTagWork || !DecodeMessage(message->bytes, work))
       return MakeError(ErrorCode::kInternal, "rank " + std::to_string(transport.rank()) +
                                                  " got a message it cannot read from rank " +
                                                  std::to_string(message->source));
     if (work.stop()) {
       pending.set_final(true);
+      stats.set_comm_s(transport.blocked_seconds());
       *pending.mutable_stats() = stats;
-      return SendProto(transport, 0, kTagResults, pending);
+      ASTRASWEEP_RETURN_IF_ERROR(SendProto(transport, 0, kTagResults, pending));
+      ASTRASWEEP_ASSIGN_OR_RETURN(const bool delivered,
+                                  transport.Flush(std::chrono::seconds(30)));
+      if (!delivered) return MakeError(ErrorCode::kIo, "rank 0 did not take the last results");
+      return Ok();
     }
     if (Stopped(stop)) {
       // Signalled: this batch is left for --resume; ask to be stopped.
@@ -303,12 +311,7 @@ Status Work(Transport& transport, const EvaluateFn& evaluate, const std::atomic<
     const auto busy0 = Clock::now();
     for (std::uint64_t index : work.indices()) {
       if (Stopped(stop)) break;
-      proto::PointResult* result = pending.add_results();
-      evaluate(index, *result);
-      result->set_worker_rank(transport.rank());
-      stats.set_points(stats.points() + 1);
-      stats.set_sim_runs(stats.sim_runs() + result->sim_runs());
-      stats.set_cache_hits(stats.cache_hits() + result->cache_hits());
+      EvaluateCounted(evaluate, index, transport.rank(), *pending.add_results(), stats);
     }
     stats.set_busy_s(stats.busy_s() + Seconds(Clock::now() - busy0));
   }

@@ -1,4 +1,5 @@
-// Endpoints sharing one mailbox per rank, for tests.
+// Endpoints sharing one mailbox per rank: for tests, and for a run of one
+// process started without a launcher.
 #include <unistd.h>
 
 #include <barrier>
@@ -33,14 +34,14 @@ class InProcessTransport final : public Transport {
   int rank() const override { return rank_; }
   int size() const override { return static_cast<int>(shared_->boxes.size()); }
 
-  Status Send(int dest, int tag, std::string_view bytes) override {
+  Status Send(int dest, int tag, std::string bytes) override {
     if (dest < 0 || dest >= size())
       return MakeError(ErrorCode::kInternal,
                        "send to rank " + std::to_string(dest) + " of " + std::to_string(size()));
     Mailbox& box = shared_->boxes[static_cast<std::size_t>(dest)];
     {
       std::lock_guard lock(box.mutex);
-      box.messages.push_back({rank_, tag, std::string(bytes)});
+      box.messages.push_back({rank_, tag, std::move(bytes)});
     }
     box.ready.notify_one();
     return Ok();
@@ -55,6 +56,10 @@ class InProcessTransport final : public Transport {
     box.messages.pop_front();
     return m;
   }
+
+  // A mailbox holds every message at once: nothing is ever pending.
+  Expected<bool> Flush(std::chrono::milliseconds) override { return true; }
+  double blocked_seconds() const override { return 0; }
 
   int MaxAll(int value) override {
     // Phase 1: everyone contributes; phase 2: everyone reads; phase 3:

@@ -23,8 +23,8 @@ PointOutcome Failed(PointOutcome outcome, std::string stage, const Error& error)
 
 }  // namespace
 
-const char* PointStatusName(PointStatus s) {
-  switch (s) {
+const char* PointStatusName(PointStatus status) {
+  switch (status) {
     case PointStatus::kOk: return "ok";
     case PointStatus::kFailed: return "failed";
     case PointStatus::kInfeasible: return "infeasible";

@@ -4,8 +4,12 @@
 
 #include <hdf5.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <stdexcept>
 #include <utility>
 
 namespace astrasweep::store {
@@ -172,13 +176,14 @@ Expected<File> File::Create(const std::string& path) {
   return File(std::move(impl));
 }
 
-Expected<File> File::Open(const std::string& path, bool writable) {
+Expected<File> File::Open(const std::string& path, Access access) {
   SilenceHdf5();
   auto impl = std::make_unique<Impl>();
   impl->path = path;
   if (H5Fis_hdf5(path.c_str()) <= 0)
     return MakeError(ErrorCode::kInvalidInput, "not an HDF5 file, or damaged", {.file = path});
-  impl->file = Handle(H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT),
+  impl->file = Handle(H5Fopen(path.c_str(), access == Access::kReadWrite ? H5F_ACC_RDWR : H5F_ACC_RDONLY,
+                              H5P_DEFAULT),
                       H5Fclose);
   if (!impl->file.valid()) return Hdf5Error("cannot open the HDF5 file", path);
   return File(std::move(impl));
@@ -255,7 +260,13 @@ Status File::Flush() {
 
 // ---------------------------------------------------------------- RowBuffer
 
-RowBuffer::RowBuffer(std::vector<Column> columns) : columns_(std::move(columns)) {
+namespace {
+std::atomic<std::uint64_t> g_next_set{1};
+}  // namespace
+
+ColumnSet::ColumnSet() : id_(g_next_set.fetch_add(1)) {}
+
+RowBuffer::RowBuffer(const ColumnSet& columns) : columns_(columns.columns()), set_(columns.id()) {
   for (const Column& c : columns_) {
     offsets_.push_back(row_size_);
     row_size_ += ColumnSize(c);
@@ -267,51 +278,37 @@ void RowBuffer::AddRow() {
   ++rows_;
 }
 
-std::uint8_t* RowBuffer::Cell(std::size_t column) {
-  return data_.data() + (rows_ - 1) * row_size_ + offsets_[column];
+void RowBuffer::Check(std::uint64_t set, std::size_t column) const {
+  if (set != set_ || column >= columns_.size())
+    throw std::logic_error("a column handle used on rows of another table");
 }
 
-void RowBuffer::Set(std::size_t column, std::int64_t value) {
-  std::memcpy(Cell(column), &value, sizeof value);
-}
-void RowBuffer::Set(std::size_t column, std::uint64_t value) {
-  std::memcpy(Cell(column), &value, sizeof value);
-}
-void RowBuffer::Set(std::size_t column, double value) {
-  std::memcpy(Cell(column), &value, sizeof value);
-}
-int RowBuffer::Find(std::string_view name) const {
-  for (std::size_t i = 0; i < columns_.size(); ++i)
-    if (columns_[i].name == name) return static_cast<int>(i);
-  return -1;
+void RowBuffer::SetString(std::size_t column, std::string_view value) {
+  if (columns_[column].type != ColumnType::kString)
+    throw std::logic_error("text written to column '" + columns_[column].name + "'");
+  const std::size_t n = std::min(value.size(), ColumnSize(columns_[column]));
+  std::memcpy(LastRowCell(column), value.data(), n);
 }
 
-std::int64_t RowBuffer::Int64(std::size_t row, std::size_t column) const {
-  std::int64_t v;
-  std::memcpy(&v, Cell(row, column), sizeof v);
-  return v;
-}
-std::uint64_t RowBuffer::UInt64(std::size_t row, std::size_t column) const {
-  std::uint64_t v;
-  std::memcpy(&v, Cell(row, column), sizeof v);
-  return v;
-}
-double RowBuffer::Float64(std::size_t row, std::size_t column) const {
-  double v;
-  std::memcpy(&v, Cell(row, column), sizeof v);
-  return v;
-}
-bool RowBuffer::Bool(std::size_t row, std::size_t column) const { return *Cell(row, column) != 0; }
 std::string_view RowBuffer::String(std::size_t row, std::size_t column) const {
   const char* p = reinterpret_cast<const char*>(Cell(row, column));
-  const std::size_t size = ColumnSize(columns_[column]);
-  return std::string_view(p, strnlen(p, size));
+  return std::string_view(p, strnlen(p, ColumnSize(columns_[column])));
 }
 
-void RowBuffer::Set(std::size_t column, bool value) { *Cell(column) = value ? 1 : 0; }
-void RowBuffer::Set(std::size_t column, std::string_view value) {
-  const std::size_t n = std::min(value.size(), ColumnSize(columns_[column]));
-  std::memcpy(Cell(column), value.data(), n);
+std::string RowBuffer::Text(std::size_t row, std::size_t column) const {
+  const std::uint8_t* cell = Cell(row, column);
+  auto read = [cell]<typename T>(T value) {
+    std::memcpy(&value, cell, sizeof value);
+    return value;
+  };
+  switch (columns_[column].type) {
+    case ColumnType::kInt64: return std::to_string(read(std::int64_t{}));
+    case ColumnType::kUInt64: return std::to_string(read(std::uint64_t{}));
+    case ColumnType::kFloat64: return fmt::format("{:g}", read(double{}));
+    case ColumnType::kBool: return *cell != 0 ? "true" : "false";
+    case ColumnType::kString: return std::string(String(row, column));
+  }
+  return "";
 }
 
 // ---------------------------------------------------------------- Table
@@ -330,8 +327,9 @@ Table::Table(Table&&) noexcept = default;
 Table& Table::operator=(Table&&) noexcept = default;
 Table::~Table() = default;
 
-Expected<Table> Table::Create(File& file, const std::string& name, std::vector<Column> columns,
+Expected<Table> Table::Create(File& file, const std::string& name, const ColumnSet& set,
                               std::string_view title, std::size_t chunk_rows) {
+  const std::vector<Column>& columns = set.columns();
   auto impl = std::make_unique<Impl>();
   impl->path = file.path();
   impl->name = name;
@@ -358,7 +356,7 @@ Expected<Table> Table::Create(File& file, const std::string& name, std::vector<C
   for (std::size_t i = 0; i < columns.size(); ++i)
     ASTRASWEEP_RETURN_IF_ERROR(WriteStringAttribute(ds, "FIELD_" + std::to_string(i) + "_NAME",
                                                     columns[i].name, impl->path));
-  impl->columns = std::move(columns);
+  impl->columns = columns;
   return Table(std::move(impl));
 }
 

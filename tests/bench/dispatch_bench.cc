@@ -10,8 +10,9 @@
 #include <string>
 
 #include "astrasweep.pb.h"
-#include "astrasweep/dist/mpi.h"
 #include "astrasweep/dist/run.h"
+#include "astrasweep/dist/session.h"
+#include "astrasweep/exec/result_fields.h"
 
 int main(int argc, char** argv) {
   using namespace astrasweep;
@@ -19,25 +20,24 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: dispatch_bench SPEC OUT.h5\n");
     return 2;
   }
-  dist::MpiSession session(argc, argv);
+  auto session = dist::OpenSession(argc, argv);
   dist::RunOptions options;
   options.spec = argv[1];
   options.out = argv[2];
   options.progress = dist::ProgressStyle::kLines;
   options.progress_interval_s = 20;
   options.command_line = "dispatch_bench";
-  const std::string config(600, 'c');  // a canonical config is ~2 kB; half is a fair middle
+  const std::string config(600, 'c');
+  exec::PointOutcome outcome;
+  outcome.metrics = {.step_time_s = 2.0, .tokens_per_s = 5e5, .mfu = 0.4, .compute_s = 0.8,
+                     .peak_mem_bytes = 4e10, .fits_memory = true};  // a canonical config is ~2 kB; half is a fair middle
   options.evaluate = [&](std::uint64_t index, proto::PointResult& out) {
     out.set_index(index);
     out.set_id("0123456789abcdef0123456789abcdef");
     out.set_status(index % 10 == 0 ? proto::POINT_STATUS_INFEASIBLE : proto::POINT_STATUS_OK);
     out.set_mode("analytical");
-    out.set_step_time_s(1.0 + static_cast<double>(index % 1000));
-    out.set_tokens_per_s(1e6 / out.step_time_s());
-    out.set_mfu(0.4);
-    out.set_compute_s(0.8);
-    out.set_peak_mem_bytes(4e10);
-    out.set_fits_memory(true);
+    // Every result field, as a real evaluation fills them.
+    for (const auto& field : exec::ResultFields()) out.add_fields(field.read(outcome));
     for (int k = 0; k < 7; ++k) out.add_swept(std::to_string((index >> (3 * k)) % 10));
     out.set_canonical_config(config);
     for (std::uint32_t npu = 0; npu < 2; ++npu) {
@@ -47,9 +47,11 @@ int main(int argc, char** argv) {
     }
     out.set_eval_s(1e-6);
   };
-  auto result = dist::RunSweep(session.transport(), options);
-  session.transport().MaxAll(0);
-  if (session.transport().rank() != 0) return 0;
+  dist::Transport& transport = session->transport();
+  const auto run = dist::RunSweep(transport, options);
+  transport.MaxAll(0);
+  if (transport.rank() != 0) return 0;
+  const auto& result = run.result;
   if (!result) {
     std::fprintf(stderr, "dispatch_bench: %s\n", result.error().ToString().c_str());
     return 1;
@@ -58,7 +60,7 @@ int main(int argc, char** argv) {
   getrusage(RUSAGE_SELF, &usage);
   std::printf(
       "ranks %d  points %llu  %.2f s  %.0f points/s  rank-0 peak RSS %.1f MB  archive %.0f MB\n",
-      session.transport().size(), static_cast<unsigned long long>(result->evaluated_now),
+      transport.size(), static_cast<unsigned long long>(result->evaluated_now),
       result->elapsed_s, static_cast<double>(result->evaluated_now) / result->elapsed_s,
       static_cast<double>(usage.ru_maxrss) / 1024.0,
       static_cast<double>(std::filesystem::file_size(options.out)) / 1e6);

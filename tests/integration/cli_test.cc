@@ -232,7 +232,7 @@ TEST(RunCommand, RefusesToOverwriteAndExplainsBadInput) {
   r = RunCli("inspect " + out + " --top 3", true);
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("shard       1/2"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("best 3 points by tokens/s"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("best 3 points by throughput"), std::string::npos) << r.output;
 }
 
 }  // namespace

@@ -93,7 +93,7 @@ int RunSweep(int ranks, const std::string& spec, const std::string& out, bool re
 std::vector<std::string> SortedRows(const std::string& path, const std::string& name,
                                     const std::vector<std::string>& skip = {"eval_s",
                                                                             "worker_rank"}) {
-  auto file = File::Open(path, false);
+  auto file = File::Open(path, File::Access::kReadOnly);
   if (!file) {
     ADD_FAILURE() << file.error().ToString();
     return {};
@@ -103,9 +103,9 @@ std::vector<std::string> SortedRows(const std::string& path, const std::string& 
     ADD_FAILURE() << table.error().ToString();
     return {};
   }
-  std::vector<Column> columns;
+  store::ColumnSet columns;
   for (const Column& c : table->columns())
-    if (std::find(skip.begin(), skip.end(), c.name) == skip.end()) columns.push_back(c);
+    if (std::find(skip.begin(), skip.end(), c.name) == skip.end()) columns.AddAsStored(c);
   RowBuffer rows(columns);
   EXPECT_TRUE(table->Read(0, table->rows(), rows));
   std::vector<std::string> out;
@@ -117,7 +117,7 @@ std::vector<std::string> SortedRows(const std::string& path, const std::string& 
 }
 
 std::string Attribute(const std::string& path, const char* name) {
-  auto file = File::Open(path, false);
+  auto file = File::Open(path, File::Access::kReadOnly);
   if (!file) return "";
   auto v = file->StringAttribute(name);
   return v ? *v : "";
@@ -214,7 +214,7 @@ TEST_F(MpiRun, SigtermLeavesAPartialArchiveAndExitCode3ThenResumeCompletesIt) {
 TEST_F(MpiRun, FailedPointsAreRowsAndTheSummaryCountsThem) {
   const std::string out = Out("mixed.h5");
   ASSERT_EQ(RunSweep(2, kMixed, out), 0);
-  auto file = File::Open(out, false);
+  auto file = File::Open(out, File::Access::kReadOnly);
   ASSERT_TRUE(file);
   const std::int64_t failed = *file->Int64Attribute("points_failed");
   EXPECT_GT(failed, 0);
@@ -243,7 +243,7 @@ expected = {
              'exposed_comm_s', 'bubble_s', 'peak_mem_bytes', 'fits_memory', 'sim_runs',
              'cache_hits', 'eval_s', 'worker_rank'],
   'rank_timings': ['point_index', 'npu', 'finish_s', 'compute_s', 'comm_s', 'exposed_comm_s'],
-  'workers': ['run', 'rank', 'host', 'points', 'busy_s', 'idle_s', 'sim_runs', 'cache_hits',
+  'workers': ['run', 'rank', 'host', 'points', 'busy_s', 'idle_s', 'comm_s', 'sim_runs', 'cache_hits',
               'cache_misses'],
   'failures': ['point_index', 'point_id', 'stage', 'message'],
   'configs': ['point_index', 'part', 'text'],

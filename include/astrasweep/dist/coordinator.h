@@ -2,7 +2,8 @@
 //
 // Workers ask for work, get batches of point indices, evaluate them and
 // send the results back with their next request (so each worker always has
-// its next batch in hand). Batches are sized to about `batch_seconds` of
+// its next batch in hand). Rank 0 never waits on a worker: its sends do not
+// wait for the receiver, and it goes on receiving and storing meanwhile. Batches are sized to about `batch_seconds` of
 // work from the measured cost per point, and shrink near the end so the
 // last batches finish together. With one rank, rank 0 evaluates itself.
 //
@@ -69,6 +70,7 @@ struct CoordinatorOptions {
   double grace_seconds = 30;
   double checkpoint_seconds = 2;
   double progress_seconds = 0.2;            // how often `progress` is called
+  double final_flush_seconds = 30;          // for the last messages to be delivered
   const std::atomic<bool>* stop = nullptr;  // set by a signal handler
   std::function<void(const Progress&)> progress;
 };
@@ -84,8 +86,8 @@ struct RunSummary {
 Expected<RunSummary> Coordinate(Transport& transport, IndexSource& source, ResultSink& sink,
                                 const EvaluateFn& evaluate, const CoordinatorOptions& options);
 
-// Ranks > 0. Returns when rank 0 says stop. (Rank 0's sink numbers the
-// run in the stats.)
+// Ranks > 0. Returns when rank 0 says stop, after its last message has been
+// delivered. (Rank 0's sink numbers the run in the stats.)
 Status Work(Transport& transport, const EvaluateFn& evaluate, const std::atomic<bool>* stop);
 
 // The batch size for `remaining` points with `workers` workers, given the

@@ -30,10 +30,20 @@ class Transport {
   virtual ~Transport() = default;
   virtual int rank() const = 0;
   virtual int size() const = 0;
-  virtual Status Send(int dest, int tag, std::string_view bytes) = 0;
+  // Hands `bytes` to the transport and returns without waiting for `dest`
+  // to receive them: a busy receiver never blocks the sender. The
+  // transport keeps them until they are delivered.
+  virtual Status Send(int dest, int tag, std::string bytes) = 0;
   // The next message from any rank, waiting at most `timeout`; nullopt when
-  // none came.
+  // none came. Moves pending sends along meanwhile.
   virtual std::optional<Message> Receive(std::chrono::milliseconds timeout) = 0;
+  // Waits until every send has been delivered, at most `timeout`; false
+  // when some are still pending then.
+  virtual Expected<bool> Flush(std::chrono::milliseconds timeout) = 0;
+  // Seconds spent blocked in communication so far: sending, receiving a
+  // message that has arrived, and waiting in Flush (not waiting for a
+  // message to arrive, which is idle time).
+  virtual double blocked_seconds() const = 0;
   // Every rank calls this together; all get the largest value given. Used
   // to agree on whether to start and on the exit code.
   virtual int MaxAll(int value) = 0;

@@ -1,18 +1,7 @@
 // Evaluating one config point: the execution-mode dispatcher. Every mode
-// fills the same metrics (DESIGN.md section 9, defined in the README):
-//
-//   step_time_s           the pipeline graph's makespan: all micro-batches,
-//                         the gradient reduction and the optimizer step
-//   tokens_per_s          global_batch * seq_len / step_time_s
-//   model_tflops_per_gpu  model FLOPs per step / step_time_s / GPUs / 1e12
-//   mfu                   model FLOPs per step / (step_time_s * GPUs * peak
-//                         FLOP/s of the dtype); model FLOPs as in
-//                         model::ModelFlopsPerStep (no recompute)
-//   compute_s, tp/pp/dp_comm_s, exposed_comm_s, bubble_s
-//                         of the critical stage (the one with the least
-//                         bubble), from graph::AnalyzeStages; compute_s +
-//                         exposed_comm_s + bubble_s = step_time_s
-//   peak_mem_bytes, fits_memory   model::PeakMemory
+// fills the same result fields (result_fields.h defines them, with their
+// meaning): step time, throughput, MFU, where the critical stage's time
+// goes, peak memory, and the simulator's runs and cache hits.
 //
 // A point that cannot run (the pipeline does not fit the model, the
 // schedule lacks micro-batches, a mode this build cannot run) comes back
@@ -30,8 +19,10 @@
 
 namespace astrasweep::exec {
 
-enum class PointStatus { kOk, kFailed, kInfeasible };
-const char* PointStatusName(PointStatus s);
+// The numbers are those of proto::PointStatus (the wire and the journal).
+enum class PointStatus { kOk = 1, kFailed = 2, kInfeasible = 3 };
+// "ok", "failed", "infeasible": the /points status column and every report.
+const char* PointStatusName(PointStatus status);
 
 struct Metrics {
   double step_time_s = 0;
@@ -60,6 +51,8 @@ struct PointOutcome {
   double model_flops = 0;     // per step, whole batch
   double hardware_flops = 0;  // executed per step by all GPUs, with recompute
   std::size_t graph_nodes = 0;
+  std::uint32_t sim_runs = 0;    // network simulator runs (cache misses)
+  std::uint32_t cache_hits = 0;  // simulator answers found in the cache
   // Failed points: where and why.
   std::string failure_stage;
   std::string failure_message;

@@ -1,23 +1,15 @@
 // The HDF5 archive of a sweep (DESIGN.md section 9), written by rank 0
-// alone, in batches:
+// alone, in batches: /points, /rank_timings, /workers, /failures and
+// /configs (src/store/archive_tables.h gives their columns), and the
+// provenance in root attributes.
 //
-//   /points        one row per point: index, id, status, mode, the swept
-//                  keys, the metrics, eval_s, worker_rank
-//   /rank_timings  one row per simulated NPU of a point
-//   /workers       one row per MPI rank and run (a resumed sweep has several)
-//   /failures      one row per failed point: stage and message
-//   /configs       the canonical config of each point, in parts of
-//                  kConfigPartBytes (join them by point_index, in part order)
-//
-// and the provenance in root attributes. Every finished point goes into the
-// journal before it goes into the archive, so the archive can always be
-// rebuilt from the journal: OpenArchive does that when resuming, whatever
-// state a crash left the HDF5 file in.
+// Every finished point goes into the journal before it goes into the
+// archive, so the archive can always be rebuilt from the journal:
+// ResumeArchive does that, whatever state a crash left the HDF5 file in.
 #pragma once
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,7 +25,6 @@ class WorkerStats;
 namespace astrasweep::store {
 
 inline constexpr std::int64_t kArchiveSchemaVersion = 1;
-inline constexpr std::size_t kConfigPartBytes = 1024;
 
 struct Provenance {
   std::string astrasweep_version;
@@ -57,6 +48,9 @@ struct ArchiveCounts {
   std::uint64_t infeasible = 0;
 };
 
+// What the archive says of its sweep when a run ends.
+enum class ArchiveStatus { kComplete, kPartial };
+
 class ArchiveWriter {
  public:
   ArchiveWriter(ArchiveWriter&&) noexcept;
@@ -72,15 +66,15 @@ class ArchiveWriter {
   Status WriteRows();
   // Writes the buffered rows and the counts, and flushes the file.
   Status Flush();
-  // Flushes and sets status (complete or partial) and the finish time.
-  Status Finish(bool complete, const std::string& finished_utc);
+  // Flushes, and records the status and the finish time.
+  Status Finish(ArchiveStatus status, const std::string& finished_utc);
 
   const ArchiveCounts& counts() const;
   std::int64_t run() const;  // 0 for a new sweep, +1 per resume
 
  private:
   struct Impl;
-  friend struct ArchiveOpener;
+  friend struct ArchiveFiles;  // makes writers (src/store/archive_files.h)
   explicit ArchiveWriter(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
@@ -93,31 +87,23 @@ struct OpenedArchive {
   JournalScan scan;                 // what resuming found in the journal
 };
 
-// `swept` gives /points a column per swept key, typed as the spec's values
-// are (Expander::SweptKeyInfo). Creates the archive and its journal (`path` + ".journal") afresh
-// or, with `resume`, rebuilds the archive from the journal and continues both. The journal must
-// belong to the same spec (digest) and shard. Resuming with no journal starts afresh. Without
-// `resume`, an existing archive or journal is an error: results are never overwritten.
-Expected<OpenedArchive> OpenArchive(const std::string& path, std::vector<sweep::SweptKey> swept,
-                                    const Provenance& provenance, bool resume);
+// A new archive at `path` and its journal (JournalPath(path)). `swept`
+// gives /points a column per swept key, typed as the spec's values are
+// (Expander::SweptKeyInfo). An existing archive or journal is an error:
+// results are never overwritten.
+Expected<OpenedArchive> CreateArchive(const std::string& path,
+                                      const std::vector<sweep::SweptKey>& swept,
+                                      const Provenance& provenance);
+
+// Continues the sweep of an archive: its journal must belong to the same
+// spec (digest), shard and result fields; the archive is rebuilt from the
+// journal's records and both go on. With no journal (or one a kill left
+// empty) and no archive, the sweep starts afresh; an archive whose journal
+// is gone is an error that says what to do.
+Expected<OpenedArchive> ResumeArchive(const std::string& path,
+                                      const std::vector<sweep::SweptKey>& swept,
+                                      const Provenance& provenance);
 
 std::string JournalPath(const std::string& archive_path);
-
-// Held while a run writes an archive: an flock on <archive>.lock, released
-// when the holder exits, however it exits.
-class ArchiveLock {
- public:
-  static Expected<ArchiveLock> Acquire(const std::string& archive_path);
-  // Who holds the lock ("pid 123"), or nullopt when no run holds it.
-  static std::optional<std::string> Holder(const std::string& archive_path);
-  ArchiveLock(ArchiveLock&& other) noexcept;
-  ArchiveLock& operator=(ArchiveLock&&) = delete;
-  ~ArchiveLock();
-
- private:
-  ArchiveLock(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
-  std::string path_;
-  int fd_ = -1;
-};
 
 }  // namespace astrasweep::store

@@ -11,9 +11,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "astrasweep/base/error.h"
+#include "astrasweep/base/unique_fd.h"
 
 namespace astrasweep::proto {
 class PointResult;
@@ -27,7 +30,13 @@ struct JournalInfo {
   std::string spec_sha256;
   std::string shard;  // "i/N", or "" for the whole sweep
   std::string created_utc;
+  // The names of the result fields its points carry, in order
+  // (exec::ResultFields() of the astrasweep that wrote it).
+  std::vector<std::string> result_fields;
 };
+
+// How far a flush goes: into the kernel, or onto the disk.
+enum class Durability { kWritten, kSynced };
 
 class JournalWriter {
  public:
@@ -36,25 +45,21 @@ class JournalWriter {
   // An existing journal, continued after its first `valid_bytes` bytes (what
   // ReadJournal found intact); anything after them is cut off.
   static Expected<JournalWriter> Continue(const std::string& path, std::uint64_t valid_bytes);
-  JournalWriter(JournalWriter&& other) noexcept;
-  JournalWriter& operator=(JournalWriter&& other) noexcept;
-  JournalWriter(const JournalWriter&) = delete;
-  JournalWriter& operator=(const JournalWriter&) = delete;
-  ~JournalWriter();  // closes; unflushed records are lost, as after a crash
+  // Destroying a writer loses its unflushed records, as a crash would.
 
   const std::string& path() const { return path_; }
   void Add(const proto::PointResult& point);
   void Add(const proto::WorkerStats& worker);
   void Add(const proto::RunStart& run);
   std::size_t buffered_bytes() const { return buffer_.size(); }
-  // Writes the buffered records; with `sync`, also waits until the disk
-  // has them (fdatasync).
-  Status Flush(bool sync);
+  // Writes the buffered records; kSynced also waits until the disk has
+  // them (fdatasync).
+  Status Flush(Durability durability);
 
  private:
-  JournalWriter(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  JournalWriter(std::string path, UniqueFd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
   std::string path_;
-  int fd_ = -1;
+  UniqueFd fd_;
   std::string buffer_;
 };
 
@@ -68,20 +73,21 @@ struct JournalScan {
   // (a crash while writing) or a damaged one. Empty when the whole file
   // was read.
   std::string damage;
-  // The file is empty, as a kill between creating it and writing its
-  // header leaves it: it records nothing.
-  bool headerless = false;
 };
 
+// The journal's header; nullopt when the file is empty, as a kill between
+// creating it and writing its header leaves it (it records nothing). A
+// file that is not a journal, or of another schema version, is an error.
+Expected<std::optional<JournalInfo>> ReadJournalHeader(const std::string& path);
+
 struct JournalVisitor {
-  std::function<Status(const JournalInfo&)> header;       // before any other; may be empty
   std::function<Status(proto::PointResult&)> point;       // may return an error to stop
   std::function<void(const proto::WorkerStats&)> worker;  // may be empty
 };
 
-// Reads the journal, calling the visitor for each record in order. A file
-// that is not a journal is an error; a damaged or torn tail is not: the scan
-// stops there and says so.
+// Reads the records after the header, calling the visitor for each in
+// order. A file that is not a journal is an error; a damaged or torn tail is
+// not: the scan stops there and says so.
 Expected<JournalScan> ReadJournal(const std::string& path, const JournalVisitor& visit);
 
 }  // namespace astrasweep::store

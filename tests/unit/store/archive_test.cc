@@ -10,6 +10,7 @@
 
 #include "astrasweep.pb.h"
 #include "astrasweep/base/temp_dir.h"
+#include "astrasweep/store/archive_lock.h"
 #include "astrasweep/store/inspect.h"
 #include "astrasweep/store/journal.h"
 #include "astrasweep/store/table.h"
@@ -23,8 +24,9 @@ proto::PointResult Point(std::uint64_t index, proto::PointStatus status = proto:
   p.set_id(std::string(32, 'a'));
   p.set_status(status);
   p.set_mode("analytical");
-  p.set_step_time_s(1.0 + static_cast<double>(index));
-  p.set_tokens_per_s(1000.0 / (1.0 + static_cast<double>(index)));
+  // The result fields in table order: step_time_s, tokens_per_s, ...
+  p.add_fields(1.0 + static_cast<double>(index));
+  p.add_fields(1000.0 / (1.0 + static_cast<double>(index)));
   p.add_swept("gpt-" + std::to_string(index));
   p.add_swept(std::to_string(index % 4));
   p.set_canonical_config(std::string(2500, 'x') + std::to_string(index));
@@ -52,14 +54,16 @@ Provenance Prov(std::string sha = "abc123") {
 }
 
 std::vector<std::uint64_t> PointIndices(const std::string& path) {
-  auto file = File::Open(path, false);
+  auto file = File::Open(path, File::Access::kReadOnly);
   EXPECT_TRUE(file) << file.error().ToString();
   auto table = Table::Open(*file, "points");
   EXPECT_TRUE(table) << table.error().ToString();
-  RowBuffer rows({{"index", ColumnType::kUInt64, 0}});
+  ColumnSet columns;
+  const auto index = columns.Add<std::uint64_t>("index");
+  RowBuffer rows(columns);
   EXPECT_TRUE(table->Read(0, table->rows(), rows));
   std::vector<std::uint64_t> out;
-  for (std::size_t r = 0; r < rows.rows(); ++r) out.push_back(rows.UInt64(r, 0));
+  for (std::size_t r = 0; r < rows.rows(); ++r) out.push_back(rows.Get(r, index));
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -71,15 +75,15 @@ TEST(Journal, ReadsBackEveryRecordAndStopsAtATornTail) {
       JournalWriter::Create(path, {.spec_sha256 = "s", .shard = "1/3", .created_utc = "t"});
   ASSERT_TRUE(journal) << journal.error().ToString();
   for (std::uint64_t i = 0; i < 5; ++i) journal->Add(Point(i));
-  ASSERT_TRUE(journal->Flush(true));
+  ASSERT_TRUE(journal->Flush(Durability::kSynced));
   const auto intact = std::filesystem::file_size(path);
   // A record cut short, as a kill in the middle of a write leaves it.
   journal->Add(Point(5));
-  ASSERT_TRUE(journal->Flush(false));
+  ASSERT_TRUE(journal->Flush(Durability::kWritten));
   std::filesystem::resize_file(path, std::filesystem::file_size(path) - 7);
 
   std::vector<std::uint64_t> seen;
-  auto scan = ReadJournal(path, {.header = {}, .point = [&](proto::PointResult& p) {
+  auto scan = ReadJournal(path, {.point = [&](proto::PointResult& p) {
                                    seen.push_back(p.index());
                                    return Ok();
                                  }});
@@ -93,9 +97,9 @@ TEST(Journal, ReadsBackEveryRecordAndStopsAtATornTail) {
   auto more = JournalWriter::Continue(path, scan->valid_bytes);
   ASSERT_TRUE(more);
   more->Add(Point(9));
-  ASSERT_TRUE(more->Flush(true));
+  ASSERT_TRUE(more->Flush(Durability::kSynced));
   seen.clear();
-  scan = ReadJournal(path, {.header = {}, .point = [&](proto::PointResult& p) {
+  scan = ReadJournal(path, {.point = [&](proto::PointResult& p) {
                               seen.push_back(p.index());
                               return Ok();
                             }});
@@ -108,7 +112,7 @@ TEST(Journal, AFlippedByteEndsTheScanAtThatRecord) {
   const std::string path = (dir->path() / "j").string();
   auto journal = JournalWriter::Create(path, {});
   for (std::uint64_t i = 0; i < 3; ++i) journal->Add(Point(i));
-  ASSERT_TRUE(journal->Flush(true));
+  ASSERT_TRUE(journal->Flush(Durability::kSynced));
   const auto size = std::filesystem::file_size(path);
   {
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
@@ -116,7 +120,7 @@ TEST(Journal, AFlippedByteEndsTheScanAtThatRecord) {
     f.put('\x7f');
   }
   std::uint64_t points = 0;
-  auto scan = ReadJournal(path, {.header = {}, .point = [&](proto::PointResult&) {
+  auto scan = ReadJournal(path, {.point = [&](proto::PointResult&) {
                                    ++points;
                                    return Ok();
                                  }});
@@ -129,7 +133,7 @@ TEST(Journal, AFileThatIsNotAJournalIsAnError) {
   auto dir = TempDir::Create();
   const std::string path = (dir->path() / "j").string();
   std::ofstream(path) << "hello, this is not a journal";
-  auto scan = ReadJournal(path, {.header = {}, .point = [](proto::PointResult&) { return Ok(); }});
+  auto scan = ReadJournal(path, {.point = [](proto::PointResult&) { return Ok(); }});
   ASSERT_FALSE(scan);
   EXPECT_NE(scan.error().message().find("not an astrasweep journal"), std::string::npos);
 }
@@ -138,40 +142,40 @@ TEST(Archive, ResumeRebuildsADamagedArchiveFromItsJournal) {
   auto dir = TempDir::Create();
   const std::string path = (dir->path() / "out.h5").string();
   {
-    auto opened = OpenArchive(path, Swept(), Prov(), false);
+    auto opened = CreateArchive(path, Swept(), Prov());
     ASSERT_TRUE(opened) << opened.error().ToString();
     for (std::uint64_t i : {4, 0, 7}) {
       const auto p = Point(i, i == 7 ? proto::POINT_STATUS_FAILED : proto::POINT_STATUS_OK);
       opened->journal.Add(p);
       ASSERT_TRUE(opened->archive.Add(p));
     }
-    ASSERT_TRUE(opened->journal.Flush(true));
+    ASSERT_TRUE(opened->journal.Flush(Durability::kSynced));
     // The process dies here: the archive never got its rows.
   }
   // And the archive file is damaged besides.
   std::filesystem::resize_file(path, 100);
 
-  auto again = OpenArchive(path, Swept(), Prov(), false);
+  auto again = CreateArchive(path, Swept(), Prov());
   ASSERT_FALSE(again) << "an existing archive must not be overwritten";
   EXPECT_NE(again.error().message().find("--resume"), std::string::npos);
 
-  auto wrong_spec = OpenArchive(path, Swept(), Prov("other"), true);
+  auto wrong_spec = ResumeArchive(path, Swept(), Prov("other"));
   ASSERT_FALSE(wrong_spec);
   EXPECT_NE(wrong_spec.error().message().find("another version of the spec"), std::string::npos);
 
-  auto resumed = OpenArchive(path, Swept(), Prov(), true);
+  auto resumed = ResumeArchive(path, Swept(), Prov());
   ASSERT_TRUE(resumed) << resumed.error().ToString();
   EXPECT_EQ(resumed->done, (std::vector<std::uint64_t>{0, 4, 7}));
   EXPECT_EQ(resumed->archive.run(), 0);
   const auto p = Point(2);
   resumed->journal.Add(p);
   ASSERT_TRUE(resumed->archive.Add(p));
-  ASSERT_TRUE(resumed->journal.Flush(true));
-  ASSERT_TRUE(resumed->archive.Finish(false, "now"));
+  ASSERT_TRUE(resumed->journal.Flush(Durability::kSynced));
+  ASSERT_TRUE(resumed->archive.Finish(ArchiveStatus::kPartial, "now"));
   EXPECT_EQ(resumed->archive.counts().failed, 1u);
   EXPECT_EQ(PointIndices(path), (std::vector<std::uint64_t>{0, 2, 4, 7}));
 
-  auto file = File::Open(path, false);
+  auto file = File::Open(path, File::Access::kReadOnly);
   auto failures = Table::Open(*file, "failures");
   ASSERT_TRUE(failures);
   EXPECT_EQ(failures->rows(), 1u);
@@ -181,10 +185,20 @@ TEST(Archive, ResumeRebuildsADamagedArchiveFromItsJournal) {
   EXPECT_EQ(*file->StringAttribute("status"), "partial");
   EXPECT_EQ(*file->Int64Attribute("points_done"), 4);
   auto points = Table::Open(*file, "points");
-  RowBuffer swept({{"model", ColumnType::kString, 16}, {"parallelism.tp", ColumnType::kInt64, 0}});
+  ColumnSet columns;
+  const auto model = columns.Add<std::string_view>("model", 16);
+  const auto tp = columns.Add<std::int64_t>("parallelism.tp");
+  const auto step = columns.Add<double>("step_time_s");
+  const auto fits = columns.Add<bool>("fits_memory");
+  RowBuffer swept(columns);
   ASSERT_TRUE(points->Read(0, points->rows(), swept));
-  for (std::size_t r = 0; r < swept.rows(); ++r)
-    EXPECT_EQ(std::string(swept.String(r, 0)).substr(0, 4), "gpt-");
+  for (std::size_t r = 0; r < swept.rows(); ++r) {
+    EXPECT_EQ(std::string(swept.Get(r, model)).substr(0, 4), "gpt-");
+    EXPECT_EQ(swept.Get(r, tp), static_cast<std::int64_t>(std::stoi(
+                                    std::string(swept.Get(r, model)).substr(4)) % 4));
+    EXPECT_GE(swept.Get(r, step), 1.0) << "the first result field is step_time_s";
+    EXPECT_FALSE(swept.Get(r, fits)) << "a field a result lacks reads 0";
+  }
 
   auto text = InspectArchive(path, 3);
   ASSERT_TRUE(text) << text.error().ToString();
@@ -195,9 +209,9 @@ TEST(Archive, ResumeRebuildsADamagedArchiveFromItsJournal) {
 TEST(Archive, ResumeWithoutAJournalKeepsTheArchive) {
   auto dir = TempDir::Create();
   const std::string path = (dir->path() / "out.h5").string();
-  { ASSERT_TRUE(OpenArchive(path, Swept(), Prov(), false)); }
+  { ASSERT_TRUE(CreateArchive(path, Swept(), Prov())); }
   std::filesystem::remove(JournalPath(path));
-  auto resumed = OpenArchive(path, Swept(), Prov(), true);
+  auto resumed = ResumeArchive(path, Swept(), Prov());
   ASSERT_FALSE(resumed);
   EXPECT_NE(resumed.error().message().find("journal"), std::string::npos);
   EXPECT_TRUE(std::filesystem::exists(path));
@@ -207,14 +221,39 @@ TEST(Archive, AJournalKilledBeforeItsHeaderWasWrittenIsStartedAfresh) {
   auto dir = TempDir::Create();
   const std::string path = (dir->path() / "out.h5").string();
   std::ofstream(JournalPath(path)) << "";  // the first run died right after creating it
-  auto resumed = OpenArchive(path, Swept(), Prov(), true);
+  auto resumed = ResumeArchive(path, Swept(), Prov());
   ASSERT_TRUE(resumed) << resumed.error().ToString();
   EXPECT_TRUE(resumed->done.empty());
-  auto scan = ReadJournal(JournalPath(path),
-                          {.header = {}, .point = [](proto::PointResult&) { return Ok(); }});
-  ASSERT_TRUE(scan) << scan.error().ToString();
-  EXPECT_FALSE(scan->headerless);
-  EXPECT_EQ(scan->info.spec_sha256, "abc123");
+  auto header = ReadJournalHeader(JournalPath(path));
+  ASSERT_TRUE(header) << header.error().ToString();
+  ASSERT_TRUE(header->has_value()) << "the new journal has its header";
+  EXPECT_EQ((*header)->spec_sha256, "abc123");
+  EXPECT_FALSE((*header)->result_fields.empty());
+}
+
+TEST(Archive, AJournalOfOtherResultFieldsIsNotResumed) {
+  auto dir = TempDir::Create();
+  const std::string path = (dir->path() / "out.h5").string();
+  auto journal = JournalWriter::Create(
+      JournalPath(path), {.spec_sha256 = "abc123", .result_fields = {"step_time_s", "old_metric"}});
+  ASSERT_TRUE(journal) << journal.error().ToString();
+  auto resumed = ResumeArchive(path, Swept(), Prov());
+  ASSERT_FALSE(resumed);
+  EXPECT_NE(resumed.error().message().find("other result fields"), std::string::npos)
+      << resumed.error().ToString();
+  EXPECT_NE(resumed.error().message().find("old_metric"), std::string::npos);
+}
+
+TEST(Journal, AnEmptyFileHasNoHeaderAndAnotherFileIsAnError) {
+  auto dir = TempDir::Create();
+  const std::string empty = (dir->path() / "empty").string();
+  std::ofstream(empty) << "";
+  auto header = ReadJournalHeader(empty);
+  ASSERT_TRUE(header) << header.error().ToString();
+  EXPECT_FALSE(header->has_value());
+  const std::string other = (dir->path() / "other").string();
+  std::ofstream(other) << "\x05hello";
+  EXPECT_FALSE(ReadJournalHeader(other));
 }
 
 TEST(Archive, TheLockKeepsASecondRunOut) {

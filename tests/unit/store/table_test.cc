@@ -15,11 +15,15 @@
 namespace astrasweep::store {
 namespace {
 
-std::vector<Column> Columns() {
-  return {{"index", ColumnType::kUInt64},        {"id", ColumnType::kString, 32},
-          {"status", ColumnType::kString, 10},   {"stage", ColumnType::kInt64},
-          {"step_time_s", ColumnType::kFloat64}, {"fits_memory", ColumnType::kBool}};
-}
+struct PointColumns {
+  ColumnSet set;
+  Col<std::uint64_t> index = set.Add<std::uint64_t>("index");
+  Col<std::string_view> id = set.Add<std::string_view>("id", 32);
+  Col<std::string_view> status = set.Add<std::string_view>("status", 10);
+  Col<std::int64_t> stage = set.Add<std::int64_t>("stage");
+  Col<double> step_time_s = set.Add<double>("step_time_s");
+  Col<bool> fits_memory = set.Add<bool>("fits_memory");
+};
 
 TEST(Table, WrittenInBatchesAndReadByH5pyPandasAndPyTables) {
   auto dir = TempDir::Create("table-test");
@@ -31,20 +35,21 @@ TEST(Table, WrittenInBatchesAndReadByH5pyPandasAndPyTables) {
     ASSERT_TRUE(file->SetAttribute("schema_version", std::int64_t{1}));
     ASSERT_TRUE(file->SetAttribute("status", "partial"));
     ASSERT_TRUE(file->SetAttribute("status", "complete"));  // replaces
-    auto table = Table::Create(*file, "points", Columns(), "config points", 2);
+    const PointColumns c;
+    auto table = Table::Create(*file, "points", c.set, "config points", 2);
     ASSERT_TRUE(table) << table.error().ToString();
-    RowBuffer rows(Columns());
+    RowBuffer rows(c.set);
     for (std::uint64_t batch = 0; batch < 3; ++batch) {
       rows.Clear();
       for (std::uint64_t i = 0; i < 3; ++i) {
         const std::uint64_t index = batch * 3 + i;
         rows.AddRow();
-        rows.Set(0, index);
-        rows.Set(1, std::string(32, static_cast<char>('a' + index)));
-        rows.Set(2, index % 2 ? "failed" : "ok");
-        rows.Set(3, -static_cast<std::int64_t>(index));
-        rows.Set(4, 0.5 * static_cast<double>(index));
-        rows.Set(5, index % 3 == 0);
+        rows.Set(c.index, index);
+        rows.Set(c.id, std::string(32, static_cast<char>('a' + index)));
+        rows.Set(c.status, index % 2 ? "failed" : "ok");
+        rows.Set(c.stage, -static_cast<std::int64_t>(index));
+        rows.Set(c.step_time_s, 0.5 * static_cast<double>(index));
+        rows.Set(c.fits_memory, index % 3 == 0);
       }
       ASSERT_TRUE(table->Append(rows));
     }
@@ -89,7 +94,7 @@ print('read ok')
 }
 
 TEST(Table, ErrorsNameTheFile) {
-  auto missing = File::Open("/nonexistent/dir/a.h5", false);
+  auto missing = File::Open("/nonexistent/dir/a.h5", File::Access::kReadOnly);
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().ToString().find("/nonexistent/dir/a.h5"), std::string::npos);
   auto dir = TempDir::Create("table-test");
@@ -98,15 +103,45 @@ TEST(Table, ErrorsNameTheFile) {
   FILE* f = std::fopen(junk.c_str(), "w");
   std::fputs("not hdf5", f);
   std::fclose(f);
-  auto damaged = File::Open(junk, false);
+  auto damaged = File::Open(junk, File::Access::kReadOnly);
   ASSERT_FALSE(damaged);
   EXPECT_NE(damaged.error().message().find("not an HDF5 file"), std::string::npos);
   auto created = File::Create((dir->path() / "x.h5").string());
   ASSERT_TRUE(created);
-  ASSERT_TRUE(Table::Create(*created, "points", Columns(), ""));
-  auto twice = Table::Create(*created, "points", Columns(), "");
+  const PointColumns c;
+  ASSERT_TRUE(Table::Create(*created, "points", c.set, ""));
+  auto twice = Table::Create(*created, "points", c.set, "");
   ASSERT_FALSE(twice);
   EXPECT_NE(twice.error().message().find("/points"), std::string::npos);
+}
+
+TEST(Table, AHandleOfAnotherTableIsRefusedAndColumnsReadWithTheReadersTypes) {
+  const PointColumns a, b;
+  RowBuffer rows(a.set);
+  rows.AddRow();
+  rows.Set(a.step_time_s, 1.5);
+  EXPECT_THROW(rows.Set(b.step_time_s, 2.5), std::logic_error)
+      << "a handle of another column set must not write silently";
+  EXPECT_EQ(rows.Get(0, a.step_time_s), 1.5);
+  EXPECT_EQ(rows.Text(0, a.step_time_s.index()), "1.5");
+  EXPECT_EQ(rows.Text(0, a.fits_memory.index()), "false");
+
+  // A column stored as one byte (as h5py may write a bool) read as a
+  // double: HDF5 converts, nothing is read past the row.
+  auto dir = TempDir::Create("table-test");
+  ASSERT_TRUE(dir);
+  const std::string path = (dir->path() / "t.h5").string();
+  auto file = File::Create(path);
+  ASSERT_TRUE(file);
+  auto table = Table::Create(*file, "points", a.set, "");
+  ASSERT_TRUE(table);
+  rows.Set(a.fits_memory, true);
+  ASSERT_TRUE(table->Append(rows));
+  ColumnSet wanted;
+  const auto fits_as_number = wanted.Add<double>("fits_memory");
+  RowBuffer read(wanted);
+  ASSERT_TRUE(table->Read(0, 1, read));
+  EXPECT_EQ(read.Get(0, fits_as_number), 1.0);
 }
 
 }  // namespace

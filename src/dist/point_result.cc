@@ -1,0 +1,73 @@
+// Results from evaluations.
+#include "astrasweep/dist/point_result.h"
+
+#include <chrono>
+
+#include "astrasweep.pb.h"
+#include "astrasweep/exec/result_fields.h"
+#include "astrasweep/sweep/expander.h"
+
+namespace astrasweep::dist {
+namespace {
+
+static_assert(static_cast<int>(exec::PointStatus::kOk) == proto::POINT_STATUS_OK);
+static_assert(static_cast<int>(exec::PointStatus::kFailed) == proto::POINT_STATUS_FAILED);
+static_assert(static_cast<int>(exec::PointStatus::kInfeasible) ==
+              proto::POINT_STATUS_INFEASIBLE);
+
+// The count field at position `at` of exec::ResultFields().
+std::uint64_t CountAt(const proto::PointResult& result, std::size_t at) {
+  if (at >= static_cast<std::size_t>(result.fields_size())) return 0;
+  return static_cast<std::uint64_t>(result.fields(static_cast<int>(at)));
+}
+
+}  // namespace
+
+void FillPointResult(const exec::PointOutcome& outcome, proto::PointResult& out) {
+  out.set_status(static_cast<proto::PointStatus>(outcome.status));
+  out.set_mode(outcome.mode);
+  for (const exec::ResultField& field : exec::ResultFields())
+    out.add_fields(field.read(outcome));
+  out.set_failure_stage(outcome.failure_stage);
+  out.set_failure_message(outcome.failure_message);
+  for (const auto& stage : outcome.stages) {
+    auto* timing = out.add_rank_timings();
+    timing->set_npu(static_cast<std::uint32_t>(stage.rank));
+    timing->set_finish_s(stage.finish);
+    timing->set_compute_s(stage.compute);
+    timing->set_comm_s(stage.tp_comm + stage.pp_comm + stage.dp_comm);
+    timing->set_exposed_comm_s(stage.exposed_comm);
+  }
+}
+
+void EvaluateSweepPoint(const sweep::Expander& expander, std::uint64_t index,
+                        proto::PointResult& out) {
+  const auto start = std::chrono::steady_clock::now();
+  out.set_index(index);
+  auto point = expander.Materialize(index);
+  if (!point) {
+    out.set_status(proto::POINT_STATUS_FAILED);
+    out.set_failure_stage("config");
+    out.set_failure_message(point.error().ToString());
+    for (auto& text : expander.SweptText(index)) out.add_swept(std::move(text));
+  } else {
+    out.set_id(point->point.id.Hex());
+    out.set_canonical_config(point->point.canonical);
+    for (auto& value : point->swept) out.add_swept(std::move(value.text));
+    FillPointResult(exec::Evaluate(point->point.config), out);
+  }
+  out.set_eval_s(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
+std::uint64_t SimRuns(const proto::PointResult& result) {
+  static const std::size_t at = *exec::FindResultField("sim_runs");
+  return CountAt(result, at);
+}
+
+std::uint64_t CacheHits(const proto::PointResult& result) {
+  static const std::size_t at = *exec::FindResultField("cache_hits");
+  return CountAt(result, at);
+}
+
+}  // namespace astrasweep::dist

@@ -1,0 +1,56 @@
+// The provenance of a run.
+#include "provenance.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "astrasweep/base/hash.h"
+#include "astrasweep/base/strings.h"
+#include "astrasweep/base/version.h"
+
+namespace astrasweep::dist {
+namespace {
+
+std::string JoinHosts(const std::vector<std::string>& hosts) {
+  std::vector<std::string> unique;
+  for (const auto& host : hosts)
+    if (std::find(unique.begin(), unique.end(), host) == unique.end()) unique.push_back(host);
+  return Join(unique, ",");
+}
+
+}  // namespace
+
+std::string UtcNow() {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
+                     std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
+}
+
+Expected<store::Provenance> MakeProvenance(const sweep::Expander& expander,
+                                           const std::string& spec_file,
+                                           const std::string& command_line, int mpi_size,
+                                           const std::vector<std::string>& hosts, Shard shard,
+                                           std::uint64_t points_total) {
+  store::Provenance prov;
+  prov.astrasweep_version = std::string(Version());
+  prov.git_sha = std::string(GitSha());
+  prov.spec_file = spec_file;
+  // The spec and every file it includes: what reproduces the sweep.
+  for (const auto& file : expander.spec().files) {
+    ASTRASWEEP_ASSIGN_OR_RETURN(std::string text, ReadFile(file));
+    prov.spec_text += "# ---- " + file + "\n" + text + "\n";
+  }
+  prov.spec_sha256 = Sha256Hex(prov.spec_text);
+  prov.command_line = command_line;
+  prov.created_utc = UtcNow();
+  prov.mpi_size = mpi_size;
+  prov.hosts = JoinHosts(hosts);
+  prov.simulator = "none: analytical model only (this build has no network simulator)";
+  prov.shard = shard.Name();
+  prov.points_total = points_total;
+  return prov;
+}
+
+}  // namespace astrasweep::dist

@@ -1,0 +1,54 @@
+// The archive lock: flock on <archive>.lock, the holder's pid inside.
+#include "astrasweep/store/archive_lock.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace astrasweep::store {
+namespace {
+
+std::string LockPath(const std::string& archive_path) { return archive_path + ".lock"; }
+
+std::string ReadHolder(int fd) {
+  std::string holder(256, '\0');
+  const ssize_t n = ::pread(fd, holder.data(), holder.size() - 1, 0);
+  holder.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  return holder;
+}
+
+}  // namespace
+
+Expected<ArchiveLock> ArchiveLock::Acquire(const std::string& archive_path) {
+  const std::string path = LockPath(archive_path);
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd.valid())
+    return MakeError(ErrorCode::kIo,
+                     std::string("cannot create the lock file: ") + std::strerror(errno),
+                     {.file = path});
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    const std::string holder = ReadHolder(fd.get());
+    return MakeError(ErrorCode::kInvalidInput,
+                     "another run is writing this archive" +
+                         (holder.empty() ? std::string() : " (" + holder + ")") +
+                         "; wait for it to finish, or write to another output",
+                     {.file = archive_path});
+  }
+  const std::string holder = "pid " + std::to_string(::getpid());
+  if (::ftruncate(fd.get(), 0) == 0) {
+    [[maybe_unused]] const ssize_t n = ::pwrite(fd.get(), holder.data(), holder.size(), 0);
+  }
+  return ArchiveLock(std::move(fd));
+}
+
+std::optional<std::string> ArchiveLock::Holder(const std::string& archive_path) {
+  UniqueFd fd(::open(LockPath(archive_path).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid() || ::flock(fd.get(), LOCK_SH | LOCK_NB) == 0) return std::nullopt;
+  const std::string holder = ReadHolder(fd.get());
+  return holder.empty() ? "another process" : holder;
+}
+
+}  // namespace astrasweep::store
