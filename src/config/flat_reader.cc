@@ -158,23 +158,22 @@ Expected<std::string> FlatReader::Canonical(const std::string& path) {
         break;
       }
       case DefaultKind::kDependent: {
-        auto dependent = ParseDependentDefault(field->default_text);
-        if (!dependent) return MakeError(ErrorCode::kInternal, "bad default for " + path);
-        ASTRASWEEP_ASSIGN_OR_RETURN(std::string source, Canonical(dependent->source));
-        double base = 0;
-        if (const FieldSpec* src = FindField(dependent->source); src->type == FieldType::kQuantity)
-          base = ParseQuantity(source, src->quantity).value_or(0.0);
-        else
-          base = ParseDouble(source).value_or(0.0);
-        double v = dependent->factor * base;
-        value = field->type == FieldType::kQuantity ? FormatQuantity(v, field->quantity)
-                                                    : FormatNumber(v);
+        ASTRASWEEP_ASSIGN_OR_RETURN(
+            value, EvaluateDependentDefault(
+                       *field, [this](const std::string& source) { return SourceNumber(source); }));
         break;
       }
     }
   }
   canonical_[path] = value;
   return value;
+}
+
+Expected<double> FlatReader::SourceNumber(const std::string& path) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(std::string text, Canonical(path));
+  if (const FieldSpec* field = FindField(path); field->type == FieldType::kQuantity)
+    return ParseQuantity(text, field->quantity).value_or(0.0);
+  return ParseDouble(text).value_or(0.0);
 }
 
 Expected<std::int64_t> FlatReader::Int(const std::string& path) {

@@ -42,6 +42,9 @@ class FlatReader {
 
  private:
   Status Walk(const Node& node, const std::string& path);
+  // The value at `path` as a number for a dependent default (0 when it is
+  // not one).
+  Expected<double> SourceNumber(const std::string& path);
   Expected<std::string> Normalize(const FieldSpec& field, const std::string& text,
                                   const std::string& path) const;
 

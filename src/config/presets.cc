@@ -2,6 +2,7 @@
 #include "astrasweep/config/presets.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <set>
 
@@ -24,6 +25,17 @@ const char* Folder(const std::string& section) {
 }
 
 constexpr int kMaxPresetDepth = 8;
+
+// The top-level sections presets apply to, in the order Expand visits them.
+constexpr std::array<std::string_view, 3> kPresetSections = {"hardware", "model", "network"};
+
+// The directory of the running executable, or empty where /proc/self/exe
+// cannot be read (not Linux).
+fs::path ExecutableDir() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::path() : exe.parent_path();
+}
 
 // Overlays `over` on `base`: maps merge key by key, anything else replaces.
 void Merge(Node& base, const Node& over) {
@@ -51,8 +63,15 @@ PresetLibrary PresetLibrary::ForFileIn(const fs::path& file_dir) {
   }
   dirs.push_back(file_dir / "presets");
   dirs.push_back(file_dir / ".." / "presets");
+  if (const fs::path exe_dir = ExecutableDir(); !exe_dir.empty())
+    dirs.push_back((exe_dir / ".." / "share" / "astrasweep" / "presets").lexically_normal());
   if (std::string(ASTRASWEEP_PRESET_DIR).size() > 0) dirs.emplace_back(ASTRASWEEP_PRESET_DIR);
   return PresetLibrary(std::move(dirs));
+}
+
+bool PresetLibrary::InPresetSection(std::string_view key_path) {
+  const std::string_view root = key_path.substr(0, key_path.find('.'));
+  return std::find(kPresetSections.begin(), kPresetSections.end(), root) != kPresetSections.end();
 }
 
 std::vector<std::string> PresetLibrary::Names(const std::string& section) const {
@@ -69,7 +88,7 @@ std::vector<std::string> PresetLibrary::Names(const std::string& section) const 
 Expected<Node> PresetLibrary::Load(const std::string& section, const std::string& name,
                                    const Node& where, int depth) const {
   const std::string cache_key = section + "/" + name;
-  if (auto it = cache_.find(cache_key); it != cache_.end()) return it->second;
+  if (auto cached = Cached(cache_key)) return std::move(*cached);
   if (depth > kMaxPresetDepth) {
     return InvalidInput("presets refer to each other more than " + std::to_string(kMaxPresetDepth) +
                             " levels deep at '" + name + "'",
@@ -85,7 +104,7 @@ Expected<Node> PresetLibrary::Load(const std::string& section, const std::string
     holder.Set(section, std::move(content));
     ASTRASWEEP_RETURN_IF_ERROR(ExpandSection(holder, section, depth + 1));
     Node expanded = *holder.Find(section);
-    cache_.emplace(cache_key, expanded);
+    Remember(cache_key, expanded);
     return expanded;
   }
   std::vector<std::string> names = Names(section);
@@ -96,6 +115,22 @@ Expected<Node> PresetLibrary::Load(const std::string& section, const std::string
                    "unknown " + section + " preset '" + name + "'" + DidYouMean(name, names) +
                        "; known presets: " + known + ". Searched:" + searched,
                    where.Context(section));
+}
+
+// The lock is held only to look up or insert, never while a preset loads:
+// a preset that starts from another loads that one first. Two threads may
+// load the same preset at once; they read the same files, and the first to
+// finish is kept.
+std::optional<Node> PresetLibrary::Cached(const std::string& key) const {
+  std::lock_guard lock(cache_->mutex);
+  auto it = cache_->presets.find(key);
+  if (it == cache_->presets.end()) return std::nullopt;
+  return it->second;
+}
+
+void PresetLibrary::Remember(const std::string& key, const Node& content) const {
+  std::lock_guard lock(cache_->mutex);
+  cache_->presets.emplace(key, content);
 }
 
 Status PresetLibrary::ExpandSection(Node& root, const std::string& section, int depth) const {
@@ -128,8 +163,8 @@ Status PresetLibrary::ExpandSection(Node& root, const std::string& section, int 
 
 Status PresetLibrary::Expand(Node& root) const {
   if (!root.IsMap()) return Ok();
-  for (const char* section : {"hardware", "model", "network"}) {
-    ASTRASWEEP_RETURN_IF_ERROR(ExpandSection(root, section, 0));
+  for (std::string_view section : kPresetSections) {
+    ASTRASWEEP_RETURN_IF_ERROR(ExpandSection(root, std::string(section), 0));
   }
   return Ok();
 }

@@ -6,6 +6,7 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <optional>
 #include <unordered_map>
 
 #include "astrasweep/base/strings.h"
@@ -20,92 +21,163 @@ using QK = QuantityKind;
 
 constexpr double kMaxInt = 9.0e15;  // beyond this, doubles lose integers
 
+// Each row reads as a sentence: its path, type, default and bounds, and help.
 const std::vector<FieldSpec>& Rows() {
   // clang-format off
   static const std::vector<FieldSpec> rows = {
       // model
-      {"model.name", FT::kString, DK::kConstant, "custom", {}, nullptr, 0, 0, "a label"},
-      {"model.layers", FT::kInt, DK::kRequired, "", {}, nullptr, 1, kMaxInt, "transformer layers"},
-      {"model.hidden", FT::kInt, DK::kRequired, "", {}, nullptr, 1, kMaxInt, "hidden size"},
-      {"model.heads", FT::kInt, DK::kRequired, "", {}, nullptr, 1, kMaxInt, "attention heads"},
-      {"model.kv_heads", FT::kInt, DK::kDependent, "model.heads", {}, nullptr, 1, kMaxInt,
-       "key/value heads; fewer than heads means grouped-query attention"},
-      {"model.ffn_hidden", FT::kInt, DK::kDependent, "4 * model.hidden", {}, nullptr, 1, kMaxInt,
-       "FFN inner size"},
-      {"model.ffn", FT::kEnum, DK::kConstant, "gelu", {}, &EnumNames<Ffn>, 0, 0, "FFN kind"},
-      {"model.vocab", FT::kInt, DK::kRequired, "", {}, nullptr, 1, kMaxInt, "vocabulary size"},
-      {"model.seq_len", FT::kInt, DK::kRequired, "", {}, nullptr, 1, kMaxInt, "sequence length"},
+      {.path = "model.name", .type = FT::kString,
+       .default_kind = DK::kConstant, .default_text = "custom",
+       .help = "a label"},
+      {.path = "model.layers", .type = FT::kInt,
+       .default_kind = DK::kRequired, .min = 1, .max = kMaxInt,
+       .help = "transformer layers"},
+      {.path = "model.hidden", .type = FT::kInt,
+       .default_kind = DK::kRequired, .min = 1, .max = kMaxInt,
+       .help = "hidden size"},
+      {.path = "model.heads", .type = FT::kInt,
+       .default_kind = DK::kRequired, .min = 1, .max = kMaxInt,
+       .help = "attention heads"},
+      {.path = "model.kv_heads", .type = FT::kInt,
+       .default_kind = DK::kDependent, .default_text = "model.heads", .min = 1, .max = kMaxInt,
+       .help = "key/value heads; fewer than heads means grouped-query attention"},
+      {.path = "model.ffn_hidden", .type = FT::kInt,
+       .default_kind = DK::kDependent, .default_text = "4 * model.hidden", .min = 1, .max = kMaxInt,
+       .help = "FFN inner size"},
+      {.path = "model.ffn", .type = FT::kEnum, .enum_names = &EnumNames<Ffn>,
+       .default_kind = DK::kConstant, .default_text = "gelu",
+       .help = "FFN kind"},
+      {.path = "model.vocab", .type = FT::kInt,
+       .default_kind = DK::kRequired, .min = 1, .max = kMaxInt,
+       .help = "vocabulary size"},
+      {.path = "model.seq_len", .type = FT::kInt,
+       .default_kind = DK::kRequired, .min = 1, .max = kMaxInt,
+       .help = "sequence length"},
       // training
-      {"training.global_batch", FT::kInt, DK::kRequired, "", {}, nullptr, 1, kMaxInt,
-       "sequences per step"},
-      {"training.micro_batch", FT::kInt, DK::kConstant, "1", {}, nullptr, 1, kMaxInt,
-       "sequences per micro-batch"},
-      {"training.dtype", FT::kEnum, DK::kConstant, "bf16", {}, &EnumNames<DType>, 0, 0,
-       "math precision"},
-      {"training.recompute", FT::kEnum, DK::kConstant, "none", {}, &EnumNames<Recompute>, 0, 0,
-       "activation recomputation"},
-      {"training.sequence_parallel", FT::kBool, DK::kConstant, "false", {}, nullptr, 0, 0,
-       "Megatron sequence parallelism"},
-      {"training.zero_stage", FT::kInt, DK::kConstant, "0", {}, nullptr, 0, 3, "ZeRO stage"},
-      {"training.schedule", FT::kEnum, DK::kConstant, "1f1b", {}, &EnumNames<Schedule>, 0, 0,
-       "pipeline schedule"},
-      {"training.virtual_stages", FT::kInt, DK::kConstant, "1", {}, nullptr, 1, kMaxInt,
-       "model chunks per stage (interleaved only)"},
-      {"training.dp_overlap", FT::kBool, DK::kConstant, "true", {}, nullptr, 0, 0,
-       "overlap gradient reduction with backward"},
+      {.path = "training.global_batch", .type = FT::kInt,
+       .default_kind = DK::kRequired, .min = 1, .max = kMaxInt,
+       .help = "sequences per step"},
+      {.path = "training.micro_batch", .type = FT::kInt,
+       .default_kind = DK::kConstant, .default_text = "1", .min = 1, .max = kMaxInt,
+       .help = "sequences per micro-batch"},
+      {.path = "training.dtype", .type = FT::kEnum, .enum_names = &EnumNames<DType>,
+       .default_kind = DK::kConstant, .default_text = "bf16",
+       .help = "math precision"},
+      {.path = "training.recompute", .type = FT::kEnum, .enum_names = &EnumNames<Recompute>,
+       .default_kind = DK::kConstant, .default_text = "none",
+       .help = "activation recomputation"},
+      {.path = "training.sequence_parallel", .type = FT::kBool,
+       .default_kind = DK::kConstant, .default_text = "false",
+       .help = "Megatron sequence parallelism"},
+      {.path = "training.zero_stage", .type = FT::kInt,
+       .default_kind = DK::kConstant, .default_text = "0", .min = 0, .max = 3,
+       .help = "ZeRO stage"},
+      {.path = "training.schedule", .type = FT::kEnum, .enum_names = &EnumNames<Schedule>,
+       .default_kind = DK::kConstant, .default_text = "1f1b",
+       .help = "pipeline schedule"},
+      {.path = "training.virtual_stages", .type = FT::kInt,
+       .default_kind = DK::kConstant, .default_text = "1", .min = 1, .max = kMaxInt,
+       .help = "model chunks per stage (interleaved only)"},
+      {.path = "training.dp_overlap", .type = FT::kBool,
+       .default_kind = DK::kConstant, .default_text = "true",
+       .help = "overlap gradient reduction with backward"},
       // parallelism
-      {"parallelism.tp", FT::kInt, DK::kConstant, "1", {}, nullptr, 1, kMaxInt, "tensor parallel"},
-      {"parallelism.kp1", FT::kInt, DK::kOptional, "", {}, nullptr, 1, kMaxInt,
-       "2-D tensor parallel, first dimension"},
-      {"parallelism.kp2", FT::kInt, DK::kOptional, "", {}, nullptr, 1, kMaxInt,
-       "2-D tensor parallel, second dimension"},
-      {"parallelism.pp", FT::kInt, DK::kConstant, "1", {}, nullptr, 1, kMaxInt, "pipeline stages"},
-      {"parallelism.dp", FT::kInt, DK::kConstant, "1", {}, nullptr, 1, kMaxInt, "data parallel"},
+      {.path = "parallelism.tp", .type = FT::kInt,
+       .default_kind = DK::kConstant, .default_text = "1", .min = 1, .max = kMaxInt,
+       .help = "tensor parallel"},
+      {.path = "parallelism.kp1", .type = FT::kInt,
+       .default_kind = DK::kOptional, .min = 1, .max = kMaxInt,
+       .help = "2-D tensor parallel, first dimension"},
+      {.path = "parallelism.kp2", .type = FT::kInt,
+       .default_kind = DK::kOptional, .min = 1, .max = kMaxInt,
+       .help = "2-D tensor parallel, second dimension"},
+      {.path = "parallelism.pp", .type = FT::kInt,
+       .default_kind = DK::kConstant, .default_text = "1", .min = 1, .max = kMaxInt,
+       .help = "pipeline stages"},
+      {.path = "parallelism.dp", .type = FT::kInt,
+       .default_kind = DK::kConstant, .default_text = "1", .min = 1, .max = kMaxInt,
+       .help = "data parallel"},
       // hardware
-      {"hardware.name", FT::kString, DK::kConstant, "custom", {}, nullptr, 0, 0, "a label"},
-      {"hardware.peak_flops.fp32", FT::kQuantity, DK::kRequired, "", QK::kFlopRate, nullptr, 0, 0,
-       "dense matmul rate for fp32 training (TF32 tensor cores where present)"},
-      {"hardware.peak_flops.bf16", FT::kQuantity, DK::kRequired, "", QK::kFlopRate, nullptr, 0, 0,
-       "dense BF16 matmul rate"},
-      {"hardware.peak_flops.fp16", FT::kQuantity, DK::kDependent, "hardware.peak_flops.bf16",
-       QK::kFlopRate, nullptr, 0, 0, "dense FP16 matmul rate"},
-      {"hardware.peak_flops.fp8", FT::kQuantity, DK::kOptional, "", QK::kFlopRate, nullptr, 0, 0,
-       "dense FP8 matmul rate; absent when the device has none"},
-      {"hardware.memory", FT::kQuantity, DK::kRequired, "", QK::kBytes, nullptr, 0, 0,
-       "HBM capacity"},
-      {"hardware.memory_bandwidth", FT::kQuantity, DK::kRequired, "", QK::kBandwidth, nullptr, 0,
-       0, "HBM bandwidth"},
-      {"hardware.sms", FT::kInt, DK::kRequired, "", {}, nullptr, 1, kMaxInt,
-       "streaming multiprocessors (compute units)"},
-      {"hardware.gemm_efficiency", FT::kNumber, DK::kConstant, "0.72", {}, nullptr, 0.01, 1, "fraction of peak FLOP/s a large GEMM sustains in training (0.72: calibrated on A100, tests/validation)"},
-      {"hardware.memory_efficiency", FT::kNumber, DK::kConstant, "0.85", {}, nullptr, 0.01, 1, "fraction of memory bandwidth a streaming kernel reaches"},
-      {"hardware.kernel_launch", FT::kQuantity, DK::kConstant, "4 us", QK::kTime, nullptr, 0, 0, "fixed cost of each kernel"},
+      {.path = "hardware.name", .type = FT::kString,
+       .default_kind = DK::kConstant, .default_text = "custom",
+       .help = "a label"},
+      {.path = "hardware.peak_flops.fp32", .type = FT::kQuantity, .quantity = QK::kFlopRate,
+       .default_kind = DK::kRequired,
+       .help = "dense matmul rate for fp32 training (TF32 tensor cores where present)"},
+      {.path = "hardware.peak_flops.bf16", .type = FT::kQuantity, .quantity = QK::kFlopRate,
+       .default_kind = DK::kRequired,
+       .help = "dense BF16 matmul rate"},
+      {.path = "hardware.peak_flops.fp16", .type = FT::kQuantity, .quantity = QK::kFlopRate,
+       .default_kind = DK::kDependent, .default_text = "hardware.peak_flops.bf16",
+       .help = "dense FP16 matmul rate"},
+      {.path = "hardware.peak_flops.fp8", .type = FT::kQuantity, .quantity = QK::kFlopRate,
+       .default_kind = DK::kOptional,
+       .help = "dense FP8 matmul rate; absent when the device has none"},
+      {.path = "hardware.memory", .type = FT::kQuantity, .quantity = QK::kBytes,
+       .default_kind = DK::kRequired,
+       .help = "HBM capacity"},
+      {.path = "hardware.memory_bandwidth", .type = FT::kQuantity, .quantity = QK::kBandwidth,
+       .default_kind = DK::kRequired,
+       .help = "HBM bandwidth"},
+      {.path = "hardware.sms", .type = FT::kInt,
+       .default_kind = DK::kRequired, .min = 1, .max = kMaxInt,
+       .help = "streaming multiprocessors (compute units)"},
+      {.path = "hardware.gemm_efficiency", .type = FT::kNumber,
+       .default_kind = DK::kConstant, .default_text = "0.72", .min = 0.01, .max = 1,
+       .help = "fraction of peak FLOP/s a large GEMM sustains in training "
+               "(0.72: calibrated on A100, tests/validation)"},
+      {.path = "hardware.memory_efficiency", .type = FT::kNumber,
+       .default_kind = DK::kConstant, .default_text = "0.85", .min = 0.01, .max = 1,
+       .help = "fraction of memory bandwidth a streaming kernel reaches"},
+      {.path = "hardware.kernel_launch", .type = FT::kQuantity, .quantity = QK::kTime,
+       .default_kind = DK::kConstant, .default_text = "4 us",
+       .help = "fixed cost of each kernel"},
       // network, innermost dimension first
-      {"network.*.topology", FT::kEnum, DK::kConstant, "switch", {}, &EnumNames<Topology>, 0, 0,
-       "dimension topology"},
-      {"network.*.npus", FT::kNpus, DK::kRequired, "", {}, nullptr, 1, kMaxInt,
-       "NPUs in this dimension, or auto"},
-      {"network.*.bandwidth", FT::kQuantity, DK::kRequired, "", QK::kBandwidth, nullptr, 0, 0,
-       "per-NPU link bandwidth"},
-      {"network.*.latency", FT::kQuantity, DK::kConstant, "0 s", QK::kTime, nullptr, 0, 0,
-       "link latency"},
+      {.path = "network.*.topology", .type = FT::kEnum, .enum_names = &EnumNames<Topology>,
+       .default_kind = DK::kConstant, .default_text = "switch",
+       .help = "dimension topology"},
+      {.path = "network.*.npus", .type = FT::kNpus,
+       .default_kind = DK::kRequired, .min = 1, .max = kMaxInt,
+       .help = "NPUs in this dimension, or auto"},
+      {.path = "network.*.bandwidth", .type = FT::kQuantity, .quantity = QK::kBandwidth,
+       .default_kind = DK::kRequired,
+       .help = "per-NPU link bandwidth"},
+      {.path = "network.*.latency", .type = FT::kQuantity, .quantity = QK::kTime,
+       .default_kind = DK::kConstant, .default_text = "0 s",
+       .help = "link latency"},
       // execution backend
-      {"execution_backend.model", FT::kEnum, DK::kConstant, "analytical", {},
-       &EnumNames<ExecutionModel>, 0, 0, "how a point is timed"},
-      {"execution_backend.astra.mode", FT::kEnum, DK::kConstant, "hybrid", {},
-       &EnumNames<AstraMode>, 0, 0, "AstraSim execution mode"},
-      {"execution_backend.astra.backend", FT::kEnum, DK::kConstant, "builtin", {},
-       &EnumNames<SimulatorBackend>, 0, 0, "network simulator"},
-      {"execution_backend.astra.network", FT::kEnum, DK::kConstant, "congestion_unaware", {},
-       &EnumNames<NetworkModel>, 0, 0, "network model"},
-      {"execution_backend.astra.collectives.all_reduce", FT::kEnum, DK::kConstant, "auto", {},
-       &EnumNames<CollectiveAlgorithm>, 0, 0, "all-reduce algorithm"},
-      {"execution_backend.astra.collectives.all_gather", FT::kEnum, DK::kConstant, "auto", {},
-       &EnumNames<CollectiveAlgorithm>, 0, 0, "all-gather algorithm"},
-      {"execution_backend.astra.collectives.reduce_scatter", FT::kEnum, DK::kConstant, "auto", {},
-       &EnumNames<CollectiveAlgorithm>, 0, 0, "reduce-scatter algorithm"},
-      {"execution_backend.astra.collectives.all_to_all", FT::kEnum, DK::kConstant, "auto", {},
-       &EnumNames<CollectiveAlgorithm>, 0, 0, "all-to-all algorithm"},
+      {.path = "execution_backend.model", .type = FT::kEnum,
+       .enum_names = &EnumNames<ExecutionModel>,
+       .default_kind = DK::kConstant, .default_text = "analytical",
+       .help = "how a point is timed"},
+      {.path = "execution_backend.astra.mode", .type = FT::kEnum,
+       .enum_names = &EnumNames<AstraMode>,
+       .default_kind = DK::kConstant, .default_text = "hybrid",
+       .help = "AstraSim execution mode"},
+      {.path = "execution_backend.astra.backend", .type = FT::kEnum,
+       .enum_names = &EnumNames<SimulatorBackend>,
+       .default_kind = DK::kConstant, .default_text = "builtin",
+       .help = "network simulator"},
+      {.path = "execution_backend.astra.network", .type = FT::kEnum,
+       .enum_names = &EnumNames<NetworkModel>,
+       .default_kind = DK::kConstant, .default_text = "congestion_unaware",
+       .help = "network model"},
+      {.path = "execution_backend.astra.collectives.all_reduce", .type = FT::kEnum,
+       .enum_names = &EnumNames<CollectiveAlgorithm>,
+       .default_kind = DK::kConstant, .default_text = "auto",
+       .help = "all-reduce algorithm"},
+      {.path = "execution_backend.astra.collectives.all_gather", .type = FT::kEnum,
+       .enum_names = &EnumNames<CollectiveAlgorithm>,
+       .default_kind = DK::kConstant, .default_text = "auto",
+       .help = "all-gather algorithm"},
+      {.path = "execution_backend.astra.collectives.reduce_scatter", .type = FT::kEnum,
+       .enum_names = &EnumNames<CollectiveAlgorithm>,
+       .default_kind = DK::kConstant, .default_text = "auto",
+       .help = "reduce-scatter algorithm"},
+      {.path = "execution_backend.astra.collectives.all_to_all", .type = FT::kEnum,
+       .enum_names = &EnumNames<CollectiveAlgorithm>,
+       .default_kind = DK::kConstant, .default_text = "auto",
+       .help = "all-to-all algorithm"},
   };
   // clang-format on
   return rows;
@@ -138,12 +210,39 @@ std::string PatternOf(std::string_view path) {
 
 namespace {
 
+bool IsNumeric(FieldType type) {
+  return type == FieldType::kInt || type == FieldType::kNumber || type == FieldType::kQuantity ||
+         type == FieldType::kNpus;
+}
+
 // The rows indexed once: the loader asks for every key of every point.
 struct SchemaIndex {
   std::unordered_map<std::string, const FieldSpec*> fields;
   // Section pattern ("" for the root) -> the keys directly below it, in row order.
   std::unordered_map<std::string, std::vector<std::string>> children;
+  // The kDependent fields' defaults, by path; a row whose text does not
+  // parse has none (the schema test checks that every one does).
+  std::unordered_map<std::string_view, DependentDefault> dependents;
 };
+
+// "F * key" or "key", where key is a numeric field of `fields`.
+std::optional<DependentDefault> ParseDependentDefault(
+    std::string_view text, const std::unordered_map<std::string, const FieldSpec*>& fields) {
+  DependentDefault out;
+  std::size_t star = text.find('*');
+  if (star != std::string_view::npos) {
+    std::string_view factor = text.substr(0, star);
+    while (!factor.empty() && factor.back() == ' ') factor.remove_suffix(1);
+    auto [end, ec] = std::from_chars(factor.data(), factor.data() + factor.size(), out.factor);
+    if (ec != std::errc() || end != factor.data() + factor.size()) return std::nullopt;
+    text = text.substr(star + 1);
+  }
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  out.source = std::string(text);
+  auto source = fields.find(PatternOf(out.source));
+  if (source == fields.end() || !IsNumeric(source->second->type)) return std::nullopt;
+  return out;
+}
 
 const SchemaIndex& Index() {
   static const SchemaIndex index = [] {
@@ -156,6 +255,11 @@ const SchemaIndex& Index() {
         if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
         section += (section.empty() ? "" : ".") + key;
       }
+    }
+    for (const auto& row : Rows()) {
+      if (row.default_kind != DefaultKind::kDependent) continue;
+      if (auto dependent = ParseDependentDefault(row.default_text, built.fields))
+        built.dependents.emplace(row.path, std::move(*dependent));
     }
     return built;
   }();
@@ -202,20 +306,21 @@ std::string DescribeType(const FieldSpec& field) {
   return "a value";
 }
 
-std::optional<DependentDefault> ParseDependentDefault(std::string_view text) {
-  DependentDefault out;
-  std::size_t star = text.find('*');
-  if (star != std::string_view::npos) {
-    std::string_view factor = text.substr(0, star);
-    while (!factor.empty() && factor.back() == ' ') factor.remove_suffix(1);
-    auto [end, ec] = std::from_chars(factor.data(), factor.data() + factor.size(), out.factor);
-    if (ec != std::errc() || end != factor.data() + factor.size()) return std::nullopt;
-    text = text.substr(star + 1);
-  }
-  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-  out.source = std::string(text);
-  if (!FindField(out.source)) return std::nullopt;
-  return out;
+const DependentDefault* FindDependentDefault(const FieldSpec& field) {
+  const auto& dependents = Index().dependents;
+  auto it = dependents.find(field.path);
+  return it == dependents.end() ? nullptr : &it->second;
+}
+
+Expected<std::string> EvaluateDependentDefault(const FieldSpec& field,
+                                               const SourceValue& source_value) {
+  const DependentDefault* dependent = FindDependentDefault(field);
+  if (dependent == nullptr)
+    return MakeError(ErrorCode::kInternal, "bad default for " + std::string(field.path));
+  ASTRASWEEP_ASSIGN_OR_RETURN(double source, source_value(dependent->source));
+  const double value = dependent->Apply(source);
+  return field.type == FieldType::kQuantity ? FormatQuantity(value, field.quantity)
+                                            : FormatNumber(value);
 }
 
 }  // namespace astrasweep::config

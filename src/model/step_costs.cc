@@ -50,69 +50,87 @@ Op AdamStep(double parameters, config::DType dtype) {
   return Op{"adam", OpKind::kMemoryBound, 12 * parameters, bytes * parameters};
 }
 
-}  // namespace
+// The kernels of a layer, the embedding and the head, with their FLOPs.
+void AddComputeCosts(const config::Config& c, const LayerShape& shape, StepCosts& costs) {
+  const auto& hw = c.hardware;
+  const auto dtype = c.training.dtype;
+  const auto forward = LayerForward(shape);
+  const auto backward = LayerBackward(shape);
+  const auto recompute = LayerRecompute(shape, c.training.recompute);
+  costs.layer_forward = OpsTime(forward, hw, dtype);
+  costs.layer_backward = OpsTime(backward, hw, dtype);
+  costs.layer_recompute = OpsTime(recompute, hw, dtype);
+  costs.layer_forward_flops = TotalFlops(forward);
+  costs.layer_backward_flops = TotalFlops(backward) + TotalFlops(recompute);
 
-StepCosts ComputeStepCosts(const config::Config& c) {
+  const auto emb_f = EmbeddingForward(shape), emb_b = EmbeddingBackward(shape);
+  const auto head_f = HeadForward(shape), head_b = HeadBackward(shape);
+  costs.embedding_forward = OpsTime(emb_f, hw, dtype);
+  costs.embedding_backward = OpsTime(emb_b, hw, dtype);
+  costs.head_forward = OpsTime(head_f, hw, dtype);
+  costs.head_backward = OpsTime(head_b, hw, dtype);
+  costs.head_forward_flops = TotalFlops(head_f);
+  costs.head_backward_flops = TotalFlops(head_b);
+}
+
+// The tensor-parallel communication a layer, the embedding and the head
+// wait for, and the pipeline transfer: both move one activation.
+void AddActivationCommCosts(const config::Config& c, const LayerShape& shape, StepCosts& costs) {
+  const double e = static_cast<double>(BytesPerElement(c.training.dtype));
+  const double activation = D(shape.b) * D(shape.s) * D(shape.h) * e;
+  const TensorComm tp = TensorParallelComm(c, activation);
+  costs.layer_forward_tp = 2 * tp.block;  // attention and MLP
+  costs.layer_backward_tp = 2 * tp.block;
+  costs.layer_recompute_tp = c.training.recompute == config::Recompute::kFull ? 2 * tp.block : 0;
+  costs.embedding_forward_tp = tp.reduce;
+  costs.head_backward_tp = tp.reduce;
+
+  costs.p2p_bytes = activation / D(c.parallelism.tp);
+}
+
+// Parameters on one GPU, their data-parallel gradient and weight traffic,
+// and the optimizer step.
+void AddParameterCosts(const config::Config& c, StepCosts& costs) {
   const auto& hw = c.hardware;
   const auto dtype = c.training.dtype;
   const auto& p = c.parallelism;
   const auto& net = c.network;
   const auto& algorithms = c.execution_backend.astra.collectives;
-  const LayerShape shape = LayerShape::From(c);
-  StepCosts k;
-
-  const auto forward = LayerForward(shape);
-  const auto backward = LayerBackward(shape);
-  const auto recompute = LayerRecompute(shape, c.training.recompute);
-  k.layer_forward = OpsTime(forward, hw, dtype);
-  k.layer_backward = OpsTime(backward, hw, dtype);
-  k.layer_recompute = OpsTime(recompute, hw, dtype);
-  k.layer_forward_flops = TotalFlops(forward);
-  k.layer_backward_flops = TotalFlops(backward) + TotalFlops(recompute);
-
-  const auto emb_f = EmbeddingForward(shape), emb_b = EmbeddingBackward(shape);
-  const auto head_f = HeadForward(shape), head_b = HeadBackward(shape);
-  k.embedding_forward = OpsTime(emb_f, hw, dtype);
-  k.embedding_backward = OpsTime(emb_b, hw, dtype);
-  k.head_forward = OpsTime(head_f, hw, dtype);
-  k.head_backward = OpsTime(head_b, hw, dtype);
-  k.head_forward_flops = TotalFlops(head_f);
-  k.head_backward_flops = TotalFlops(head_b);
-
   const double e = static_cast<double>(BytesPerElement(dtype));
-  const double activation = D(shape.b) * D(shape.s) * D(shape.h) * e;
-  const TensorComm tp = TensorParallelComm(c, activation);
-  k.layer_forward_tp = 2 * tp.block;  // attention and MLP
-  k.layer_backward_tp = 2 * tp.block;
-  k.layer_recompute_tp = c.training.recompute == config::Recompute::kFull ? 2 * tp.block : 0;
-  k.embedding_forward_tp = tp.reduce;
-  k.head_backward_tp = tp.reduce;
-
-  k.p2p_bytes = activation / D(p.tp);
-
-  k.layer_parameters = LayerParameters(c.model) / D(p.tp);
-  k.embedding_parameters = EmbeddingParameters(c.model) / D(p.tp);
+  costs.layer_parameters = LayerParameters(c.model) / D(p.tp);
+  costs.embedding_parameters = EmbeddingParameters(c.model) / D(p.tp);
   const double grad_bytes = dtype == config::DType::kFp32 ? 4 : 2;
   const int zero = c.training.zero_stage;
-  k.grad_collective = zero >= 1 ? Collective::kReduceScatter : Collective::kAllReduce;
+  costs.grad_collective = zero >= 1 ? Collective::kReduceScatter : Collective::kAllReduce;
   if (p.dp > 1) {
     const auto shares = GroupShares(net, p.tp * p.pp, p.dp);
     auto sync = [&](Collective coll, double bytes) {
       return CollectiveTime(coll, bytes, shares, net, algorithms);
     };
-    k.layer_grad_sync = sync(k.grad_collective, k.layer_parameters * grad_bytes);
-    k.embedding_grad_sync = sync(k.grad_collective, k.embedding_parameters * grad_bytes);
+    costs.layer_grad_sync = sync(costs.grad_collective, costs.layer_parameters * grad_bytes);
+    costs.embedding_grad_sync =
+        sync(costs.grad_collective, costs.embedding_parameters * grad_bytes);
     if (zero >= 1) {
-      k.layer_weight_gather = sync(Collective::kAllGather, k.layer_parameters * e);
-      k.embedding_weight_gather = sync(Collective::kAllGather, k.embedding_parameters * e);
+      costs.layer_weight_gather = sync(Collective::kAllGather, costs.layer_parameters * e);
+      costs.embedding_weight_gather = sync(Collective::kAllGather, costs.embedding_parameters * e);
     }
   }
   // Per parameter: the launch cost is paid per step, not per parameter, so
   // the builder adds it once.
   const Op adam = AdamStep(1.0, dtype);
-  k.optimizer_per_parameter =
+  costs.optimizer_per_parameter =
       (OpTime(adam, hw, dtype) - hw.kernel_launch) / (zero >= 1 ? D(p.dp) : 1.0);
-  return k;
+}
+
+}  // namespace
+
+StepCosts ComputeStepCosts(const config::Config& c) {
+  const LayerShape shape = LayerShape::From(c);
+  StepCosts costs;
+  AddComputeCosts(c, shape, costs);
+  AddActivationCommCosts(c, shape, costs);
+  AddParameterCosts(c, costs);
+  return costs;
 }
 
 double StageTransferTime(const config::Config& c, std::int64_t from, std::int64_t to,

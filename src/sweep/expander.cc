@@ -1,16 +1,16 @@
-// Binding expression names to slots, the odometer scan, and materialising
-// a point index into a config tree.
+// Compiling a spec into slots and steps (names are bound in binder.cc), the
+// odometer scan, and materialising a point index into a config tree.
 #include "astrasweep/sweep/expander.h"
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <unordered_map>
 
 #include "astrasweep/base/strings.h"
 #include "astrasweep/base/units.h"
 #include "astrasweep/config/loader.h"
 #include "astrasweep/config/schema.h"
+#include "binder.h"
 
 namespace astrasweep::sweep {
 namespace {
@@ -19,162 +19,12 @@ using config::Node;
 
 constexpr std::uint64_t kMaxPoints = std::uint64_t{1} << 62;
 
-bool IsPresetSection(const std::string& key) {
-  const std::string root = key.substr(0, key.find('.'));
-  return root == "hardware" || root == "model" || root == "network";
-}
-
 }  // namespace
 
-// Resolves the names in derives and constraints to slots (see Compile).
-struct Expander::Binder {
-  Expander& ex;
-  std::unordered_map<std::string, Symbol> symbols;
-  std::vector<int> slot_level;
-  std::size_t current_derive = 0;  // derives before this one are usable
-
-  int NewSlot(double initial, int level) {
-    ex.initial_slots_.push_back(initial);
-    slot_level.push_back(level);
-    return static_cast<int>(slot_level.size() - 1);
-  }
-
-  int LevelOf(const Expression& e) const {
-    int level = -1;
-    for (int s : e.slots()) level = std::max(level, slot_level[static_cast<std::size_t>(s)]);
-    return level;
-  }
-
-  // A YAML scalar as a slot value: quantities in base units, booleans 0/1,
-  // names as interned strings.
-  Expected<std::pair<ValueType, double>> Value(const std::string& name, const Node& node) {
-    if (!node.IsScalar())
-      return InvalidInput("'" + name + "' is a " + node.KindName() + ", not a single value");
-    const std::string& text = node.text();
-    const config::FieldSpec* field = config::FindField(name);
-    using FT = config::FieldType;
-    if (field != nullptr && field->type == FT::kQuantity) {
-      auto v = ParseQuantity(text, field->quantity);
-      if (!v) return InvalidInput("'" + name + "': " + v.error().message());
-      return std::pair{ValueType::kNumber, *v};
-    }
-    if (text == "true" || text == "false")
-      return std::pair{ValueType::kNumber, text == "true" ? 1.0 : 0.0};
-    if (field != nullptr && (field->type == FT::kEnum || field->type == FT::kString))
-      return std::pair{ValueType::kString, ex.strings_.Intern(text)};
-    if (auto v = ParseDouble(text)) return std::pair{ValueType::kNumber, *v};
-    if (field != nullptr && field->type == FT::kNpus && text == "auto")
-      return InvalidInput("'" + name +
-                          "' is 'auto', resolved only when the point is built; "
-                          "derive it in the spec to use it in an expression");
-    if (field != nullptr) return InvalidInput("'" + name + "' is '" + text + "', not a number");
-    return std::pair{ValueType::kString, ex.strings_.Intern(text)};
-  }
-
-  // The value of `name` in a tree, with the schema's default when absent,
-  // as the loader would fill it in.
-  Expected<Node> LookupWithDefaults(const Node& tree, const std::string& name) {
-    if (const Node* node = config::FindPath(tree, config::SplitKeyPath(name))) return *node;
-    const config::FieldSpec* field = config::FindField(name);
-    if (field == nullptr || field->default_kind == config::DefaultKind::kRequired ||
-        field->default_kind == config::DefaultKind::kOptional)
-      return InvalidInput("it has no value there");
-    if (field->default_kind == config::DefaultKind::kConstant)
-      return Node::Scalar(std::string(field->default_text));
-    auto dependent = config::ParseDependentDefault(field->default_text);
-    ASTRASWEEP_ASSIGN_OR_RETURN(Node source, LookupWithDefaults(tree, dependent->source));
-    ASTRASWEEP_ASSIGN_OR_RETURN(auto value, Value(dependent->source, source));
-    const double v = dependent->factor * value.second;
-    return Node::Scalar(field->type == config::FieldType::kQuantity
-                            ? FormatQuantity(v, field->quantity)
-                            : FormatNumber(v));
-  }
-
-  Expected<Symbol> Constant(const std::string& name, const Node& node) {
-    ASTRASWEEP_ASSIGN_OR_RETURN(auto value, Value(name, node));
-    Symbol s{NewSlot(value.second, -1), value.first};
-    symbols[name] = s;
-    return s;
-  }
-
-  // A key set by an axis (exactly, or inside a section the axis sets).
-  Expected<std::optional<Symbol>> FromAxis(const std::string& name) {
-    for (std::size_t a = 0; a < ex.spec_.axes.size(); ++a) {
-      const Axis& axis = ex.spec_.axes[a];
-      for (std::size_t k = 0; k < axis.keys.size(); ++k) {
-        const std::string& key = axis.keys[k];
-        if (key != name && !name.starts_with(key + ".")) continue;
-        AxisBinding binding{.slot = 0, .values = {}};
-        std::optional<ValueType> type;
-        for (std::size_t p = 0; p < axis.size(); ++p) {
-          Node tree = Node::Map();
-          ASTRASWEEP_RETURN_IF_ERROR(
-              config::SetPath(tree, config::SplitKeyPath(key), axis.values[p][k]));
-          if (IsPresetSection(key)) ASTRASWEEP_RETURN_IF_ERROR(ex.presets_.Expand(tree));
-          auto node = LookupWithDefaults(tree, name);
-          if (!node)
-            return InvalidInput("'" + name + "' is not given by value " + std::to_string(p) +
-                                " of " + axis.where + " (" + node.error().message() + ")");
-          ASTRASWEEP_ASSIGN_OR_RETURN(auto value, Value(name, *node));
-          if (type && *type != value.first)
-            return InvalidInput("'" + name + "' mixes numbers and strings across " + axis.where);
-          type = value.first;
-          binding.values.push_back(value.second);
-        }
-        binding.slot = NewSlot(binding.values[0], static_cast<int>(a));
-        ex.axis_bindings_[a].push_back(binding);
-        Symbol s{binding.slot, *type};
-        symbols[name] = s;
-        return std::optional<Symbol>(s);
-      }
-    }
-    return std::optional<Symbol>();
-  }
-
-  // A default that depends on another key becomes a step of its own.
-  Expected<Symbol> FromDefault(const std::string& name, const config::FieldSpec& field) {
-    if (field.default_kind == config::DefaultKind::kConstant)
-      return Constant(name, Node::Scalar(std::string(field.default_text)));
-    if (field.default_kind != config::DefaultKind::kDependent)
-      return InvalidInput("'" + name + "' is not set by the base point, and not swept or derived");
-    ASTRASWEEP_ASSIGN_OR_RETURN(auto expression,
-                                Expression::Compile(field.default_text, AsResolver(), ex.strings_));
-    const int level = LevelOf(expression);
-    Symbol s{NewSlot(0, level), expression.type()};
-    ex.steps_.push_back(
-        Step{.expression = std::move(expression), .level = level, .out_slot = s.slot});
-    symbols[name] = s;
-    return s;
-  }
-
-  Expected<Symbol> Resolve(const std::string& name) {
-    const auto& derives = ex.spec_.derives;
-    for (std::size_t i = 0; i < derives.size(); ++i) {
-      if (derives[i].key != name) continue;
-      if (i == current_derive) return InvalidInput("derive '" + name + "' refers to itself");
-      if (i > current_derive)
-        return InvalidInput("refers to '" + name +
-                            "', which is derived later (derives run in order)");
-      return Symbol{ex.derive_slots_[i], ex.derive_types_[i]};
-    }
-    if (auto it = symbols.find(name); it != symbols.end()) return it->second;
-    ASTRASWEEP_ASSIGN_OR_RETURN(auto from_axis, FromAxis(name));
-    if (from_axis) return *from_axis;
-    for (const auto& [var, value] : ex.spec_.vars)
-      if (var == name) return Constant(name, value);
-    if (const Node* node = config::FindPath(ex.spec_.base, config::SplitKeyPath(name)))
-      return Constant(name, *node);
-    if (const config::FieldSpec* field = config::FindField(name)) return FromDefault(name, *field);
-    std::vector<std::string> candidates = config::AllFieldPaths();
-    for (const auto& [var, value] : ex.spec_.vars) candidates.push_back(var);
-    return InvalidInput("unknown key or var '" + name + "'" +
-                        DidYouMean(config::PatternOf(name), candidates));
-  }
-
-  sweep::Resolver AsResolver() {
-    return [this](const std::string& name) { return Resolve(name); };
-  }
-};
+double Expander::Step::Evaluate(const double* slots) const {
+  if (dependent != nullptr) return dependent->Apply(slots[source_slot]);
+  return expression.Evaluate(slots);
+}
 
 Expected<Expander> Expander::Create(SweepSpec spec, config::PresetLibrary presets) {
   Expander expander(std::move(spec), std::move(presets));
@@ -183,6 +33,18 @@ Expected<Expander> Expander::Create(SweepSpec spec, config::PresetLibrary preset
 }
 
 Status Expander::Compile() {
+  ASTRASWEEP_RETURN_IF_ERROR(ComputeStrides());
+  axis_bindings_.assign(spec_.axes.size(), {});
+  derive_slots_.assign(spec_.derives.size(), -1);
+  derive_types_.assign(spec_.derives.size(), ValueType::kNumber);
+  Binder binder(*this);
+  ASTRASWEEP_RETURN_IF_ERROR(CompileDerives(binder));
+  ASTRASWEEP_RETURN_IF_ERROR(CompileConstraints(binder));
+  OrderSteps();
+  return Ok();
+}
+
+Status Expander::ComputeStrides() {
   const std::size_t n = spec_.axes.size();
   strides_.assign(n, 1);
   total_ = 1;
@@ -194,13 +56,13 @@ Status Expander::Compile() {
                           {.file = spec_.file, .key_path = spec_.axes[a].where});
     total_ *= size;
   }
-  axis_bindings_.assign(n, {});
-  derive_slots_.assign(spec_.derives.size(), -1);
-  derive_types_.assign(spec_.derives.size(), ValueType::kNumber);
-  Binder binder{.ex = *this, .symbols = {}, .slot_level = {}, .current_derive = 0};
+  return Ok();
+}
+
+Status Expander::CompileDerives(Binder& binder) {
   for (std::size_t i = 0; i < spec_.derives.size(); ++i) {
     const Derive& d = spec_.derives[i];
-    binder.current_derive = i;
+    binder.set_current_derive(i);
     auto expression = Expression::Compile(d.expression, binder.AsResolver(), strings_);
     if (!expression)
       return std::unexpected(Error(expression.error().code(), expression.error().message(),
@@ -213,7 +75,11 @@ Status Expander::Compile() {
                           .out_slot = derive_slots_[i],
                           .derive = static_cast<int>(i)});
   }
-  binder.current_derive = spec_.derives.size();
+  binder.set_current_derive(spec_.derives.size());
+  return Ok();
+}
+
+Status Expander::CompileConstraints(Binder& binder) {
   for (std::size_t i = 0; i < spec_.constraints.size(); ++i) {
     const Constraint& c = spec_.constraints[i];
     auto expression = Expression::Compile(c.expression, binder.AsResolver(), strings_);
@@ -227,10 +93,15 @@ Status Expander::Compile() {
     steps_.push_back(Step{
         .expression = std::move(*expression), .level = level, .constraint = static_cast<int>(i)});
   }
-  // Dependencies never have a higher level than their users, and come
-  // first among equals, so a stable sort keeps every step after its inputs.
+  return Ok();
+}
+
+// Dependencies never have a higher level than their users, and come first
+// among equals, so a stable sort keeps every step after its inputs.
+void Expander::OrderSteps() {
   std::stable_sort(steps_.begin(), steps_.end(),
                    [](const Step& x, const Step& y) { return x.level < y.level; });
+  const std::size_t n = spec_.axes.size();
   first_step_.assign(n + 1, steps_.size());
   for (std::size_t a = 0; a <= n; ++a) {
     for (std::size_t s = 0; s < steps_.size(); ++s) {
@@ -240,7 +111,6 @@ Status Expander::Compile() {
       }
     }
   }
-  return Ok();
 }
 
 std::vector<std::string> Expander::SweptKeys() const {
@@ -274,7 +144,7 @@ void Expander::SetAxis(std::vector<double>& slots, std::size_t axis, std::size_t
 std::optional<std::size_t> Expander::RunSteps(std::vector<double>& slots, std::size_t first) const {
   for (std::size_t s = first; s < steps_.size(); ++s) {
     const Step& step = steps_[s];
-    const double v = step.expression.Evaluate(slots.data());
+    const double v = step.Evaluate(slots.data());
     if (step.out_slot >= 0)
       slots[static_cast<std::size_t>(step.out_slot)] = v;
     else if (!Truthy(v))
@@ -435,7 +305,8 @@ Expected<Node> Expander::BuildTree(std::span<const std::size_t> positions,
       auto status =
           config::SetPath(tree, config::SplitKeyPath(axis.keys[k]), axis.values[positions[a]][k]);
       if (!status) return std::unexpected(std::move(status).error().WithKeyPath(axis.where));
-      if (IsPresetSection(axis.keys[k])) ASTRASWEEP_RETURN_IF_ERROR(presets_.Expand(tree));
+      if (config::PresetLibrary::InPresetSection(axis.keys[k]))
+        ASTRASWEEP_RETURN_IF_ERROR(presets_.Expand(tree));
     }
   }
   for (std::size_t i = 0; i < spec_.derives.size(); ++i) {

@@ -117,6 +117,7 @@ class ExpressionCompiler {
                         std::to_string(tok_.pos + 1) + ": " + why);
   }
 
+  // Reads the next token into tok_.
   Status Next() {
     while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
     tok_ = Token{.pos = pos_};
@@ -124,35 +125,45 @@ class ExpressionCompiler {
     const char c = text_[pos_];
     if (std::isdigit(static_cast<unsigned char>(c)) ||
         (c == '.' && pos_ + 1 < text_.size() &&
-         std::isdigit(static_cast<unsigned char>(text_[pos_ + 1])))) {
-      auto [end, ec] =
-          std::from_chars(text_.data() + pos_, text_.data() + text_.size(), tok_.number);
-      if (ec != std::errc()) return Fail("bad number");
-      std::size_t len = static_cast<std::size_t>(end - (text_.data() + pos_));
-      tok_.kind = Tok::kNumber;
-      tok_.text = std::string(text_.substr(pos_, len));
-      pos_ += len;
-      return Ok();
-    }
-    if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
-      std::size_t start = pos_;
-      // Names are dotted key paths; list items by number: network.1.npus.
-      while (pos_ < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[pos_])) ||
-                                     text_[pos_] == '_' || text_[pos_] == '.'))
-        ++pos_;
-      tok_.kind = Tok::kName;
-      tok_.text = std::string(text_.substr(start, pos_ - start));
-      if (tok_.text.back() == '.') return Fail("a name cannot end with '.'");
-      return Ok();
-    }
-    if (c == '\'' || c == '"') {
-      std::size_t end = text_.find(c, pos_ + 1);
-      if (end == std::string_view::npos) return Fail("unterminated string");
-      tok_.kind = Tok::kString;
-      tok_.text = std::string(text_.substr(pos_ + 1, end - pos_ - 1));
-      pos_ = end + 1;
-      return Ok();
-    }
+         std::isdigit(static_cast<unsigned char>(text_[pos_ + 1]))))
+      return LexNumber();
+    if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') return LexName();
+    if (c == '\'' || c == '"') return LexString(c);
+    return LexOperator(c);
+  }
+
+  Status LexNumber() {
+    auto [end, ec] = std::from_chars(text_.data() + pos_, text_.data() + text_.size(), tok_.number);
+    if (ec != std::errc()) return Fail("bad number");
+    std::size_t len = static_cast<std::size_t>(end - (text_.data() + pos_));
+    tok_.kind = Tok::kNumber;
+    tok_.text = std::string(text_.substr(pos_, len));
+    pos_ += len;
+    return Ok();
+  }
+
+  // Names are dotted key paths; list items by number: network.1.npus.
+  Status LexName() {
+    std::size_t start = pos_;
+    while (pos_ < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[pos_])) ||
+                                   text_[pos_] == '_' || text_[pos_] == '.'))
+      ++pos_;
+    tok_.kind = Tok::kName;
+    tok_.text = std::string(text_.substr(start, pos_ - start));
+    if (tok_.text.back() == '.') return Fail("a name cannot end with '.'");
+    return Ok();
+  }
+
+  Status LexString(char quote) {
+    std::size_t end = text_.find(quote, pos_ + 1);
+    if (end == std::string_view::npos) return Fail("unterminated string");
+    tok_.kind = Tok::kString;
+    tok_.text = std::string(text_.substr(pos_ + 1, end - pos_ - 1));
+    pos_ = end + 1;
+    return Ok();
+  }
+
+  Status LexOperator(char c) {
     static constexpr std::string_view kTwo[] = {"//", "**", "==", "!=", "<=", ">=", "&&", "||"};
     for (auto op : kTwo) {
       if (text_.substr(pos_, 2) == op) {

@@ -8,7 +8,11 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "astrasweep/base/error.h"
@@ -16,15 +20,30 @@
 
 namespace astrasweep::config {
 
+// Safe to share between threads: loaded presets are cached behind a mutex,
+// and copies of a library share its cache (they search the same
+// directories, so they would load the same content).
 class PresetLibrary {
  public:
   // Directories searched in order; the first holding a preset wins.
   explicit PresetLibrary(std::vector<std::filesystem::path> dirs);
+  // Copies share the cache. Declaring them leaves no move, which would
+  // leave a library without a cache.
+  PresetLibrary(const PresetLibrary&) = default;
+  PresetLibrary& operator=(const PresetLibrary&) = default;
 
-  // The usual search path for a spec or point file in `file_dir`:
-  // $ASTRASWEEP_PRESETS (colon-separated), <file_dir>/presets,
-  // <file_dir>/../presets, and the project's sweeps/presets.
+  // The usual search path for a spec or point file in `file_dir`, in order:
+  //   1. $ASTRASWEEP_PRESETS, colon-separated;
+  //   2. <file_dir>/presets and <file_dir>/../presets, beside the file;
+  //   3. <dir of the running executable>/../share/astrasweep/presets, where
+  //      an installed binary (bin/astrasweep) finds the project's presets;
+  //   4. the source tree's sweeps/presets, compiled in: a fallback for
+  //      running from a build tree.
   static PresetLibrary ForFileIn(const std::filesystem::path& file_dir);
+
+  // True when `key_path` lies in a section presets apply to (hardware,
+  // model or network): a value set there may need Expand.
+  static bool InPresetSection(std::string_view key_path);
 
   // Expands every preset reference in the top-level sections hardware,
   // model and network. Idempotent: expanded sections are left alone.
@@ -36,12 +55,19 @@ class PresetLibrary {
   const std::vector<std::filesystem::path>& dirs() const { return dirs_; }
 
  private:
+  struct Cache {
+    std::mutex mutex;
+    std::map<std::string, Node> presets;  // "section/name" -> expanded content
+  };
+
   Expected<Node> Load(const std::string& section, const std::string& name, const Node& where,
                       int depth) const;
   Status ExpandSection(Node& root, const std::string& section, int depth) const;
+  std::optional<Node> Cached(const std::string& key) const;
+  void Remember(const std::string& key, const Node& content) const;
 
   std::vector<std::filesystem::path> dirs_;
-  mutable std::map<std::string, Node> cache_;  // "section/name" -> content
+  std::shared_ptr<Cache> cache_ = std::make_shared<Cache>();
 };
 
 }  // namespace astrasweep::config

@@ -20,6 +20,7 @@
 #include "astrasweep/base/error.h"
 #include "astrasweep/config/config.h"
 #include "astrasweep/config/presets.h"
+#include "astrasweep/config/schema.h"
 #include "astrasweep/sweep/expression.h"
 #include "astrasweep/sweep/spec.h"
 
@@ -93,22 +94,30 @@ class Expander {
  private:
   // One compiled derive, implicit default or constraint.
   struct Step {
-    Expression expression;
+    Expression expression;                                // derives and constraints
+    const config::DependentDefault* dependent = nullptr;  // defaults: applied to source_slot
+    int source_slot = -1;
     int level = -1;       // innermost axis it depends on; -1: none
     int out_slot = -1;    // derives and defaults write here
     int constraint = -1;  // constraints: their index
     int derive = -1;      // derives: their index in spec_.derives
+
+    double Evaluate(const double* slots) const;
   };
   // An axis writes these slots, one value per position.
   struct AxisBinding {
     int slot;
     std::vector<double> values;
   };
-  struct Binder;
+  class Binder;
 
   Expander(SweepSpec spec, config::PresetLibrary presets)
       : spec_(std::move(spec)), presets_(std::move(presets)) {}
   Status Compile();
+  Status ComputeStrides();
+  Status CompileDerives(Binder& binder);
+  Status CompileConstraints(Binder& binder);
+  void OrderSteps();
   void SetAxis(std::vector<double>& slots, std::size_t axis, std::size_t position) const;
   // Runs steps from `first`; returns the index of the first failing constraint step.
   std::optional<std::size_t> RunSteps(std::vector<double>& slots, std::size_t first) const;

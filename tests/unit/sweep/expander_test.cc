@@ -160,6 +160,48 @@ constraints:
   EXPECT_EQ(count.skipped_by[0], 2u);
 }
 
+TEST(Expander, DependentDefaultsFollowTheirSweptSource) {
+  SpecFiles files;
+  auto e = files.Load("s.yaml", R"y(base:
+  model: {layers: 24, hidden: 2048, heads: 16, vocab: 51200, seq_len: 2048}
+  training: {global_batch: 512}
+  parallelism: {dp: 8}
+  hardware: a100-80gb
+  network: dgx-a100
+axes:
+  model.hidden: [1024, 2048, 4096]
+  model.heads: [8, 16, 32]
+constraints:
+  - "model.ffn_hidden > 8000"
+  - "model.kv_heads >= 16"
+)y");
+  ASSERT_TRUE(e) << Message(e);
+  auto count = e->Count();
+  EXPECT_EQ(count.valid, 4u) << "hidden 2048 or 4096 (ffn_hidden = 4 * hidden), heads 16 or 32";
+  EXPECT_EQ(count.skipped_by[0], 3u) << "hidden 1024: ffn_hidden 4096";
+  EXPECT_EQ(count.skipped_by[1], 2u) << "heads 8: kv_heads 8";
+  auto p = e->Materialize(e->Encode(std::vector<std::size_t>{2, 2}));
+  ASSERT_TRUE(p) << p.error().ToString();
+  EXPECT_EQ(p->point.config.model.ffn_hidden, 4 * 4096);
+  EXPECT_EQ(p->point.config.model.kv_heads, 32);
+}
+
+TEST(Expander, DependentDefaultWithoutItsSourceIsNamed) {
+  SpecFiles files;
+  auto e = files.Load("s.yaml", R"y(base:
+  model: {layers: 24, heads: 16, vocab: 51200, seq_len: 2048}
+  training: {global_batch: 512}
+  hardware: a100-80gb
+  network: dgx-a100
+constraints:
+  - "model.ffn_hidden > 0"
+)y");
+  ASSERT_FALSE(e);
+  EXPECT_NE(e.error().message().find("in '4 * model.hidden': 'model.hidden' is not set"),
+            std::string::npos)
+      << e.error().ToString();
+}
+
 TEST(Expander, SweptVarsAndDerivedQuantities) {
   SpecFiles files;
   files.Write("points/base.yaml", kPoint);
