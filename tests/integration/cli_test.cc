@@ -117,11 +117,20 @@ TEST(Cli, ValidateAcceptsTheShippedSpecsAndPoints) {
 }
 
 TEST(Cli, HelpOnEverySubcommand) {
-  for (const char* sub : {"expand", "validate"}) {
+  for (const char* sub : {"expand", "validate", "point", "run", "inspect"}) {
     RunResult r = RunCli(std::string(sub) + " --help");
-    EXPECT_EQ(r.exit_code, 0) << r.output;
-    EXPECT_NE(r.output.find("Usage"), std::string::npos) << r.output;
+    EXPECT_EQ(r.exit_code, 0) << sub << ":\n" << r.output;
+    EXPECT_NE(r.output.find("Usage"), std::string::npos) << sub << ":\n" << r.output;
+    EXPECT_NE(r.output.find(sub), std::string::npos) << sub << ":\n" << r.output;
   }
+  RunResult top = RunCli("--help");
+  EXPECT_EQ(top.exit_code, 0) << top.output;
+  for (const char* sub : {"expand", "validate", "point", "run", "inspect"})
+    EXPECT_NE(top.output.find(sub), std::string::npos) << "--help does not list " << sub;
+  RunResult version = RunCli("--version");
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_NE(version.output.find("astrasweep 0."), std::string::npos) << version.output;
+  EXPECT_NE(version.output.find("(git "), std::string::npos) << version.output;
   EXPECT_EQ(RunCli("no-such-command").exit_code, 2);
   EXPECT_EQ(RunCli("expand").exit_code, 2) << "missing spec argument";
 }

@@ -164,7 +164,13 @@ TEST_F(MpiRun, QuickstartGivesTheSameArchiveAtOneTwoAndFourRanks) {
 TEST_F(MpiRun, KilledAtRandomMomentsAndResumedEndsEqualToAnUninterruptedRun) {
   const std::string reference = Out("reference.h5"), killed = Out("killed.h5");
   ASSERT_EQ(RunSweep(0, kMixed, reference), 0);
-  std::mt19937 rng(std::random_device{}());
+  // The moments are random; the seed is printed, and ASTRASWEEP_KILL_SEED
+  // replays a run's moments.
+  const char* fixed = std::getenv("ASTRASWEEP_KILL_SEED");
+  const unsigned seed = fixed ? static_cast<unsigned>(std::stoul(fixed)) : std::random_device{}();
+  std::printf("random-kill seed %u (ASTRASWEEP_KILL_SEED=%u replays it)\n", seed, seed);
+  RecordProperty("seed", std::to_string(seed));
+  std::mt19937 rng(seed);
   std::uniform_int_distribution<int> delay_ms(250, 1600);
   bool started = false;
   for (int kill = 0; kill < 4; ++kill) {

@@ -48,6 +48,6 @@ function(astrasweep_unit_test)
   target_compile_definitions(${target} PRIVATE
     ASTRASWEEP_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
   astrasweep_set_warnings(${target})
-  gtest_discover_tests(${target} DISCOVERY_TIMEOUT 60
+  gtest_discover_tests(${target} DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES
     PROPERTIES LABELS ${ARG_LABEL})
 endfunction()

@@ -108,7 +108,8 @@ TEST_P(EveryRankCount, EveryPointOnceAndAStatsRowPerRank) {
   EXPECT_GE(o.sink.checkpoints, 1);
 }
 
-INSTANTIATE_TEST_SUITE_P(Ranks, EveryRankCount, ::testing::Values(1, 2, 4));
+INSTANTIATE_TEST_SUITE_P(Ranks, EveryRankCount, ::testing::Values(1, 2, 4),
+                         [](const auto& param_info) { return std::to_string(param_info.param) + "_ranks"; });
 
 TEST(BatchSize, HalfASecondOfWorkShrinkingNearTheEnd) {
   CoordinatorOptions options;
