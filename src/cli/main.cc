@@ -1,5 +1,5 @@
 // astrasweep: parse flags, run the chosen subcommand, and decide the exit
-// code (DESIGN.md section 11): 0 success, 2 bad usage or input, 3
+// code (README.md, "Commands"): 0 success, 2 bad usage or input, 3
 // interrupted, 1 anything else. Everything else lives in the libraries.
 #include <cstdio>
 

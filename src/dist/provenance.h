@@ -1,4 +1,4 @@
-// What an archive records of the run that made it (DESIGN.md section 9):
+// What an archive records of the run that made it (README.md, "The archive"):
 // the tool's version, the spec's text and digest, the command, the ranks
 // and hosts, the shard.
 #pragma once

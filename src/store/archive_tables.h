@@ -1,4 +1,4 @@
-// The archive's five tables (DESIGN.md section 9): each one's columns,
+// The archive's five tables (README.md, "The archive"): each one's columns,
 // typed, and how a finished point or a worker's totals become its rows.
 //
 //   /points        index, id, status, mode, a column per swept key, the

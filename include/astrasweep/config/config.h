@@ -1,4 +1,4 @@
-// The typed configuration of one point (DESIGN.md section 4). Quantities
+// The typed configuration of one point (README.md, "A point config"). Quantities
 // are in SI base units: bytes, seconds, bytes/s, FLOP/s.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Rank 0's coordinator and the workers (DESIGN.md section 10).
+// Rank 0's coordinator and the workers (README.md, "Running a sweep").
 //
 // Workers ask for work, get batches of point indices, evaluate them and
 // send the results back with their next request (so each worker always has

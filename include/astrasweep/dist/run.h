@@ -66,7 +66,7 @@ RunOutcome RunSweep(Transport& transport, const RunOptions& options);
 std::string RankLogPath(const std::string& out, int rank);
 
 // SIGTERM and SIGINT (Slurm's time limit, Ctrl-C) set the returned flag;
-// the run then stops as DESIGN.md section 10 says. A second signal ends the
+// the run then stops as README.md ("Running a sweep") says. A second signal ends the
 // process at once (the journal still has every finished point).
 const std::atomic<bool>& InstallStopSignals();
 

@@ -1,4 +1,4 @@
-// How ranks talk (DESIGN.md section 10): byte messages with a tag between
+// How ranks talk (README.md, "Running a sweep"): byte messages with a tag between
 // numbered ranks. The MPI transport (mpi.h) is the real one; the in-process
 // one lets tests run a coordinator and workers as threads of one process.
 #pragma once

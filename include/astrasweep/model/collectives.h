@@ -29,7 +29,7 @@ struct DimensionShare {
 
 // The dimensions a group of ranks {start + stride * i, i < size} spans,
 // innermost first, leaving out dimensions where it has one member. Ranks
-// fill the dimensions innermost first (DESIGN.md section 4).
+// fill the dimensions innermost first (README.md, "A point config").
 std::vector<DimensionShare> GroupShares(const std::vector<config::NetworkDimension>& network,
                                         std::int64_t stride, std::int64_t size);
 

@@ -1,4 +1,4 @@
-// The HDF5 archive of a sweep (DESIGN.md section 9), written by rank 0
+// The HDF5 archive of a sweep (README.md, "The archive"), written by rank 0
 // alone, in batches: /points, /rank_timings, /workers, /failures and
 // /configs (src/store/archive_tables.h gives their columns), and the
 // provenance in root attributes.

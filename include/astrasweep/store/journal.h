@@ -1,4 +1,4 @@
-// The journal beside an archive (<out>.journal, DESIGN.md section 9): an
+// The journal beside an archive (<out>.journal, README.md, "The archive"): an
 // append-only file of finished points that survives a crash at any moment.
 //
 // Format: a sequence of records, each a varint byte count, a serialised

@@ -1,4 +1,4 @@
-// HDF5 files and tables behind a thin RAII layer (DESIGN.md section 9).
+// HDF5 files and tables behind a thin RAII layer (README.md, "The archive").
 // A table is a 1-D extendible compound dataset, chunked, deflate + shuffle,
 // with the HDF5 Table attributes (CLASS=TABLE, VERSION, TITLE,
 // FIELD_<n>_NAME) so h5py, pandas and PyTables all read it. Strings are

@@ -1,4 +1,4 @@
-// A sweep specification (DESIGN.md section 5) as loaded from YAML: the base
+// A sweep specification (README.md, "A sweep spec") as loaded from YAML: the base
 // point, overrides, vars, the axes and zip groups in the order written,
 // derives and constraints. Loading checks the shape and every key path;
 // compiling the expressions is the Expander's job.
