@@ -77,7 +77,7 @@ PointRows::PointRows(const std::vector<sweep::SweptKey>& swept) {
     fields_.push_back(AddResultColumn(columns_, field));
   eval_s_ = columns_.Add<double>("eval_s");
   worker_rank_ = columns_.Add<std::int64_t>("worker_rank");
-  rows_ = RowBuffer(columns_);
+  Seal();
 }
 
 void PointRows::Add(const proto::PointResult& p) {
@@ -119,7 +119,7 @@ RankTimingRows::RankTimingRows() {
   compute_s_ = columns_.Add<double>("compute_s");
   comm_s_ = columns_.Add<double>("comm_s");
   exposed_comm_s_ = columns_.Add<double>("exposed_comm_s");
-  rows_ = RowBuffer(columns_);
+  Seal();
 }
 
 void RankTimingRows::Add(const proto::PointResult& p) {
@@ -145,7 +145,7 @@ WorkerRows::WorkerRows() {
   sim_runs_ = columns_.Add<std::int64_t>("sim_runs");
   cache_hits_ = columns_.Add<std::int64_t>("cache_hits");
   cache_misses_ = columns_.Add<std::int64_t>("cache_misses");
-  rows_ = RowBuffer(columns_);
+  Seal();
 }
 
 void WorkerRows::Add(const proto::WorkerStats& w, std::int64_t run) {
@@ -167,7 +167,7 @@ FailureRows::FailureRows() {
   point_id_ = columns_.Add<std::string_view>("point_id", 32);
   stage_ = columns_.Add<std::string_view>("stage", 32);
   message_ = columns_.Add<std::string_view>("message", 1024);
-  rows_ = RowBuffer(columns_);
+  Seal();
 }
 
 void FailureRows::Add(const proto::PointResult& p) {
@@ -183,7 +183,7 @@ ConfigRows::ConfigRows() {
   point_index_ = columns_.Add<std::uint64_t>("point_index");
   part_ = columns_.Add<std::int64_t>("part");
   text_ = columns_.Add<std::string_view>("text", kConfigPartBytes);
-  rows_ = RowBuffer(columns_);
+  Seal();
 }
 
 // At least one part, so a point with no config (it failed to build) still

@@ -28,86 +28,80 @@ inline constexpr std::size_t kConfigPartBytes = 1024;
 // A column whose type comes from data (a swept key, a result field).
 using AnyCol = std::variant<Col<std::int64_t>, Col<double>, Col<bool>, Col<std::string_view>>;
 
-class PointRows {
+// What every table's rows hold: its columns, and a buffer of rows not yet
+// written. A table adds its typed columns in its constructor, then calls
+// Seal.
+class TableRows {
  public:
-  explicit PointRows(const std::vector<sweep::SweptKey>& swept);
   const ColumnSet& columns() const { return columns_; }
   RowBuffer& rows() { return rows_; }
+
+ protected:
+  void Seal() { rows_ = RowBuffer(columns_); }
+  ColumnSet columns_;
+  RowBuffer rows_;
+};
+
+class PointRows : public TableRows {
+ public:
+  explicit PointRows(const std::vector<sweep::SweptKey>& swept);
   void Add(const proto::PointResult& point);
 
  private:
   void AddSwept(const proto::PointResult& point);
   void AddResultFields(const proto::PointResult& point);
-  ColumnSet columns_;
   Col<std::uint64_t> index_;
   Col<std::string_view> id_, status_, mode_;
   std::vector<AnyCol> swept_;
   std::vector<AnyCol> fields_;  // exec::ResultFields(), in order
   Col<double> eval_s_;
   Col<std::int64_t> worker_rank_;
-  RowBuffer rows_;
 };
 
-class RankTimingRows {
+class RankTimingRows : public TableRows {
  public:
   RankTimingRows();
-  const ColumnSet& columns() const { return columns_; }
-  RowBuffer& rows() { return rows_; }
   void Add(const proto::PointResult& point);
 
  private:
-  ColumnSet columns_;
   Col<std::uint64_t> point_index_;
   Col<std::int64_t> npu_;
   Col<double> finish_s_, compute_s_, comm_s_, exposed_comm_s_;
-  RowBuffer rows_;
 };
 
-class WorkerRows {
+class WorkerRows : public TableRows {
  public:
   WorkerRows();
-  const ColumnSet& columns() const { return columns_; }
-  RowBuffer& rows() { return rows_; }
   void Add(const proto::WorkerStats& worker, std::int64_t run);
 
  private:
-  ColumnSet columns_;
   Col<std::int64_t> run_, rank_;
   Col<std::string_view> host_;
   Col<std::int64_t> points_;
   Col<double> busy_s_, idle_s_, comm_s_;
   Col<std::int64_t> sim_runs_, cache_hits_, cache_misses_;
-  RowBuffer rows_;
 };
 
-class FailureRows {
+class FailureRows : public TableRows {
  public:
   FailureRows();
-  const ColumnSet& columns() const { return columns_; }
-  RowBuffer& rows() { return rows_; }
   // A row when the point failed; nothing otherwise.
   void Add(const proto::PointResult& point);
 
  private:
-  ColumnSet columns_;
   Col<std::uint64_t> point_index_;
   Col<std::string_view> point_id_, stage_, message_;
-  RowBuffer rows_;
 };
 
-class ConfigRows {
+class ConfigRows : public TableRows {
  public:
   ConfigRows();
-  const ColumnSet& columns() const { return columns_; }
-  RowBuffer& rows() { return rows_; }
   void Add(const proto::PointResult& point);
 
  private:
-  ColumnSet columns_;
   Col<std::uint64_t> point_index_;
   Col<std::int64_t> part_;
   Col<std::string_view> text_;
-  RowBuffer rows_;
 };
 
 }  // namespace astrasweep::store
