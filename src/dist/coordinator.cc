@@ -312,6 +312,9 @@ Status Work(Transport& transport, const EvaluateFn& evaluate, const std::atomic<
     for (std::uint64_t index : work.indices()) {
       if (Stopped(stop)) break;
       EvaluateCounted(evaluate, index, transport.rank(), *pending.add_results(), stats);
+      // Moves the results sent before this batch along: a large message
+      // may need its sender's help to be delivered.
+      ASTRASWEEP_RETURN_IF_ERROR(transport.Flush(std::chrono::milliseconds(0)));
     }
     stats.set_busy_s(stats.busy_s() + Seconds(Clock::now() - busy0));
   }

@@ -1,9 +1,10 @@
-// The pipeline builder of pipeline.h.
+// The pipeline builder of pipeline.h: a PipelineBuilder plans each virtual
+// stage's layers and work and each stage's schedule order, then adds the
+// graph in named steps. The scheduler's results depend on the order nodes,
+// edges and streams are added (a stream runs its nodes in insertion order,
+// the topological walk is first-ready-first by node id) and on the order of
+// floating-point operations, so the steps keep both fixed.
 #include "astrasweep/graph/pipeline.h"
-
-#include <fmt/format.h>
-
-#include <algorithm>
 
 #include "astrasweep/model/layer_ops.h"
 
@@ -13,36 +14,9 @@ namespace {
 using I32 = std::int32_t;
 using I64 = std::int64_t;
 
-I32 N(I64 x) { return static_cast<I32>(x); }
-double D(I64 x) { return static_cast<double>(x); }
-
-struct Unit {
-  I32 chunk;
-  I32 microbatch;
-  bool forward;
-};
-
-// Stage k's compute order (see pipeline.h).
-void StageOrder(config::Schedule schedule, I64 pp, I64 v, I64 m, I64 k, std::vector<Unit>& out) {
-  out.clear();
-  const I64 total = m * v;
-  out.reserve(static_cast<std::size_t>(2 * total));
-  auto unit = [&](I64 u, bool forward) {
-    I64 chunk = (u % (pp * v)) / pp;
-    if (!forward) chunk = v - 1 - chunk;
-    return Unit{N(chunk), N((u / (pp * v)) * pp + u % pp), forward};
-  };
-  I64 warmup = total;
-  if (schedule == config::Schedule::k1F1B) warmup = std::min(pp - k - 1, total);
-  if (schedule == config::Schedule::kInterleaved && m != pp)
-    warmup = std::min(2 * (pp - k - 1) + (v - 1) * pp, total);
-  for (I64 u = 0; u < warmup; ++u) out.push_back(unit(u, true));
-  for (I64 j = 0; j < total - warmup; ++j) {
-    out.push_back(unit(warmup + j, true));
-    out.push_back(unit(j, false));
-  }
-  for (I64 j = total - warmup; j < total; ++j) out.push_back(unit(j, false));
-}
+I32 ToI32(I64 value) { return static_cast<I32>(value); }
+double ToDouble(I64 value) { return static_cast<double>(value); }
+std::size_t Index(I64 value) { return static_cast<std::size_t>(value); }
 
 // What a compute node does: kernel time, the tensor-parallel communication
 // it blocks on, and FLOPs per GPU.
@@ -50,268 +24,383 @@ struct Work {
   double kernels, blocking, flops;
 };
 
-// `layers` layers of one micro-batch in one direction, plus the embedding
-// and the head (logits and loss) when the node holds them. A backward
-// includes its recompute.
-Work LayersWork(const model::StepCosts& k, double layers, bool forward, bool embedding, bool head) {
-  if (forward)
-    return {layers * k.layer_forward + (embedding ? k.embedding_forward : 0) +
-                (head ? k.head_forward : 0),
-            layers * k.layer_forward_tp + (embedding ? k.embedding_forward_tp : 0),
-            layers * k.layer_forward_flops + (head ? k.head_forward_flops : 0)};
-  return {layers * (k.layer_backward + k.layer_recompute) + (embedding ? k.embedding_backward : 0) +
-              (head ? k.head_backward : 0),
-          layers * (k.layer_backward_tp + k.layer_recompute_tp) + (head ? k.head_backward_tp : 0),
-          layers * k.layer_backward_flops + (head ? k.head_backward_flops : 0)};
+// Which ends of the model a piece of work holds: the embedding (first
+// virtual stage) and the head, logits and loss (last virtual stage).
+struct ModelEnds {
+  bool embedding = false;
+  bool head = false;
+  int count() const { return (embedding ? 1 : 0) + (head ? 1 : 0); }
+};
+
+// The forward of `layers` layers of one micro-batch, plus the ends it holds.
+Work ForwardWork(const model::StepCosts& costs, double layers, ModelEnds ends) {
+  return {layers * costs.layer_forward + (ends.embedding ? costs.embedding_forward : 0) +
+              (ends.head ? costs.head_forward : 0),
+          layers * costs.layer_forward_tp + (ends.embedding ? costs.embedding_forward_tp : 0),
+          layers * costs.layer_forward_flops + (ends.head ? costs.head_forward_flops : 0)};
 }
 
-I64 VirtualStages(const config::Config& c) {
-  return c.training.schedule == config::Schedule::kInterleaved ? c.training.virtual_stages : 1;
+// The same backward, including its recompute.
+Work BackwardWork(const model::StepCosts& costs, double layers, ModelEnds ends) {
+  return {layers * (costs.layer_backward + costs.layer_recompute) +
+              (ends.embedding ? costs.embedding_backward : 0) +
+              (ends.head ? costs.head_backward : 0),
+          layers * (costs.layer_backward_tp + costs.layer_recompute_tp) +
+              (ends.head ? costs.head_backward_tp : 0),
+          layers * costs.layer_backward_flops + (ends.head ? costs.head_backward_flops : 0)};
 }
+
+struct LayerRange {
+  I32 begin, end;  // transformer layers [begin, end)
+  double count() const { return ToDouble(end - begin); }
+};
+
+// The parameters data-parallel traffic and the optimizer act on: those of
+// `layers` transformer layers plus the model ends among them.
+struct ParameterShare {
+  double layers;
+  ModelEnds ends;
+};
+
+// A virtual stage's layers and the work of one micro-batch through them:
+// computed once, used by every micro-batch.
+struct VirtualStagePlan {
+  LayerRange layers;
+  ModelEnds ends;
+  Work forward, backward;
+  const Work& work(Pass pass) const { return pass == Pass::kForward ? forward : backward; }
+  ParameterShare share() const { return {.layers = layers.count(), .ends = ends}; }
+};
+
+// A data-parallel collective: its cost per layer and per model end.
+struct DataParallelCollective {
+  const char* name;
+  model::Collective collective;
+  double layer_seconds, end_seconds, bytes_per_parameter;
+};
+
+// When each stage's gradients are reduced over the data-parallel replicas.
+enum class GradientReduction {
+  kNone,                    // dp = 1
+  kAfterBackward,           // once, after the stage's last backward
+  kPerLayerOfLastBackward,  // dp_overlap: per layer, while the next one computes
+};
+
+// What data parallelism adds to each stage.
+struct DataParallelPlan {
+  GradientReduction reduction;
+  bool gather_before_use;  // ZeRO 3: weights gathered before each forward and backward
+  bool gather_after_step;  // ZeRO >= 1: the updated weights gathered after the optimizer
+  DataParallelCollective gradient_reduction, weight_gather;
+};
+
+DataParallelPlan PlanDataParallel(const config::Config& config, const model::StepCosts& costs) {
+  const bool replicated = config.parallelism.dp > 1, overlap = config.training.dp_overlap;
+  const config::DType dtype = config.training.dtype;
+  DataParallelPlan plan{.reduction = GradientReduction::kNone,
+                        .gather_before_use = replicated && config.training.zero_stage >= 3,
+                        .gather_after_step = replicated && config.training.zero_stage >= 1};
+  if (replicated)
+    plan.reduction =
+        overlap ? GradientReduction::kPerLayerOfLastBackward : GradientReduction::kAfterBackward;
+  plan.gradient_reduction = {.name = costs.grad_collective == model::Collective::kAllReduce
+                                         ? "dp_grad_all_reduce"
+                                         : "dp_grad_reduce_scatter",
+                             .collective = costs.grad_collective,
+                             .layer_seconds = costs.layer_grad_sync,
+                             .end_seconds = costs.embedding_grad_sync,
+                             .bytes_per_parameter = dtype == config::DType::kFp32 ? 4.0 : 2.0};
+  plan.weight_gather = {.name = "dp_weight_all_gather",
+                        .collective = model::Collective::kAllGather,
+                        .layer_seconds = costs.layer_weight_gather,
+                        .end_seconds = costs.embedding_weight_gather,
+                        .bytes_per_parameter = static_cast<double>(model::BytesPerElement(dtype))};
+  return plan;
+}
+
+struct StageStreams {
+  StreamId compute, forward_link, backward_link, data_parallel;
+};
+
+// Where a stage's sends in one direction go, and how long each takes.
+struct Link {
+  StreamId stream;
+  I32 peer_rank;
+  double seconds;
+};
+
+// The first and last compute node of one pass of a micro-batch through a
+// virtual stage: where its input arrives and where its output leaves.
+struct Span {
+  NodeId entry = -1, exit = -1;
+};
+
+// The last nodes a stage's units added.
+struct StageTail {
+  NodeId compute = -1;
+  NodeId reduction = -1;  // the last per-layer reduction (kPerLayerOfLastBackward)
+};
+
+// Builds the graph of one config; Build() lists the steps.
+class PipelineBuilder {
+ public:
+  PipelineBuilder(const config::Config& config, const model::StepCosts& costs, Graph& graph)
+      : config_(config),
+        costs_(costs),
+        graph_(graph),
+        shape_(PipelineShape::Of(config)),
+        data_parallel_(PlanDataParallel(config, costs)) {}
+
+  // Stage by stage: its units, its gradient reduction, its optimizer step.
+  // Then the transfers between stages.
+  void Build() {
+    graph_.Clear();
+    const std::size_t units = Index(2 * shape_.virtual_stages() * shape_.microbatches);
+    graph_.Reserve(2 * units + Index(8 * shape_.stages), 3 * units);
+    AddStreams();
+    PlanVirtualStages();
+    spans_.assign(units, Span{});
+    orders_.reserve(Index(shape_.stages));
+    for (I64 stage = 0; stage < shape_.stages; ++stage) {
+      orders_.push_back(StageOrder(config_.training.schedule, shape_, stage));
+      const StageTail tail = AddStageUnits(stage);
+      const ParameterShare share = StageShare(stage);
+      AddOptimizerStep(stage, share, AddStageGradientReduction(stage, share, tail));
+    }
+    for (I64 stage = 0; stage < shape_.stages; ++stage) AddTransfers(stage);
+  }
+
+ private:
+  // Per stage: its compute stream, its links to the next and the previous
+  // stage, its data-parallel stream.
+  void AddStreams() {
+    streams_.reserve(Index(shape_.stages));
+    for (I64 stage = 0; stage < shape_.stages; ++stage) {
+      const I32 at = ToI32(stage), next = ToI32(Next(stage)), previous = ToI32(Previous(stage));
+      StageStreams streams;
+      streams.compute = graph_.AddStream({StreamKind::kCompute, at, -1});
+      streams.forward_link = graph_.AddStream({StreamKind::kPipelineLink, at, next});
+      streams.backward_link = graph_.AddStream({StreamKind::kPipelineLink, at, previous});
+      streams.data_parallel = graph_.AddStream({StreamKind::kDataParallel, at, -1});
+      streams_.push_back(streams);
+    }
+  }
+
+  void PlanVirtualStages() {
+    const I64 count = shape_.virtual_stages();
+    plans_.reserve(Index(count));
+    for (I64 vs = 0; vs < count; ++vs) {
+      const auto [begin, end] = VirtualStageLayers(config_.model.layers, count, vs);
+      const LayerRange layers{begin, end};
+      const ModelEnds ends{.embedding = vs == 0, .head = vs == count - 1};
+      plans_.push_back({layers, ends, ForwardWork(costs_, layers.count(), ends),
+                        BackwardWork(costs_, layers.count(), ends)});
+    }
+  }
+
+  // The stage's compute nodes in schedule order, each after its ZeRO-3
+  // weight gather.
+  StageTail AddStageUnits(I64 stage) {
+    StageTail tail;
+    for (const StageUnit& unit : orders_[Index(stage)]) {
+      const NodeId gather =
+          data_parallel_.gather_before_use
+              ? AddDataParallel(stage, data_parallel_.weight_gather, PlanOf(stage, unit).share())
+              : -1;
+      const bool per_layer =
+          data_parallel_.reduction == GradientReduction::kPerLayerOfLastBackward &&
+          unit.pass == Pass::kBackward && unit.microbatch == shape_.microbatches - 1;
+      if (per_layer)
+        AddBackwardPerLayer(stage, unit, gather, tail);
+      else
+        tail.compute = AddWholeUnit(stage, unit, gather);
+    }
+    return tail;
+  }
+
+  NodeId AddWholeUnit(I64 stage, const StageUnit& unit, NodeId gather) {
+    const VirtualStagePlan& plan = PlanOf(stage, unit);
+    const NodeId id = AddCompute(stage, unit, plan.layers, plan.work(unit.pass));
+    SpanOf(unit.pass, shape_.VirtualStage(stage, unit.chunk), unit.microbatch) = {id, id};
+    if (gather >= 0) graph_.AddDependency(id, gather);
+    return id;
+  }
+
+  // The last micro-batch's backward, layer by layer from the last, each
+  // layer's gradients reduced as soon as they are complete.
+  void AddBackwardPerLayer(I64 stage, const StageUnit& unit, NodeId gather, StageTail& tail) {
+    const VirtualStagePlan& plan = PlanOf(stage, unit);
+    const I32 first = plan.layers.begin, last = plan.layers.end - 1;
+    Span& span = SpanOf(unit.pass, shape_.VirtualStage(stage, unit.chunk), unit.microbatch);
+    for (I32 layer = last; layer >= first; --layer) {
+      const ModelEnds ends{.embedding = plan.ends.embedding && layer == first,
+                           .head = plan.ends.head && layer == last};
+      const NodeId id = AddCompute(stage, unit, {layer, layer + 1}, BackwardWork(costs_, 1, ends));
+      if (layer == last) span.entry = id;
+      if (layer == last && gather >= 0) graph_.AddDependency(id, gather);
+      tail.reduction =
+          AddDataParallel(stage, data_parallel_.gradient_reduction, {.layers = 1, .ends = ends});
+      graph_.AddDependency(tail.reduction, id);
+      span.exit = tail.compute = id;
+    }
+  }
+
+  // The reduction the optimizer waits for, if any.
+  NodeId AddStageGradientReduction(I64 stage, const ParameterShare& share, StageTail tail) {
+    switch (data_parallel_.reduction) {
+      case GradientReduction::kNone: return -1;
+      case GradientReduction::kPerLayerOfLastBackward: return tail.reduction;
+      case GradientReduction::kAfterBackward: break;
+    }
+    const NodeId reduction = AddDataParallel(stage, data_parallel_.gradient_reduction, share);
+    graph_.AddDependency(reduction, tail.compute);
+    return reduction;
+  }
+
+  // The optimizer after the gradient reduction and, with ZeRO >= 1, the
+  // all-gather of the weights it updated.
+  void AddOptimizerStep(I64 stage, const ParameterShare& share, NodeId reduction) {
+    const NodeId optimizer =
+        graph_.Add({.kind = NodeKind::kCompute,
+                    .stream = streams_[Index(stage)].compute,
+                    .stage = ToI32(stage),
+                    .rank = Rank(stage),
+                    .duration = Parameters(share) * costs_.optimizer_per_parameter +
+                                config_.hardware.kernel_launch,
+                    .name = "optimizer"});
+    if (reduction >= 0) graph_.AddDependency(optimizer, reduction);
+    if (data_parallel_.gather_after_step)
+      graph_.AddDependency(AddDataParallel(stage, data_parallel_.weight_gather, share), optimizer);
+  }
+
+  // Activations forward and gradients backward between virtual stages, in the
+  // sender's compute order; the last virtual stage's forward turns into its
+  // backward (the loss), the first one's backward sends nothing.
+  void AddTransfers(I64 stage) {
+    const StageStreams& streams = streams_[Index(stage)];
+    const Link forward = LinkTo(stage, Next(stage), streams.forward_link);
+    const Link backward = LinkTo(stage, Previous(stage), streams.backward_link);
+    for (const StageUnit& unit : orders_[Index(stage)]) {
+      const I64 vs = shape_.VirtualStage(stage, unit.chunk);
+      if (unit.pass == Pass::kForward && vs == shape_.virtual_stages() - 1)
+        graph_.AddDependency(SpanOf(Pass::kBackward, vs, unit.microbatch).entry,
+                             SpanOf(Pass::kForward, vs, unit.microbatch).exit);
+      else if (unit.pass == Pass::kForward)
+        AddTransfer(stage, unit, forward);
+      else if (vs > 0)
+        AddTransfer(stage, unit, backward);
+    }
+  }
+
+  void AddTransfer(I64 stage, const StageUnit& unit, const Link& link) {
+    const bool forward = unit.pass == Pass::kForward;
+    const I64 from = shape_.VirtualStage(stage, unit.chunk), to = forward ? from + 1 : from - 1;
+    const NodeId id = graph_.Add({.kind = NodeKind::kSendRecv,
+                                  .direction = DirectionOf(unit.pass),
+                                  .traffic = Traffic::kPipeline,
+                                  .stream = link.stream,
+                                  .stage = ToI32(stage),
+                                  .chunk = unit.chunk,
+                                  .microbatch = unit.microbatch,
+                                  .rank = Rank(stage),
+                                  .peer = link.peer_rank,
+                                  .duration = link.seconds,
+                                  .bytes = costs_.p2p_bytes,
+                                  .name = forward ? "send_activation" : "send_gradient"});
+    graph_.AddDependency(id, SpanOf(unit.pass, from, unit.microbatch).exit);
+    graph_.AddDependency(SpanOf(unit.pass, to, unit.microbatch).entry, id);
+  }
+
+  NodeId AddCompute(I64 stage, const StageUnit& unit, LayerRange layers, const Work& work) {
+    return graph_.Add({.kind = NodeKind::kCompute,
+                       .direction = DirectionOf(unit.pass),
+                       .traffic = work.blocking > 0 ? Traffic::kTensor : Traffic::kNone,
+                       .stream = streams_[Index(stage)].compute,
+                       .stage = ToI32(stage),
+                       .chunk = unit.chunk,
+                       .microbatch = unit.microbatch,
+                       .layer_begin = layers.begin,
+                       .layer_end = layers.end,
+                       .rank = Rank(stage),
+                       .duration = work.kernels + work.blocking,
+                       .blocking_comm = work.blocking,
+                       .flops = work.flops,
+                       .name = unit.pass == Pass::kForward ? "forward" : "backward"});
+  }
+
+  NodeId AddDataParallel(I64 stage, const DataParallelCollective& collective,
+                         const ParameterShare& share) {
+    return graph_.Add({.kind = NodeKind::kCollective,
+                       .traffic = Traffic::kData,
+                       .collective = collective.collective,
+                       .stream = streams_[Index(stage)].data_parallel,
+                       .stage = ToI32(stage),
+                       .rank = Rank(stage),
+                       .duration = share.layers * collective.layer_seconds +
+                                   share.ends.count() * collective.end_seconds,
+                       .bytes = Parameters(share) * collective.bytes_per_parameter,
+                       .name = collective.name});
+  }
+
+  double Parameters(const ParameterShare& share) const {
+    return share.layers * costs_.layer_parameters +
+           share.ends.count() * costs_.embedding_parameters;
+  }
+
+  // All of a stage's chunks: the embedding on the first stage, the head on
+  // the last.
+  ParameterShare StageShare(I64 stage) const {
+    I64 layers = 0;
+    for (I32 chunk = 0; chunk < shape_.chunks; ++chunk) {
+      const LayerRange& range = plans_[Index(shape_.VirtualStage(stage, chunk))].layers;
+      layers += range.end - range.begin;
+    }
+    return {.layers = ToDouble(layers),
+            .ends = {.embedding = stage == 0, .head = stage == shape_.stages - 1}};
+  }
+
+  Link LinkTo(I64 stage, I64 peer_stage, StreamId stream) const {
+    return {stream, Rank(peer_stage),
+            model::StageTransferTime(config_, stage, peer_stage, costs_.p2p_bytes)};
+  }
+
+  const VirtualStagePlan& PlanOf(I64 stage, const StageUnit& unit) const {
+    return plans_[Index(shape_.VirtualStage(stage, unit.chunk))];
+  }
+
+  Span& SpanOf(Pass pass, I64 virtual_stage, I64 microbatch) {
+    const I64 by_pass = pass == Pass::kForward ? 0 : shape_.virtual_stages();
+    return spans_[Index((by_pass + virtual_stage) * shape_.microbatches + microbatch)];
+  }
+
+  I64 Next(I64 stage) const { return (stage + 1) % shape_.stages; }
+  I64 Previous(I64 stage) const { return (stage + shape_.stages - 1) % shape_.stages; }
+  // The GPU a stage's nodes describe: its tensor-parallel rank 0.
+  I32 Rank(I64 stage) const { return ToI32(stage * config_.parallelism.tp); }
+
+  const config::Config& config_;
+  const model::StepCosts& costs_;
+  Graph& graph_;
+  const PipelineShape shape_;
+  const DataParallelPlan data_parallel_;
+  std::vector<StageStreams> streams_;           // by stage
+  std::vector<VirtualStagePlan> plans_;         // by virtual stage
+  std::vector<std::vector<StageUnit>> orders_;  // by stage
+  std::vector<Span> spans_;                     // by pass, virtual stage, micro-batch
+};
 
 }  // namespace
 
-std::int64_t MicroBatches(const config::Config& c) {
-  return c.training.global_batch / (c.training.micro_batch * c.parallelism.dp);
+Expected<Graph> BuildPipelineGraph(const config::Config& config, const model::StepCosts& costs) {
+  Graph graph;
+  ASTRASWEEP_RETURN_IF_ERROR(BuildPipelineGraph(config, costs, graph));
+  return graph;
 }
 
-std::pair<I32, I32> VirtualStageLayers(I64 layers, I64 count, I64 vs) {
-  const I64 base = layers / count, extra = layers % count;
-  const I64 begin = vs * base + std::min(vs, extra);
-  return {N(begin), N(begin + base + (vs < extra ? 1 : 0))};
-}
-
-Status CheckPipeline(const config::Config& c) {
-  const I64 pp = c.parallelism.pp, layers = c.model.layers, m = MicroBatches(c);
-  if (pp > layers)
-    return InvalidInput(fmt::format("{} pipeline stages but model.layers = {}: each stage needs "
-                                    "at least one layer; lower parallelism.pp",
-                                    pp, layers),
-                        {.key_path = "parallelism.pp"});
-  if (c.training.schedule != config::Schedule::kInterleaved) return Ok();
-  const I64 v = c.training.virtual_stages;
-  if (pp < 2)
-    return InvalidInput("the interleaved schedule needs parallelism.pp >= 2; use 1f1b",
-                        {.key_path = "training.schedule"});
-  if (layers % (pp * v) != 0)
-    return InvalidInput(fmt::format("the interleaved schedule needs model.layers = {} to be a "
-                                    "multiple of pp * virtual_stages = {}",
-                                    layers, pp * v),
-                        {.key_path = "training.virtual_stages"});
-  if (m % pp != 0)
-    return InvalidInput(
-        fmt::format("the interleaved schedule needs the micro-batches per pipeline "
-                    "(global_batch / (micro_batch * dp) = {}) to be a multiple of pp = {}",
-                    m, pp),
-        {.key_path = "training.global_batch"});
-  return Ok();
-}
-
-Expected<Graph> BuildPipelineGraph(const config::Config& c, const model::StepCosts& costs) {
-  Graph g;
-  ASTRASWEEP_RETURN_IF_ERROR(BuildPipelineGraph(c, costs, g));
-  return g;
-}
-
-Status BuildPipelineGraph(const config::Config& c, const model::StepCosts& k, Graph& g) {
-  ASTRASWEEP_RETURN_IF_ERROR(CheckPipeline(c));
-  g.Clear();
-  const I64 pp = c.parallelism.pp, tp = c.parallelism.tp, v = VirtualStages(c);
-  const I64 vstages = pp * v, m = MicroBatches(c);
-  const bool data_parallel = c.parallelism.dp > 1;
-  const bool split_last = data_parallel && c.training.dp_overlap;
-  const bool zero3 = data_parallel && c.training.zero_stage >= 3;
-  const bool gather_after_step = data_parallel && c.training.zero_stage >= 1;
-  const char* grad_name = k.grad_collective == model::Collective::kAllReduce
-                              ? "dp_grad_all_reduce"
-                              : "dp_grad_reduce_scatter";
-
-  const std::size_t units = static_cast<std::size_t>(2 * vstages * m);
-  g.Reserve(2 * units + static_cast<std::size_t>(8 * pp), 3 * units);
-  std::vector<StreamId> compute(static_cast<std::size_t>(pp)), fwd_link(compute.size()),
-      bwd_link(compute.size()), dp(compute.size());
-  for (I64 s = 0; s < pp; ++s) {
-    const std::size_t i = static_cast<std::size_t>(s);
-    compute[i] = g.AddStream({StreamKind::kCompute, N(s), -1});
-    fwd_link[i] = g.AddStream({StreamKind::kPipelineLink, N(s), N((s + 1) % pp)});
-    bwd_link[i] = g.AddStream({StreamKind::kPipelineLink, N(s), N((s + pp - 1) % pp)});
-    dp[i] = g.AddStream({StreamKind::kDataParallel, N(s), -1});
-  }
-
-  // entry/exit node of each (direction, virtual stage, micro-batch).
-  auto slot = [&](I64 vs, I64 mb) { return static_cast<std::size_t>(vs * m + mb); };
-  std::vector<NodeId> entry[2], exit[2];
-  for (int d = 0; d < 2; ++d) {
-    entry[d].assign(static_cast<std::size_t>(vstages * m), -1);
-    exit[d].assign(entry[d].size(), -1);
-  }
-
-  auto compute_node = [&](I64 stage, I64 chunk, I64 mb, bool forward, I32 begin, I32 end,
-                          const Work& work) {
-    Node n;
-    n.kind = NodeKind::kCompute;
-    n.direction = forward ? Direction::kForward : Direction::kBackward;
-    n.traffic = work.blocking > 0 ? Traffic::kTensor : Traffic::kNone;
-    n.stream = compute[static_cast<std::size_t>(stage)];
-    n.stage = N(stage);
-    n.chunk = N(chunk);
-    n.microbatch = N(mb);
-    n.layer_begin = begin;
-    n.layer_end = end;
-    n.rank = N(stage * tp);
-    n.duration = work.kernels + work.blocking;
-    n.blocking_comm = work.blocking;
-    n.flops = work.flops;
-    n.name = forward ? "forward" : "backward";
-    return g.Add(n);
-  };
-  auto data_node = [&](I64 stage, const char* name, model::Collective coll, double duration,
-                       double bytes) {
-    Node n;
-    n.kind = NodeKind::kCollective;
-    n.traffic = Traffic::kData;
-    n.collective = coll;
-    n.stream = dp[static_cast<std::size_t>(stage)];
-    n.stage = N(stage);
-    n.rank = N(stage * tp);
-    n.duration = duration;
-    n.bytes = bytes;
-    n.name = name;
-    return g.Add(n);
-  };
-  const double grad_bytes = c.training.dtype == config::DType::kFp32 ? 4 : 2;
-  const double weight_bytes = static_cast<double>(model::BytesPerElement(c.training.dtype));
-  // Data-parallel traffic of `layers` layers plus `embeddings` embedding or
-  // output layers: their gradients' reduction, their weights' all-gather.
-  auto params = [&](double layers, int embeddings) {
-    return layers * k.layer_parameters + embeddings * k.embedding_parameters;
-  };
-  auto grad_node = [&](I64 stage, double layers, int embeddings) {
-    return data_node(stage, grad_name, k.grad_collective,
-                     layers * k.layer_grad_sync + embeddings * k.embedding_grad_sync,
-                     params(layers, embeddings) * grad_bytes);
-  };
-  auto gather_node = [&](I64 stage, double layers, int embeddings) {
-    return data_node(stage, "dp_weight_all_gather", model::Collective::kAllGather,
-                     layers * k.layer_weight_gather + embeddings * k.embedding_weight_gather,
-                     params(layers, embeddings) * weight_bytes);
-  };
-
-  // Each virtual stage's layers, and the work of one micro-batch's forward
-  // (work[0]) and backward (work[1]) over them: computed once, used by every
-  // micro-batch.
-  struct VirtualStage {
-    I32 begin, end;
-    Work work[2];
-  };
-  std::vector<VirtualStage> virtual_stages;
-  virtual_stages.reserve(static_cast<std::size_t>(vstages));
-  for (I64 vs = 0; vs < vstages; ++vs) {
-    const auto [b, e] = VirtualStageLayers(c.model.layers, vstages, vs);
-    const bool first = vs == 0, last = vs == vstages - 1;
-    virtual_stages.push_back({b,
-                              e,
-                              {LayersWork(k, D(e - b), true, first, last),
-                               LayersWork(k, D(e - b), false, first, last)}});
-  }
-
-  std::vector<std::vector<Unit>> orders(static_cast<std::size_t>(pp));
-  for (I64 stage = 0; stage < pp; ++stage) {
-    std::vector<Unit>& order = orders[static_cast<std::size_t>(stage)];
-    StageOrder(c.training.schedule, pp, v, m, stage, order);
-    NodeId last_compute = -1, last_grad = -1;
-    I64 stage_layers = 0;
-    for (I64 chunk = 0; chunk < v; ++chunk) {
-      const VirtualStage& chunk_vs = virtual_stages[static_cast<std::size_t>(chunk * pp + stage)];
-      stage_layers += chunk_vs.end - chunk_vs.begin;
-    }
-    const int stage_embeddings = (stage == 0 ? 1 : 0) + (stage == pp - 1 ? 1 : 0);
-
-    for (const Unit& u : order) {
-      const I64 vs = u.chunk * pp + stage;
-      const VirtualStage& here = virtual_stages[static_cast<std::size_t>(vs)];
-      const I32 begin = here.begin, end = here.end;
-      const double n = D(end - begin);
-      const bool first = vs == 0, last = vs == vstages - 1;
-      NodeId gather = zero3 ? gather_node(stage, n, (first ? 1 : 0) + (last ? 1 : 0)) : -1;
-      const std::size_t at = slot(vs, u.microbatch);
-      const int dir = u.forward ? 0 : 1;
-      if (!u.forward && split_last && u.microbatch == m - 1) {
-        // Layer by layer, last layer first, each layer's gradients reduced as
-        // soon as they are complete.
-        for (I32 layer = end - 1; layer >= begin; --layer) {
-          const bool head_piece = last && layer == end - 1;
-          const bool embedding_piece = first && layer == begin;
-          const NodeId id = compute_node(stage, u.chunk, u.microbatch, false, layer, layer + 1,
-                                         LayersWork(k, 1, false, embedding_piece, head_piece));
-          if (layer == end - 1) entry[dir][at] = id;
-          if (gather >= 0) g.AddDependency(id, gather);
-          gather = -1;
-          last_grad = grad_node(stage, 1, (head_piece ? 1 : 0) + (embedding_piece ? 1 : 0));
-          g.AddDependency(last_grad, id);
-          exit[dir][at] = last_compute = id;
-        }
-        continue;
-      }
-      const NodeId id =
-          compute_node(stage, u.chunk, u.microbatch, u.forward, begin, end, here.work[dir]);
-      entry[dir][at] = exit[dir][at] = last_compute = id;
-      if (gather >= 0) g.AddDependency(id, gather);
-    }
-
-    if (data_parallel && !split_last) {
-      last_grad = grad_node(stage, D(stage_layers), stage_embeddings);
-      g.AddDependency(last_grad, last_compute);
-    }
-    Node opt;
-    opt.kind = NodeKind::kCompute;
-    opt.stream = compute[static_cast<std::size_t>(stage)];
-    opt.stage = N(stage);
-    opt.rank = N(stage * tp);
-    opt.duration = params(D(stage_layers), stage_embeddings) * k.optimizer_per_parameter +
-                   c.hardware.kernel_launch;
-    opt.name = "optimizer";
-    const NodeId optimizer = g.Add(opt);
-    if (last_grad >= 0) g.AddDependency(optimizer, last_grad);
-    if (gather_after_step)
-      g.AddDependency(gather_node(stage, D(stage_layers), stage_embeddings), optimizer);
-  }
-
-  // Activations forward and gradients backward between virtual stages, in
-  // each sender's compute order.
-  for (I64 stage = 0; stage < pp; ++stage) {
-    const I64 next = (stage + 1) % pp, prev = (stage + pp - 1) % pp;
-    const double fwd_time = model::StageTransferTime(c, stage, next, k.p2p_bytes);
-    const double bwd_time = model::StageTransferTime(c, stage, prev, k.p2p_bytes);
-    for (const Unit& u : orders[static_cast<std::size_t>(stage)]) {
-      const I64 vs = u.chunk * pp + stage;
-      const int dir = u.forward ? 0 : 1;
-      const std::size_t from = slot(vs, u.microbatch);
-      if (u.forward && vs == vstages - 1) {
-        g.AddDependency(entry[1][from], exit[0][from]);  // the loss turns around
-        continue;
-      }
-      if (!u.forward && vs == 0) continue;
-      const I64 to_vs = u.forward ? vs + 1 : vs - 1;
-      Node t;
-      t.kind = NodeKind::kSendRecv;
-      t.direction = u.forward ? Direction::kForward : Direction::kBackward;
-      t.traffic = Traffic::kPipeline;
-      t.stream = u.forward ? fwd_link[static_cast<std::size_t>(stage)]
-                           : bwd_link[static_cast<std::size_t>(stage)];
-      t.stage = N(stage);
-      t.chunk = u.chunk;
-      t.microbatch = u.microbatch;
-      t.rank = N(stage * tp);
-      t.peer = N((u.forward ? next : prev) * tp);
-      t.duration = u.forward ? fwd_time : bwd_time;
-      t.bytes = k.p2p_bytes;
-      t.name = u.forward ? "send_activation" : "send_gradient";
-      const NodeId id = g.Add(t);
-      g.AddDependency(id, exit[dir][from]);
-      g.AddDependency(entry[dir][slot(to_vs, u.microbatch)], id);
-    }
-  }
+Status BuildPipelineGraph(const config::Config& config, const model::StepCosts& costs,
+                          Graph& graph) {
+  ASTRASWEEP_RETURN_IF_ERROR(CheckPipeline(config));
+  PipelineBuilder(config, costs, graph).Build();
   return Ok();
 }
 

@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
+#include <string>
 #include <tuple>
 
 #include "astrasweep/graph/scheduler.h"
@@ -61,6 +63,13 @@ Timing Schedule(const config::Config& c, const model::StepCosts& k) {
 
 class ClosedForm : public ::testing::TestWithParam<std::tuple<config::Schedule, int, int>> {};
 
+std::string ClosedFormName(const ::testing::TestParamInfo<ClosedForm::ParamType>& param_info) {
+  const config::Schedule schedule = std::get<0>(param_info.param);
+  return std::string(schedule == config::Schedule::kGpipe ? "gpipe" : "1f1b") + "_pp" +
+         std::to_string(std::get<1>(param_info.param)) + "_m" +
+         std::to_string(std::get<2>(param_info.param));
+}
+
 TEST_P(ClosedForm, GpipeAnd1F1BMatchTheBubbleFormula) {
   const auto [schedule, pp, m] = GetParam();
   const double per_stage = 48.0 / pp * 3;  // (f + b) of one stage and micro-batch
@@ -72,7 +81,8 @@ TEST_P(ClosedForm, GpipeAnd1F1BMatchTheBubbleFormula) {
 INSTANTIATE_TEST_SUITE_P(
     Schedules, ClosedForm,
     ::testing::Combine(::testing::Values(config::Schedule::kGpipe, config::Schedule::k1F1B),
-                       ::testing::Values(1, 2, 4, 8, 16), ::testing::Values(1, 3, 8, 32)));
+                       ::testing::Values(1, 2, 4, 8, 16), ::testing::Values(1, 3, 8, 32)),
+    ClosedFormName);
 
 TEST(Interleaved, BubbleShrinksByTheVirtualStages) {
   for (std::int64_t v : {2, 3}) {
@@ -136,6 +146,106 @@ TEST(Pipeline, DataParallelReductionOverlapsTheLastBackward) {
   EXPECT_NEAR(Schedule(c, k).step, compute + 1.5, 1e-9);
   c.training.dp_overlap = false;
   EXPECT_NEAR(Schedule(c, k).step, compute + 48 * 1.5, 1e-9);
+}
+
+// Two stages of 24 layers, 4 micro-batches per replica, 2 replicas,
+// overlapping the gradient reduction.
+config::Config DataParallel(int zero_stage) {
+  config::Config c = Pipeline(2, 4, config::Schedule::k1F1B);
+  c.parallelism.dp = 2;
+  c.training.global_batch = 8;
+  c.training.dp_overlap = true;
+  c.training.zero_stage = zero_stage;
+  c.network = {{config::Topology::kSwitch, 4, 100e9, 0}};
+  return c;
+}
+
+// The nodes `id` waits for.
+std::vector<NodeId> Dependencies(const Graph& g, NodeId id) {
+  std::vector<NodeId> out;
+  for (const auto& [node, dependency] : g.edges())
+    if (node == id) out.push_back(dependency);
+  return out;
+}
+
+TEST(Pipeline, DataParallelOverlapSplitsTheLastBackwardPerLayer) {
+  model::StepCosts k = Uniform();
+  k.layer_grad_sync = 1.5;
+  auto g = BuildPipelineGraph(DataParallel(0), k);
+  ASSERT_TRUE(g) << g.error().ToString();
+  std::map<int, std::vector<int>> last_backward_layers;  // stage -> layer_begin, in node order
+  for (NodeId id = 0; id < static_cast<NodeId>(g->size()); ++id) {
+    const Node& n = g->node(id);
+    if (n.kind == NodeKind::kCollective) {
+      ASSERT_EQ(n.duration, 1.5) << "one layer's reduction: " << g->Label(id);
+      const auto after = Dependencies(*g, id);
+      ASSERT_EQ(after.size(), 1u) << g->Label(id);
+      EXPECT_EQ(after[0], id - 1) << g->Label(id) << " should follow the layer it reduces";
+      EXPECT_EQ(g->node(after[0]).layer_end - g->node(after[0]).layer_begin, 1);
+    }
+    if (n.direction != Direction::kBackward || n.kind != NodeKind::kCompute) continue;
+    if (n.microbatch != 3) {
+      EXPECT_EQ(n.layer_end - n.layer_begin, 24) << "whole: " << g->Label(id);
+      continue;
+    }
+    EXPECT_EQ(n.layer_end - n.layer_begin, 1) << "split: " << g->Label(id);
+    last_backward_layers[n.stage].push_back(n.layer_begin);
+  }
+  for (int stage : {0, 1}) {
+    const auto& layers = last_backward_layers[stage];
+    ASSERT_EQ(layers.size(), 24u) << "stage " << stage;
+    for (std::size_t i = 0; i < layers.size(); ++i)
+      EXPECT_EQ(layers[i], 24 * stage + 23 - static_cast<int>(i)) << "last layer first";
+  }
+}
+
+TEST(Pipeline, WithoutOverlapEachStageReducesOnceBeforeItsOptimizer) {
+  model::StepCosts k = Uniform();
+  k.layer_grad_sync = 1.5;
+  config::Config c = DataParallel(0);
+  c.training.dp_overlap = false;
+  auto g = BuildPipelineGraph(c, k);
+  ASSERT_TRUE(g) << g.error().ToString();
+  int reductions = 0;
+  for (NodeId id = 0; id < static_cast<NodeId>(g->size()); ++id) {
+    const Node& n = g->node(id);
+    if (n.kind == NodeKind::kCompute && n.microbatch >= 0) {
+      EXPECT_EQ(n.layer_end - n.layer_begin, 24) << "no split: " << g->Label(id);
+    }
+    if (n.kind != NodeKind::kCollective) continue;
+    ++reductions;
+    EXPECT_EQ(n.duration, 24 * 1.5) << "the whole stage's gradients: " << g->Label(id);
+    EXPECT_EQ(std::string(g->node(id + 1).name), "optimizer");
+    EXPECT_EQ(Dependencies(*g, id + 1), std::vector<NodeId>{id}) << "the optimizer waits for it";
+  }
+  EXPECT_EQ(reductions, 2) << "one per stage";
+}
+
+TEST(Pipeline, ZeroGathersWeightsBeforeEachUseOrOnlyAfterTheStep) {
+  for (int zero_stage : {1, 3}) {
+    auto g = BuildPipelineGraph(DataParallel(zero_stage), Uniform());
+    ASSERT_TRUE(g) << g.error().ToString();
+    int gathers = 0;
+    for (NodeId id = 0; id < static_cast<NodeId>(g->size()); ++id) {
+      const Node& n = g->node(id);
+      if (std::string(n.name) == "dp_weight_all_gather") ++gathers;
+      if (std::string(n.name) == "optimizer" && zero_stage == 1) {
+        EXPECT_EQ(Dependencies(*g, id + 1), std::vector<NodeId>{id})
+            << "ZeRO 1 gathers the updated weights after the optimizer";
+      }
+      if (n.kind != NodeKind::kCompute || n.microbatch < 0) continue;
+      // A backward split per layer waits once, before its first piece: the
+      // stage's last layer.
+      const bool first_piece = n.layer_end - n.layer_begin == 24 || n.layer_end % 24 == 0;
+      const auto waits = Dependencies(*g, id);
+      const bool gathered = std::any_of(waits.begin(), waits.end(), [&](NodeId d) {
+        return std::string(g->node(d).name) == "dp_weight_all_gather";
+      });
+      EXPECT_EQ(gathered, zero_stage == 3 && first_piece) << g->Label(id);
+    }
+    // ZeRO 3: one per unit (2 stages x 8) and one after each optimizer.
+    EXPECT_EQ(gathers, zero_stage == 3 ? 2 * 8 + 2 : 2) << "ZeRO " << zero_stage;
+  }
 }
 
 TEST(Pipeline, RunsThatCannotWorkAreRejectedWithTheReason) {
