@@ -23,6 +23,8 @@ class UniqueFd {
   bool valid() const { return fd_ >= 0; }
   // Closes the descriptor held, if any, and holds `fd` instead.
   void Reset(int fd = -1);
+  // Gives the descriptor up without closing it (it was closed by hand).
+  [[nodiscard]] int Release() { return std::exchange(fd_, -1); }
 
  private:
   int fd_ = -1;

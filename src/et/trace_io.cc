@@ -1,0 +1,220 @@
+// Framed Chakra messages: varint length, then the message bytes.
+#include "astrasweep/et/trace_io.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "astrasweep/base/unique_fd.h"
+#include "proto_convert.h"
+
+namespace astrasweep::et {
+namespace {
+
+constexpr std::size_t kWriteAtBytes = 1 << 20;
+constexpr std::size_t kReadBlockBytes = 1 << 20;
+// A single message larger than this is damage, not a node.
+constexpr std::uint64_t kMaxMessageBytes = 256u << 20;
+
+std::unexpected<Error> IoError(const std::string& what, const std::string& path) {
+  return MakeError(ErrorCode::kIo, what + ": " + std::strerror(errno), {.file = path});
+}
+
+void AppendFramed(const google::protobuf::MessageLite& message, std::string& out) {
+  std::size_t size = message.ByteSizeLong();
+  while (size >= 0x80) {
+    out.push_back(static_cast<char>((size & 0x7f) | 0x80));
+    size >>= 7;
+  }
+  out.push_back(static_cast<char>(size));
+  message.AppendToString(&out);
+}
+
+Status WriteAll(int fd, std::string_view bytes, const std::string& path) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return IoError("cannot write the trace", path);
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return Ok();
+}
+
+}  // namespace
+
+std::string TracePath(const std::string& prefix, int rank) {
+  return prefix + "." + std::to_string(rank) + ".et";
+}
+
+// ---------------------------------------------------------------- writer
+
+struct TraceWriter::Impl {
+  std::string path;
+  UniqueFd fd;
+  std::string buffer;
+  chakra::Node message;  // reused: its memory stays allocated
+  std::uint64_t nodes = 0;
+};
+
+TraceWriter::TraceWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+TraceWriter::TraceWriter(TraceWriter&&) noexcept = default;
+TraceWriter& TraceWriter::operator=(TraceWriter&&) noexcept = default;
+TraceWriter::~TraceWriter() = default;
+
+Expected<TraceWriter> TraceWriter::Create(const std::string& path,
+                                          const GlobalMetadata& metadata) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->fd.Reset(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!impl->fd.valid()) return IoError("cannot create the trace", path);
+  chakra::GlobalMetadata message;
+  ToProto(metadata, message);
+  AppendFramed(message, impl->buffer);
+  return TraceWriter(std::move(impl));
+}
+
+Status TraceWriter::Add(const Node& node) {
+  Impl& w = *impl_;
+  ToProto(node, w.message);
+  AppendFramed(w.message, w.buffer);
+  ++w.nodes;
+  if (w.buffer.size() < kWriteAtBytes) return Ok();
+  ASTRASWEEP_RETURN_IF_ERROR(WriteAll(w.fd.get(), w.buffer, w.path));
+  w.buffer.clear();
+  return Ok();
+}
+
+Status TraceWriter::Close() {
+  Impl& w = *impl_;
+  if (!w.fd.valid()) return Ok();
+  ASTRASWEEP_RETURN_IF_ERROR(WriteAll(w.fd.get(), w.buffer, w.path));
+  w.buffer.clear();
+  if (::close(w.fd.get()) != 0) {
+    (void)w.fd.Release();
+    return IoError("cannot close the trace", w.path);
+  }
+  (void)w.fd.Release();
+  return Ok();
+}
+
+std::uint64_t TraceWriter::nodes() const { return impl_->nodes; }
+
+// ---------------------------------------------------------------- reader
+
+struct TraceReader::Impl {
+  std::string path;
+  UniqueFd fd;
+  std::string data;
+  std::size_t pos = 0;
+  bool eof = false;
+  std::uint64_t read = 0;  // nodes read so far
+  GlobalMetadata metadata;
+  chakra::Node message;
+
+  // Makes `need` bytes available at pos unless the file ends first.
+  Status Fill(std::size_t need) {
+    while (!eof && data.size() - pos < need) {
+      data.erase(0, pos);
+      pos = 0;
+      const std::size_t old = data.size();
+      const std::size_t chunk = std::max(need, kReadBlockBytes);
+      data.resize(old + chunk);
+      const ssize_t n = ::read(fd.get(), data.data() + old, chunk);
+      data.resize(old + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+      if (n < 0 && errno != EINTR) return IoError("cannot read the trace", path);
+      if (n == 0) eof = true;
+    }
+    return Ok();
+  }
+
+  // The next message's bytes; empty optional at the clean end.
+  Expected<std::optional<std::string_view>> NextMessage(const std::string& what) {
+    ASTRASWEEP_RETURN_IF_ERROR(Fill(10));
+    if (pos == data.size()) return std::optional<std::string_view>();
+    std::uint64_t size = 0;
+    std::size_t at = pos;
+    for (int shift = 0;; shift += 7) {
+      if (at == data.size() || shift > 63)
+        return InvalidInput("a damaged length before " + what, {.file = path});
+      const auto byte = static_cast<std::uint8_t>(data[at++]);
+      size |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+      if (!(byte & 0x80)) break;
+    }
+    if (size > kMaxMessageBytes)
+      return InvalidInput("a damaged length before " + what + " (" + std::to_string(size) +
+                              " bytes)",
+                          {.file = path});
+    const std::size_t header = at - pos;
+    ASTRASWEEP_RETURN_IF_ERROR(Fill(header + size));
+    if (data.size() - pos < header + size)
+      return InvalidInput("the file ends inside " + what + " (torn or truncated)",
+                          {.file = path});
+    const std::string_view bytes(data.data() + pos + header, size);
+    pos += header + size;
+    return std::optional<std::string_view>(bytes);
+  }
+};
+
+TraceReader::TraceReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+TraceReader::TraceReader(TraceReader&&) noexcept = default;
+TraceReader& TraceReader::operator=(TraceReader&&) noexcept = default;
+TraceReader::~TraceReader() = default;
+
+Expected<TraceReader> TraceReader::Open(const std::string& path) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->fd.Reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!impl->fd.valid()) return IoError("cannot open the trace", path);
+  ASTRASWEEP_ASSIGN_OR_RETURN(auto bytes, impl->NextMessage("the global metadata"));
+  chakra::GlobalMetadata message;
+  if (!bytes || !message.ParseFromArray(bytes->data(), static_cast<int>(bytes->size())))
+    return InvalidInput("not a Chakra execution trace: no global metadata first", {.file = path});
+  auto converted = FromProto(message, impl->metadata);
+  if (!converted)
+    return std::unexpected(std::move(converted).error().WithKeyPath("global metadata").WithFile(path));
+  return TraceReader(std::move(impl));
+}
+
+const GlobalMetadata& TraceReader::metadata() const { return impl_->metadata; }
+
+Expected<bool> TraceReader::Next(Node& node) {
+  Impl& r = *impl_;
+  const std::string what = "node " + std::to_string(r.read) + " (counting from 0)";
+  ASTRASWEEP_ASSIGN_OR_RETURN(auto bytes, r.NextMessage(what));
+  if (!bytes) return false;
+  if (!r.message.ParseFromArray(bytes->data(), static_cast<int>(bytes->size())))
+    return InvalidInput(what + " is not a Chakra node (damaged?)", {.file = r.path});
+  auto converted = FromProto(r.message, node);
+  if (!converted)
+    return std::unexpected(std::move(converted)
+                               .error()
+                               .WithKeyPath(what + ", id " + std::to_string(r.message.id()))
+                               .WithFile(r.path));
+  ++r.read;
+  return true;
+}
+
+Expected<Trace> ReadTrace(const std::string& path) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(TraceReader reader, TraceReader::Open(path));
+  Trace trace{.metadata = reader.metadata(), .nodes = {}};
+  Node node;
+  while (true) {
+    ASTRASWEEP_ASSIGN_OR_RETURN(const bool more, reader.Next(node));
+    if (!more) break;
+    trace.nodes.push_back(node);
+  }
+  return trace;
+}
+
+Status WriteTrace(const std::string& path, const Trace& trace) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(TraceWriter writer, TraceWriter::Create(path, trace.metadata));
+  for (const Node& node : trace.nodes) ASTRASWEEP_RETURN_IF_ERROR(writer.Add(node));
+  return writer.Close();
+}
+
+}  // namespace astrasweep::et
