@@ -14,6 +14,7 @@ namespace {
 
 using config::CollectiveAlgorithm;
 using config::Topology;
+using model::Collective;
 
 const char* TopologyName(Topology topology) {
   switch (topology) {
@@ -24,12 +25,13 @@ const char* TopologyName(Topology topology) {
   return "Switch";
 }
 
-const char* CollectiveKey(Collective collective) {
+// system.json's key of each collective's implementations.
+const char* ImplementationKey(Collective collective) {
   switch (collective) {
-    case Collective::kAllReduce: return "all_reduce";
-    case Collective::kAllGather: return "all_gather";
-    case Collective::kReduceScatter: return "reduce_scatter";
-    case Collective::kAllToAll: return "all_to_all";
+    case Collective::kAllReduce: return "all-reduce-implementation";
+    case Collective::kAllGather: return "all-gather-implementation";
+    case Collective::kReduceScatter: return "reduce-scatter-implementation";
+    case Collective::kAllToAll: return "all-to-all-implementation";
   }
   return "";
 }
@@ -124,9 +126,7 @@ Expected<std::string> SystemJson(const config::Config& config,
                                   Implementation(collective, algorithm, dim.topology));
       per_dimension.push_back(name);
     }
-    std::string key = std::string(CollectiveKey(collective)) + "-implementation";
-    std::replace(key.begin(), key.end(), '_', '-');
-    system[key] = per_dimension;
+    system[ImplementationKey(collective)] = per_dimension;
   }
   system["collective-optimization"] = "localBWAware";
   system["local-mem-bw"] = config.hardware.memory_bandwidth / 1e9;

@@ -12,6 +12,7 @@
 
 #include "astrasweep/base/error.h"
 #include "astrasweep/config/config.h"
+#include "astrasweep/model/collectives.h"
 
 namespace astrasweep::et {
 
@@ -28,14 +29,13 @@ double AstraLatency(double seconds);
 // network.yml for `dimensions` (already AstraDimensions).
 std::string NetworkYaml(const std::vector<config::NetworkDimension>& dimensions);
 
-enum class Collective { kAllReduce, kAllGather, kReduceScatter, kAllToAll };
-
 // The implementation AstraSim runs a collective with on one dimension:
 // the configured one, or for `auto` ring on a Ring, direct on a
 // FullyConnected, halvingDoubling on a Switch; never halvingDoubling for
 // an all-to-all (AstraSim exits on it), direct instead. An explicit
 // halving_doubling all-to-all is an error naming the key.
-Expected<std::string> Implementation(Collective collective, config::CollectiveAlgorithm algorithm,
+Expected<std::string> Implementation(model::Collective collective,
+                                     config::CollectiveAlgorithm algorithm,
                                      config::Topology topology);
 
 struct SystemOptions {

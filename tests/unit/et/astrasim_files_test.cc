@@ -69,7 +69,7 @@ TEST(AstrasimFiles, OneNpuDimensionsAreLeftOutAndUnitsConvertedOnce) {
 }
 
 TEST(AstrasimFiles, AutoPicksPerTopologyAndNeverHalvingDoublingForAllToAll) {
-  using C = Collective;
+  using C = model::Collective;
   EXPECT_EQ(*Implementation(C::kAllReduce, CollectiveAlgorithm::kAuto, Topology::kRing), "ring");
   EXPECT_EQ(*Implementation(C::kAllReduce, CollectiveAlgorithm::kAuto, Topology::kFullyConnected),
             "direct");

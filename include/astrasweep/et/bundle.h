@@ -1,0 +1,66 @@
+// An ET bundle written into a folder: every rank's trace
+// (<prefix>.<rank>.et), written one rank at a time so memory does not grow
+// with the ranks, then AstraSim's configuration files and manifest.json.
+// The manifest summarises each rank's operations and holds a content hash
+// of the traces and files; it is part of a cache key and never passed to
+// AstraSim.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "astrasweep/base/error.h"
+#include "astrasweep/et/node.h"
+
+namespace astrasweep::et {
+
+// What one rank's trace holds.
+struct RankSummary {
+  std::uint64_t nodes = 0;
+  std::uint64_t compute = 0, sends = 0, receives = 0, collectives = 0;
+  std::uint64_t compute_micros = 0;
+  std::uint64_t send_bytes = 0, collective_bytes = 0;
+  void Count(const Node& node);
+};
+
+// AstraSim's configuration of the bundle, as text (astrasim_files.h).
+struct BundleConfig {
+  std::string network_yml;
+  std::string system_json;
+  std::string remote_memory_json;
+  std::map<int, std::vector<int>> comm_groups;  // empty: no comm_groups.json
+};
+
+class BundleWriter {
+ public:
+  // Creates `dir` (and parents) for a bundle of `ranks` ranks.
+  static Expected<BundleWriter> Create(const std::string& dir, int ranks,
+                                       std::string prefix = "w");
+  BundleWriter(BundleWriter&&) noexcept;
+  BundleWriter& operator=(BundleWriter&&) noexcept;
+  ~BundleWriter();
+
+  // Ranks are written in order: BeginRank(0), Add..., BeginRank(1), ...
+  Status BeginRank(int rank);
+  Status Add(const Node& node);
+  // Closes the last rank, writes the configuration files and the manifest.
+  // Every rank must have been begun.
+  Status Finish(const BundleConfig& config);
+
+  const std::string& prefix() const;
+
+ private:
+  struct Impl;
+  explicit BundleWriter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// The command line that runs a bundle in AstraSim's analytical binary
+// `binary` (relative to the bundle folder, as AstraSim resolves them).
+std::string AstraSimCommand(const std::string& binary, const std::string& prefix,
+                            bool has_comm_groups);
+
+}  // namespace astrasweep::et
