@@ -44,5 +44,6 @@ void AddPointCommand(CLI::App& app, Action& action);
 // main sets it up for every other command.
 void AddRunCommand(CLI::App& app, Action& action, const Context& context);
 void AddInspectCommand(CLI::App& app, Action& action);
+void AddEtCommand(CLI::App& app, Action& action);
 
 }  // namespace astrasweep::cli

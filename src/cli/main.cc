@@ -49,6 +49,7 @@ int RealMain(int argc, char** argv) {
   AddInspectCommand(app, action);
   AddValidateCommand(app, action);
   AddPointCommand(app, action);
+  AddEtCommand(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <unistd.h>
+
 #include <array>
+#include <filesystem>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -117,7 +120,7 @@ TEST(Cli, ValidateAcceptsTheShippedSpecsAndPoints) {
 }
 
 TEST(Cli, HelpOnEverySubcommand) {
-  for (const char* sub : {"expand", "validate", "point", "run", "inspect"}) {
+  for (const char* sub : {"expand", "validate", "point", "run", "inspect", "et"}) {
     RunResult r = RunCli(std::string(sub) + " --help");
     EXPECT_EQ(r.exit_code, 0) << sub << ":\n" << r.output;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << sub << ":\n" << r.output;
@@ -242,6 +245,31 @@ TEST(RunCommand, RefusesToOverwriteAndExplainsBadInput) {
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("shard       1/2"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("best 3 points by throughput"), std::string::npos) << r.output;
+}
+
+// `astrasweep et`: a collective bundle is written, checked and named with
+// the AstraSim command that runs it; a broken bundle fails the check.
+TEST(EtCommand, WritesACollectiveBundleThatPassesTheCheck) {
+  const std::string dir = ::testing::TempDir() + "et-cli-" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  RunResult r = RunCli("et " + std::string(ASTRASWEEP_SOURCE_DIR) +
+                       "/sweeps/points/gpt3-175b.yaml -o " + dir +
+                       " --collective all_gather --size '1 MiB' --group dp");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("over the dp group (24 ranks)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--workload-configuration=w"), std::string::npos) << r.output;
+  r = RunCli("et --check " + dir);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("24 ranks, 24 nodes"), std::string::npos) << r.output;
+  std::filesystem::remove(dir + "/w.5.et");
+  r = RunCli("et --check " + dir);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("rank 5"), std::string::npos) << r.output;
+  r = RunCli("et " + std::string(ASTRASWEEP_SOURCE_DIR) + "/sweeps/points/gpt3-175b.yaml -o " +
+             dir + " --graph pipeline");
+  EXPECT_NE(r.exit_code, 0) << "the pipeline bundle is not built yet, and must not pretend";
+  EXPECT_NE(r.output.find("not in it yet"), std::string::npos) << r.output;
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

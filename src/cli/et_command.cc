@@ -1,0 +1,112 @@
+// `astrasweep et CONFIG.yaml -o DIR --graph collective ...` writes a Chakra
+// ET bundle AstraSim runs unchanged and prints the command that runs it;
+// `astrasweep et --check DIR` reads a bundle back and checks it.
+#include <cstdio>
+
+#include "astrasweep/base/units.h"
+#include "astrasweep/config/loader.h"
+#include "astrasweep/et/bundle.h"
+#include "astrasweep/et/check.h"
+#include "astrasweep/et/collective_bundle.h"
+#include "commands.h"
+
+namespace astrasweep::cli {
+namespace {
+
+struct EtOptions {
+  std::string config;
+  std::string out;
+  std::string graph = "collective";
+  std::string collective = "all_reduce";
+  std::string size;
+  std::string group = "tp";
+  std::string check;
+};
+
+Expected<model::Collective> ParseCollective(const std::string& name) {
+  for (auto c : {model::Collective::kAllReduce, model::Collective::kAllGather,
+                 model::Collective::kReduceScatter, model::Collective::kAllToAll})
+    if (name == model::CollectiveName(c)) return c;
+  return InvalidInput("--collective '" + name +
+                      "': expected all_reduce, all_gather, reduce_scatter or all_to_all");
+}
+
+// The group of a point's GPUs a collective runs over (ranks are numbered
+// tensor-parallel fastest, then pipeline stage, then data parallel).
+Expected<std::pair<std::int64_t, std::int64_t>> Group(const std::string& name,
+                                                      const config::ParallelismConfig& p) {
+  if (name == "tp") return std::pair{std::int64_t{1}, p.tp};
+  if (name == "pp") return std::pair{p.tp, p.pp};
+  if (name == "dp") return std::pair{p.tp * p.pp, p.dp};
+  if (name == "all") return std::pair{std::int64_t{1}, p.Gpus()};
+  return InvalidInput("--group '" + name + "': expected tp, pp, dp or all");
+}
+
+Status WriteBundle(const EtOptions& options) {
+  if (options.graph != "collective")
+    return MakeError(ErrorCode::kUnavailable,
+                     "--graph " + options.graph +
+                         ": this build writes the collective bundle only; the pipeline, block and "
+                         "flattened builders are not in it yet");
+  if (options.size.empty())
+    return InvalidInput("--graph collective needs --size, the bytes per rank, e.g. '16 MiB'");
+  ASTRASWEEP_ASSIGN_OR_RETURN(auto point, config::LoadPointFile(options.config));
+  ASTRASWEEP_ASSIGN_OR_RETURN(const model::Collective collective,
+                              ParseCollective(options.collective));
+  ASTRASWEEP_ASSIGN_OR_RETURN(const double bytes, ParseQuantity(options.size, QuantityKind::kBytes));
+  ASTRASWEEP_ASSIGN_OR_RETURN(const auto group, Group(options.group, point.config.parallelism));
+  const et::CollectiveBenchmark benchmark{.collective = collective,
+                                          .bytes = static_cast<std::uint64_t>(bytes),
+                                          .stride = group.first,
+                                          .size = group.second};
+  ASTRASWEEP_RETURN_IF_ERROR(et::WriteCollectiveBundle(point.config, benchmark, options.out));
+  std::printf("%s: %s of %llu B over the %s group (%lld ranks)\nrun it in AstraSim with:\n"
+              "  cd %s && %s\n",
+              options.out.c_str(), model::CollectiveName(collective),
+              static_cast<unsigned long long>(benchmark.bytes), options.group.c_str(),
+              static_cast<long long>(benchmark.size), options.out.c_str(),
+              et::AstraSimCommand("AstraSim_Analytical_Congestion_Unaware", "w", false).c_str());
+  return Ok();
+}
+
+Status Check(const std::string& dir) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(const et::CheckReport report, et::CheckBundle(dir));
+  std::printf("%s: %d ranks, %llu nodes, %llu sends, %llu collectives\n", dir.c_str(),
+              report.ranks, static_cast<unsigned long long>(report.nodes),
+              static_cast<unsigned long long>(report.sends),
+              static_cast<unsigned long long>(report.collectives));
+  for (const auto& problem : report.problems) std::printf("  %s\n", problem.c_str());
+  if (!report.ok())
+    return InvalidInput("the bundle has problems (listed above); AstraSim would misread it",
+                        {.file = dir});
+  std::printf("ok\n");
+  return Ok();
+}
+
+}  // namespace
+
+void AddEtCommand(CLI::App& app, Action& action) {
+  auto options = std::make_shared<EtOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "et", "Write a Chakra ET bundle for AstraSim (or check one with --check DIR)");
+  cmd->add_option("config", options->config, "Point config (YAML)")->check(CLI::ExistingFile);
+  cmd->add_option("-o,--out", options->out, "The bundle folder to write");
+  cmd->add_option("--graph", options->graph, "collective (pipeline, block, flattened: not yet)")
+      ->capture_default_str();
+  cmd->add_option("--collective", options->collective,
+                  "all_reduce, all_gather, reduce_scatter or all_to_all")
+      ->capture_default_str();
+  cmd->add_option("--size", options->size, "Bytes per rank of the collective, e.g. '16 MiB'");
+  cmd->add_option("--group", options->group, "tp, pp, dp or all")->capture_default_str();
+  cmd->add_option("--check", options->check, "Read the bundle in DIR back and check it");
+  cmd->callback([options, &action] {
+    action = [options]() -> Outcome {
+      if (!options->check.empty()) return Check(options->check);
+      if (options->config.empty() || options->out.empty())
+        return InvalidInput("et needs CONFIG.yaml and -o DIR (or --check DIR)");
+      return WriteBundle(*options);
+    };
+  });
+}
+
+}  // namespace astrasweep::cli
