@@ -1,0 +1,147 @@
+// What the real AstraSim answers for this project's bundles, recorded in
+// tests/data/et-golden/ (AstraSim's answers are facts, so CI knows them
+// without the binary). Each golden names the bundle (config, collective,
+// size, group) and the bundle's content hash:
+//   - always: the bundle built today has that content hash, so the
+//     recorded answer is still the answer for it (a builder change shows
+//     here: re-record with the binary);
+//   - with ASTRASIM_BIN (and ASTRASIM_AWARE_BIN) naming AstraSim's
+//     analytical binaries: the bundle runs in them and every rank's finish
+//     and exposed-communication cycles equal the golden. Without, that
+//     test is skipped, saying so.
+// ASTRASWEEP_RECORD_GOLDEN=1 with the binaries (re)writes the goldens.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+
+#include "astrasweep/base/temp_dir.h"
+#include "astrasweep/config/loader.h"
+#include "astrasweep/et/bundle.h"
+#include "astrasweep/et/collective_bundle.h"
+
+namespace astrasweep::et {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const fs::path kData = fs::path(ASTRASWEEP_SOURCE_DIR) / "tests/data";
+
+struct GoldenCase {
+  const char* config;  // under tests/data/points
+  model::Collective collective;
+  const char* group;
+  std::uint64_t bytes;
+  bool aware;  // one dimension and no Ring of 2: the aware binary runs it
+};
+
+const GoldenCase kCases[] = {
+    {"et-small-8", model::Collective::kAllReduce, "tp", 1u << 20, true},
+    {"et-small-8", model::Collective::kAllGather, "dp", 64u << 20, true},
+    {"et-small-8", model::Collective::kReduceScatter, "all", 64u << 20, false},
+    {"et-small-8", model::Collective::kAllToAll, "tp", 1u << 20, true},
+    {"et-small-16", model::Collective::kAllReduce, "tp", 64u << 20, true},
+    {"et-small-16", model::Collective::kAllGather, "dp", 1u << 20, false},
+    {"et-small-16", model::Collective::kReduceScatter, "pp", 1u << 20, true},
+    {"et-small-16", model::Collective::kAllToAll, "all", 64u << 20, false},
+};
+
+std::string Name(const GoldenCase& c) {
+  return std::string(c.config) + "-" + model::CollectiveName(c.collective) + "-" + c.group;
+}
+
+std::string Text(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Writes the case's bundle into `dir`; returns its content hash.
+std::string WriteBundle(const GoldenCase& c, const fs::path& dir) {
+  auto point = config::LoadPointFile((kData / "points" / (std::string(c.config) + ".yaml")).string());
+  EXPECT_TRUE(point) << point.error().ToString();
+  const auto& p = point->config.parallelism;
+  const std::string group = c.group;
+  const std::int64_t stride = group == "dp" ? p.tp * p.pp : group == "pp" ? p.tp : 1;
+  const std::int64_t size = group == "tp" ? p.tp : group == "pp" ? p.pp : group == "dp" ? p.dp : p.Gpus();
+  auto written = WriteCollectiveBundle(
+      point->config, {.collective = c.collective, .bytes = c.bytes, .stride = stride, .size = size},
+      dir.string());
+  EXPECT_TRUE(written) << written.error().ToString();
+  return json::parse(Text(dir / "manifest.json"))["content_hash"];
+}
+
+// Every rank's `sys[i] finished, T cycles, exposed communication E cycles.`
+json RunAstraSim(const std::string& binary, const fs::path& dir) {
+  const std::string command = "cd '" + dir.string() + "' && '" + binary + "' " +
+                              AstraSimCommand("", "w", false).substr(1) +
+                              " --logging-folder=log 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string output;
+  char buffer[4096];
+  while (pipe && std::fgets(buffer, sizeof buffer, pipe)) output += buffer;
+  const int status = pipe ? pclose(pipe) : -1;
+  EXPECT_EQ(status, 0) << output;
+  const std::regex line(R"(sys\[(\d+)\] finished, (\d+) cycles, exposed communication (\d+) cycles)");
+  std::map<int, std::pair<long long, long long>> ranks;
+  for (auto it = std::sregex_iterator(output.begin(), output.end(), line); it != std::sregex_iterator(); ++it)
+    ranks[std::stoi((*it)[1])] = {std::stoll((*it)[2]), std::stoll((*it)[3])};
+  json out = {{"finish_cycles", json::array()}, {"exposed_comm_cycles", json::array()}};
+  for (const auto& [rank, cycles] : ranks) {
+    out["finish_cycles"].push_back(cycles.first);
+    out["exposed_comm_cycles"].push_back(cycles.second);
+  }
+  return out;
+}
+
+TEST(AstraSimGolden, TheRecordedAnswersAreForTheBundlesBuiltToday) {
+  for (const GoldenCase& c : kCases) {
+    auto dir = TempDir::Create("golden-test");
+    ASSERT_TRUE(dir);
+    const fs::path golden = kData / "et-golden" / (Name(c) + ".json");
+    ASSERT_TRUE(fs::exists(golden)) << golden << " is missing";
+    EXPECT_EQ(WriteBundle(c, dir->path()), json::parse(Text(golden))["content_hash"])
+        << Name(c) << ": the bundle changed since AstraSim's answer was recorded; re-record it "
+        << "(ASTRASIM_BIN=... ASTRASWEEP_RECORD_GOLDEN=1)";
+  }
+}
+
+TEST(AstraSimGolden, TheRealAstraSimAnswersWhatWasRecorded) {
+  const char* unaware = std::getenv("ASTRASIM_BIN");
+  const char* aware = std::getenv("ASTRASIM_AWARE_BIN");
+  if (unaware == nullptr || *unaware == '\0')
+    GTEST_SKIP() << "ASTRASIM_BIN is not set: the bundles are not run in the real AstraSim here "
+                    "(CI checks them against the recorded answers only)";
+  const bool record = std::getenv("ASTRASWEEP_RECORD_GOLDEN") != nullptr;
+  for (const GoldenCase& c : kCases) {
+    auto dir = TempDir::Create("golden-test");
+    ASSERT_TRUE(dir);
+    json answer = {{"bundle", {{"config", std::string("tests/data/points/") + c.config + ".yaml"},
+                               {"collective", model::CollectiveName(c.collective)},
+                               {"group", c.group},
+                               {"bytes", c.bytes}}},
+                   {"content_hash", WriteBundle(c, dir->path())},
+                   {"unaware", RunAstraSim(unaware, dir->path())}};
+    if (c.aware && aware != nullptr && *aware != '\0') answer["aware"] = RunAstraSim(aware, dir->path());
+    const fs::path golden = kData / "et-golden" / (Name(c) + ".json");
+    if (record) {
+      std::ofstream(golden) << answer.dump(1) << "\n";
+      continue;
+    }
+    const json expected = json::parse(Text(golden));
+    EXPECT_EQ(answer["unaware"], expected["unaware"]) << Name(c);
+    if (answer.contains("aware")) {
+      EXPECT_EQ(answer["aware"], expected["aware"]) << Name(c);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace astrasweep::et
