@@ -8,6 +8,7 @@
 #include "astrasweep/et/bundle.h"
 #include "astrasweep/et/check.h"
 #include "astrasweep/et/collective_bundle.h"
+#include "astrasweep/et/pipeline_bundle.h"
 #include "commands.h"
 
 namespace astrasweep::cli {
@@ -42,11 +43,25 @@ Expected<std::pair<std::int64_t, std::int64_t>> Group(const std::string& name,
   return InvalidInput("--group '" + name + "': expected tp, pp, dp or all");
 }
 
+Status WritePipeline(const EtOptions& options) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(auto point, config::LoadPointFile(options.config));
+  ASTRASWEEP_RETURN_IF_ERROR(et::WritePipelineBundle(point.config, options.out));
+  const auto& p = point.config.parallelism;
+  std::printf("%s: the pipeline of %lld stages x %lld replicas (%lld ranks, tp %lld folded in)\n"
+              "run it in AstraSim with:\n  cd %s && %s\n",
+              options.out.c_str(), static_cast<long long>(p.pp), static_cast<long long>(p.dp),
+              static_cast<long long>(p.pp * p.dp), static_cast<long long>(p.tp),
+              options.out.c_str(),
+              et::AstraSimCommand("AstraSim_Analytical_Congestion_Unaware", "w", p.dp > 1).c_str());
+  return Ok();
+}
+
 Status WriteBundle(const EtOptions& options) {
+  if (options.graph == "pipeline") return WritePipeline(options);
   if (options.graph != "collective")
     return MakeError(ErrorCode::kUnavailable,
                      "--graph " + options.graph +
-                         ": this build writes the collective bundle only; the pipeline, block and "
+                         ": this build writes the collective and pipeline bundles; the block and "
                          "flattened builders are not in it yet");
   if (options.size.empty())
     return InvalidInput("--graph collective needs --size, the bytes per rank, e.g. '16 MiB'");
@@ -91,7 +106,7 @@ void AddEtCommand(CLI::App& app, Action& action) {
       "et", "Write a Chakra ET bundle for AstraSim (or check one with --check DIR)");
   cmd->add_option("config", options->config, "Point config (YAML)")->check(CLI::ExistingFile);
   cmd->add_option("-o,--out", options->out, "The bundle folder to write");
-  cmd->add_option("--graph", options->graph, "collective (pipeline, block, flattened: not yet)")
+  cmd->add_option("--graph", options->graph, "collective or pipeline (block, flattened: not yet)")
       ->capture_default_str();
   cmd->add_option("--collective", options->collective,
                   "all_reduce, all_gather, reduce_scatter or all_to_all")

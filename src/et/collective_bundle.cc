@@ -7,9 +7,7 @@
 #include "astrasweep/et/bundle.h"
 
 namespace astrasweep::et {
-namespace {
-
-CollectiveType ChakraType(model::Collective collective) {
+CollectiveType ChakraCollective(model::Collective collective) {
   switch (collective) {
     case model::Collective::kAllReduce: return CollectiveType::kAllReduce;
     case model::Collective::kAllGather: return CollectiveType::kAllGather;
@@ -19,14 +17,16 @@ CollectiveType ChakraType(model::Collective collective) {
   return CollectiveType::kInvalid;
 }
 
+namespace {
+
 Node CollectiveNode(const CollectiveBenchmark& benchmark) {
   Node node{.id = 0,
             .name = fmt::format("{} {} B over {} ranks",
-                                CollectiveTypeName(ChakraType(benchmark.collective)),
+                                CollectiveTypeName(ChakraCollective(benchmark.collective)),
                                 benchmark.bytes, benchmark.size),
             .type = NodeType::kCollective};
   node.Set("is_cpu_op", false);
-  node.Set("comm_type", std::int64_t{static_cast<int>(ChakraType(benchmark.collective))});
+  node.Set("comm_type", std::int64_t{static_cast<int>(ChakraCollective(benchmark.collective))});
   node.Set("comm_size", static_cast<std::int64_t>(benchmark.bytes));
   return node;
 }

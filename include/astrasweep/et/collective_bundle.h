@@ -9,9 +9,13 @@
 
 #include "astrasweep/base/error.h"
 #include "astrasweep/config/config.h"
+#include "astrasweep/et/node.h"
 #include "astrasweep/model/collectives.h"
 
 namespace astrasweep::et {
+
+// The Chakra comm_type of a collective.
+CollectiveType ChakraCollective(model::Collective collective);
 
 struct CollectiveBenchmark {
   model::Collective collective = model::Collective::kAllReduce;

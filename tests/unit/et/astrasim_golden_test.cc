@@ -10,6 +10,8 @@
 //     and exposed-communication cycles equal the golden. Without, that
 //     test is skipped, saying so.
 // ASTRASWEEP_RECORD_GOLDEN=1 with the binaries (re)writes the goldens.
+// Bundles: collectives over groups of two small configs, and their
+// pipeline bundles.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -24,6 +26,7 @@
 #include "astrasweep/config/loader.h"
 #include "astrasweep/et/bundle.h"
 #include "astrasweep/et/collective_bundle.h"
+#include "astrasweep/et/pipeline_bundle.h"
 
 namespace astrasweep::et {
 namespace {
@@ -36,7 +39,7 @@ const fs::path kData = fs::path(ASTRASWEEP_SOURCE_DIR) / "tests/data";
 struct GoldenCase {
   const char* config;  // under tests/data/points
   model::Collective collective;
-  const char* group;
+  const char* group;  // "pipeline": the point's pipeline bundle instead
   std::uint64_t bytes;
   bool aware;  // one dimension and no Ring of 2: the aware binary runs it
 };
@@ -50,9 +53,14 @@ const GoldenCase kCases[] = {
     {"et-small-16", model::Collective::kAllGather, "dp", 1u << 20, false},
     {"et-small-16", model::Collective::kReduceScatter, "pp", 1u << 20, true},
     {"et-small-16", model::Collective::kAllToAll, "all", 64u << 20, false},
+    {"et-small-8", model::Collective::kAllReduce, "pipeline", 0, true},
+    {"et-small-16", model::Collective::kAllReduce, "pipeline", 0, false},
 };
 
+bool IsPipeline(const GoldenCase& c) { return std::string(c.group) == "pipeline"; }
+
 std::string Name(const GoldenCase& c) {
+  if (IsPipeline(c)) return std::string(c.config) + "-pipeline";
   return std::string(c.config) + "-" + model::CollectiveName(c.collective) + "-" + c.group;
 }
 
@@ -67,6 +75,11 @@ std::string Text(const fs::path& path) {
 std::string WriteBundle(const GoldenCase& c, const fs::path& dir) {
   auto point = config::LoadPointFile((kData / "points" / (std::string(c.config) + ".yaml")).string());
   EXPECT_TRUE(point) << point.error().ToString();
+  if (IsPipeline(c)) {
+    auto written = WritePipelineBundle(point->config, dir.string());
+    EXPECT_TRUE(written) << written.error().ToString();
+    return json::parse(Text(dir / "manifest.json"))["content_hash"];
+  }
   const auto& p = point->config.parallelism;
   const std::string group = c.group;
   const std::int64_t stride = group == "dp" ? p.tp * p.pp : group == "pp" ? p.tp : 1;
@@ -81,7 +94,7 @@ std::string WriteBundle(const GoldenCase& c, const fs::path& dir) {
 // Every rank's `sys[i] finished, T cycles, exposed communication E cycles.`
 json RunAstraSim(const std::string& binary, const fs::path& dir) {
   const std::string command = "cd '" + dir.string() + "' && '" + binary + "' " +
-                              AstraSimCommand("", "w", false).substr(1) +
+                              AstraSimCommand("", "w", fs::exists(dir / "comm_groups.json")).substr(1) +
                               " --logging-folder=log 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   std::string output;
@@ -123,10 +136,16 @@ TEST(AstraSimGolden, TheRealAstraSimAnswersWhatWasRecorded) {
   for (const GoldenCase& c : kCases) {
     auto dir = TempDir::Create("golden-test");
     ASSERT_TRUE(dir);
-    json answer = {{"bundle", {{"config", std::string("tests/data/points/") + c.config + ".yaml"},
-                               {"collective", model::CollectiveName(c.collective)},
-                               {"group", c.group},
-                               {"bytes", c.bytes}}},
+    json bundle = {{"config", std::string("tests/data/points/") + c.config + ".yaml"}};
+    if (IsPipeline(c)) {
+      bundle["graph"] = "pipeline";
+    } else {
+      bundle["graph"] = "collective";
+      bundle["collective"] = model::CollectiveName(c.collective);
+      bundle["group"] = c.group;
+      bundle["bytes"] = c.bytes;
+    }
+    json answer = {{"bundle", bundle},
                    {"content_hash", WriteBundle(c, dir->path())},
                    {"unaware", RunAstraSim(unaware, dir->path())}};
     if (c.aware && aware != nullptr && *aware != '\0') answer["aware"] = RunAstraSim(aware, dir->path());
