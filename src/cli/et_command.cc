@@ -5,6 +5,7 @@
 
 #include "astrasweep/base/units.h"
 #include "astrasweep/config/loader.h"
+#include "astrasweep/et/block_bundle.h"
 #include "astrasweep/et/bundle.h"
 #include "astrasweep/et/check.h"
 #include "astrasweep/et/collective_bundle.h"
@@ -56,13 +57,26 @@ Status WritePipeline(const EtOptions& options) {
   return Ok();
 }
 
+Status WriteBlock(const EtOptions& options) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(auto point, config::LoadPointFile(options.config));
+  ASTRASWEEP_RETURN_IF_ERROR(et::WriteBlockBundle(point.config, options.out));
+  const auto& p = point.config.parallelism;
+  std::printf("%s: one transformer layer on one stage's %lld GPUs (tp %lld x dp %lld)\n"
+              "run it in AstraSim with:\n  cd %s && %s\n",
+              options.out.c_str(), static_cast<long long>(p.tp * p.dp),
+              static_cast<long long>(p.tp), static_cast<long long>(p.dp), options.out.c_str(),
+              et::AstraSimCommand("AstraSim_Analytical_Congestion_Unaware", "w", true).c_str());
+  return Ok();
+}
+
 Status WriteBundle(const EtOptions& options) {
   if (options.graph == "pipeline") return WritePipeline(options);
+  if (options.graph == "block") return WriteBlock(options);
   if (options.graph != "collective")
     return MakeError(ErrorCode::kUnavailable,
                      "--graph " + options.graph +
-                         ": this build writes the collective and pipeline bundles; the block and "
-                         "flattened builders are not in it yet");
+                         ": this build writes the collective, pipeline and block bundles; the "
+                         "flattened builder is not in it yet");
   if (options.size.empty())
     return InvalidInput("--graph collective needs --size, the bytes per rank, e.g. '16 MiB'");
   ASTRASWEEP_ASSIGN_OR_RETURN(auto point, config::LoadPointFile(options.config));
@@ -106,7 +120,7 @@ void AddEtCommand(CLI::App& app, Action& action) {
       "et", "Write a Chakra ET bundle for AstraSim (or check one with --check DIR)");
   cmd->add_option("config", options->config, "Point config (YAML)")->check(CLI::ExistingFile);
   cmd->add_option("-o,--out", options->out, "The bundle folder to write");
-  cmd->add_option("--graph", options->graph, "collective or pipeline (block, flattened: not yet)")
+  cmd->add_option("--graph", options->graph, "collective, pipeline or block (flattened: not yet)")
       ->capture_default_str();
   cmd->add_option("--collective", options->collective,
                   "all_reduce, all_gather, reduce_scatter or all_to_all")

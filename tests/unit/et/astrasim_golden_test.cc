@@ -11,7 +11,7 @@
 //     test is skipped, saying so.
 // ASTRASWEEP_RECORD_GOLDEN=1 with the binaries (re)writes the goldens.
 // Bundles: collectives over groups of two small configs, and their
-// pipeline bundles.
+// pipeline and block bundles.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -24,6 +24,7 @@
 
 #include "astrasweep/base/temp_dir.h"
 #include "astrasweep/config/loader.h"
+#include "astrasweep/et/block_bundle.h"
 #include "astrasweep/et/bundle.h"
 #include "astrasweep/et/collective_bundle.h"
 #include "astrasweep/et/pipeline_bundle.h"
@@ -39,7 +40,7 @@ const fs::path kData = fs::path(ASTRASWEEP_SOURCE_DIR) / "tests/data";
 struct GoldenCase {
   const char* config;  // under tests/data/points
   model::Collective collective;
-  const char* group;  // "pipeline": the point's pipeline bundle instead
+  const char* group;  // "pipeline" or "block": the point's bundle of that graph instead
   std::uint64_t bytes;
   bool aware;  // one dimension and no Ring of 2: the aware binary runs it
 };
@@ -55,12 +56,16 @@ const GoldenCase kCases[] = {
     {"et-small-16", model::Collective::kAllToAll, "all", 64u << 20, false},
     {"et-small-8", model::Collective::kAllReduce, "pipeline", 0, true},
     {"et-small-16", model::Collective::kAllReduce, "pipeline", 0, false},
+    {"et-small-8", model::Collective::kAllReduce, "block", 0, false},
+    {"et-small-16", model::Collective::kAllReduce, "block", 0, false},
 };
 
-bool IsPipeline(const GoldenCase& c) { return std::string(c.group) == "pipeline"; }
+bool IsGraph(const GoldenCase& c) {
+  return std::string(c.group) == "pipeline" || std::string(c.group) == "block";
+}
 
 std::string Name(const GoldenCase& c) {
-  if (IsPipeline(c)) return std::string(c.config) + "-pipeline";
+  if (IsGraph(c)) return std::string(c.config) + "-" + c.group;
   return std::string(c.config) + "-" + model::CollectiveName(c.collective) + "-" + c.group;
 }
 
@@ -75,8 +80,10 @@ std::string Text(const fs::path& path) {
 std::string WriteBundle(const GoldenCase& c, const fs::path& dir) {
   auto point = config::LoadPointFile((kData / "points" / (std::string(c.config) + ".yaml")).string());
   EXPECT_TRUE(point) << point.error().ToString();
-  if (IsPipeline(c)) {
-    auto written = WritePipelineBundle(point->config, dir.string());
+  if (IsGraph(c)) {
+    auto written = std::string(c.group) == "pipeline"
+                       ? WritePipelineBundle(point->config, dir.string())
+                       : WriteBlockBundle(point->config, dir.string());
     EXPECT_TRUE(written) << written.error().ToString();
     return json::parse(Text(dir / "manifest.json"))["content_hash"];
   }
@@ -137,8 +144,8 @@ TEST(AstraSimGolden, TheRealAstraSimAnswersWhatWasRecorded) {
     auto dir = TempDir::Create("golden-test");
     ASSERT_TRUE(dir);
     json bundle = {{"config", std::string("tests/data/points/") + c.config + ".yaml"}};
-    if (IsPipeline(c)) {
-      bundle["graph"] = "pipeline";
+    if (IsGraph(c)) {
+      bundle["graph"] = c.group;
     } else {
       bundle["graph"] = "collective";
       bundle["collective"] = model::CollectiveName(c.collective);

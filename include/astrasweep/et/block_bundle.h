@@ -1,0 +1,31 @@
+// The transformer-block bundle: one layer's forward, recompute and
+// backward on every GPU of one pipeline stage, tp x dp ranks
+// (rank = replica * tp + tp_rank, tensor-parallel fastest), so the
+// simulator sees the tensor-parallel collectives and the data-parallel
+// gradient traffic contend:
+// - each kernel of the layer (model::LayerForward, LayerRecompute,
+//   LayerBackward) is a COMP_NODE of its analytical time, in order;
+// - the tensor-parallel collectives sit where Megatron-LM issues them,
+//   blocking the next kernel: an all-reduce of the activation after the
+//   row-parallel attention output and FC2 forward and after the
+//   column-parallel QKV and FC1 input gradients backward; with sequence
+//   parallelism an all-gather before each column-parallel GEMM and a
+//   reduce-scatter after each row-parallel one, mirrored backward (group
+//   "replica + 1" in comm_groups.json);
+// - each weight's data-parallel gradient collective (all-reduce, or
+//   reduce-scatter with ZeRO >= 1) is issued as soon as its weight gradient
+//   is computed and runs while the backward goes on (group "dp + tp_rank +
+//   1"), the gradient collectives chained in their fixed order.
+// 2-D tensor parallelism is not expressed yet (an error says so).
+#pragma once
+
+#include <string>
+
+#include "astrasweep/base/error.h"
+#include "astrasweep/config/config.h"
+
+namespace astrasweep::et {
+
+Status WriteBlockBundle(const config::Config& config, const std::string& dir);
+
+}  // namespace astrasweep::et
