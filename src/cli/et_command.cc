@@ -1,7 +1,10 @@
 // `astrasweep et CONFIG.yaml -o DIR --graph collective ...` writes a Chakra
 // ET bundle AstraSim runs unchanged and prints the command that runs it;
 // `astrasweep et --check DIR` reads a bundle back and checks it.
+#include <fmt/format.h>
+
 #include <cstdio>
+#include <filesystem>
 
 #include "astrasweep/base/units.h"
 #include "astrasweep/config/loader.h"
@@ -44,34 +47,28 @@ Expected<std::pair<std::int64_t, std::int64_t>> Group(const std::string& name,
   return InvalidInput("--group '" + name + "': expected tp, pp, dp or all");
 }
 
-Status WritePipeline(const EtOptions& options) {
+// The pipeline or block bundle of the point in options.config.
+Status WriteGraphBundle(const EtOptions& options) {
   ASTRASWEEP_ASSIGN_OR_RETURN(auto point, config::LoadPointFile(options.config));
-  ASTRASWEEP_RETURN_IF_ERROR(et::WritePipelineBundle(point.config, options.out));
   const auto& p = point.config.parallelism;
-  std::printf("%s: the pipeline of %lld stages x %lld replicas (%lld ranks, tp %lld folded in)\n"
-              "run it in AstraSim with:\n  cd %s && %s\n",
-              options.out.c_str(), static_cast<long long>(p.pp), static_cast<long long>(p.dp),
-              static_cast<long long>(p.pp * p.dp), static_cast<long long>(p.tp),
-              options.out.c_str(),
-              et::AstraSimCommand("AstraSim_Analytical_Congestion_Unaware", "w", p.dp > 1).c_str());
-  return Ok();
-}
-
-Status WriteBlock(const EtOptions& options) {
-  ASTRASWEEP_ASSIGN_OR_RETURN(auto point, config::LoadPointFile(options.config));
-  ASTRASWEEP_RETURN_IF_ERROR(et::WriteBlockBundle(point.config, options.out));
-  const auto& p = point.config.parallelism;
-  std::printf("%s: one transformer layer on one stage's %lld GPUs (tp %lld x dp %lld)\n"
-              "run it in AstraSim with:\n  cd %s && %s\n",
-              options.out.c_str(), static_cast<long long>(p.tp * p.dp),
-              static_cast<long long>(p.tp), static_cast<long long>(p.dp), options.out.c_str(),
-              et::AstraSimCommand("AstraSim_Analytical_Congestion_Unaware", "w", true).c_str());
+  const bool pipeline = options.graph == "pipeline";
+  ASTRASWEEP_RETURN_IF_ERROR(pipeline ? et::WritePipelineBundle(point.config, options.out)
+                                      : et::WriteBlockBundle(point.config, options.out));
+  const std::string what =
+      pipeline ? fmt::format("the pipeline of {} stages x {} replicas ({} ranks, tp {} folded in)",
+                             p.pp, p.dp, p.pp * p.dp, p.tp)
+               : fmt::format("one transformer layer on one stage's {} GPUs (tp {} x dp {})",
+                             p.tp * p.dp, p.tp, p.dp);
+  std::printf("%s: %s\nrun it in AstraSim with:\n  cd %s && %s\n", options.out.c_str(),
+              what.c_str(), options.out.c_str(),
+              et::AstraSimCommand("AstraSim_Analytical_Congestion_Unaware", "w",
+                                  std::filesystem::exists(options.out + "/comm_groups.json"))
+                  .c_str());
   return Ok();
 }
 
 Status WriteBundle(const EtOptions& options) {
-  if (options.graph == "pipeline") return WritePipeline(options);
-  if (options.graph == "block") return WriteBlock(options);
+  if (options.graph == "pipeline" || options.graph == "block") return WriteGraphBundle(options);
   if (options.graph != "collective")
     return MakeError(ErrorCode::kUnavailable,
                      "--graph " + options.graph +

@@ -3,6 +3,7 @@
 // units converted once; `auto` picks AstraSim's implementation per
 // dimension, and never halvingDoubling for an all-to-all.
 #include "astrasweep/et/astrasim_files.h"
+#include "et_test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -14,19 +15,15 @@
 namespace astrasweep::et {
 namespace {
 
+using testing::FileText;
+using testing::kReferenceCases;
+using testing::kGiB;
+
 namespace fs = std::filesystem;
 using config::CollectiveAlgorithm;
 using config::Topology;
 
-const fs::path kCases = fs::path(ASTRASWEEP_SOURCE_DIR) / "tests/data/astrasim-reference/cases";
-constexpr double kGiB = 1073741824.0;
 
-std::string Text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 config::Config ConfigWith(std::vector<config::NetworkDimension> network) {
   config::Config c;
@@ -38,13 +35,13 @@ config::Config ConfigWith(std::vector<config::NetworkDimension> network) {
 void ExpectSameAsReference(const std::string& name, const config::Config& c) {
   SCOPED_TRACE(name);
   const auto dims = AstraDimensions(c.network);
-  EXPECT_EQ(NetworkYaml(dims), Text(kCases / name / "network.yml"));
+  EXPECT_EQ(NetworkYaml(dims), FileText(kReferenceCases / name / "network.yml"));
   auto system = SystemJson(c, dims);
   ASSERT_TRUE(system) << system.error().ToString();
   EXPECT_EQ(nlohmann::json::parse(*system),
-            nlohmann::json::parse(Text(kCases / name / "system.json")));
+            nlohmann::json::parse(FileText(kReferenceCases / name / "system.json")));
   EXPECT_EQ(nlohmann::json::parse(RemoteMemoryJson()),
-            nlohmann::json::parse(Text(kCases / name / "remote_memory.json")));
+            nlohmann::json::parse(FileText(kReferenceCases / name / "remote_memory.json")));
 }
 
 TEST(AstrasimFiles, TheReferenceRunsNetworksAndSystemsComeOutTheSame) {
@@ -86,7 +83,7 @@ TEST(AstrasimFiles, AutoPicksPerTopologyAndNeverHalvingDoublingForAllToAll) {
 
 TEST(AstrasimFiles, CommGroups) {
   EXPECT_EQ(nlohmann::json::parse(CommGroupsJson({{1, {0, 2, 4, 6}}, {2, {1, 3, 5, 7}}})),
-            nlohmann::json::parse(Text(kCases / "pipeline2_dp4_groups" / "comm_groups.json")));
+            nlohmann::json::parse(FileText(kReferenceCases / "pipeline2_dp4_groups" / "comm_groups.json")));
 }
 
 }  // namespace

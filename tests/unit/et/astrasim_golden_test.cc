@@ -28,9 +28,12 @@
 #include "astrasweep/et/bundle.h"
 #include "astrasweep/et/collective_bundle.h"
 #include "astrasweep/et/pipeline_bundle.h"
+#include "et_test_util.h"
 
 namespace astrasweep::et {
 namespace {
+
+using testing::FileText;
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -45,7 +48,7 @@ struct GoldenCase {
   bool aware;  // one dimension and no Ring of 2: the aware binary runs it
 };
 
-const GoldenCase kCases[] = {
+const GoldenCase kGoldenCases[] = {
     {"et-small-8", model::Collective::kAllReduce, "tp", 1u << 20, true},
     {"et-small-8", model::Collective::kAllGather, "dp", 64u << 20, true},
     {"et-small-8", model::Collective::kReduceScatter, "all", 64u << 20, false},
@@ -69,12 +72,6 @@ std::string Name(const GoldenCase& c) {
   return std::string(c.config) + "-" + model::CollectiveName(c.collective) + "-" + c.group;
 }
 
-std::string Text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // Writes the case's bundle into `dir`; returns its content hash.
 std::string WriteBundle(const GoldenCase& c, const fs::path& dir) {
@@ -85,7 +82,7 @@ std::string WriteBundle(const GoldenCase& c, const fs::path& dir) {
                        ? WritePipelineBundle(point->config, dir.string())
                        : WriteBlockBundle(point->config, dir.string());
     EXPECT_TRUE(written) << written.error().ToString();
-    return json::parse(Text(dir / "manifest.json"))["content_hash"];
+    return json::parse(FileText(dir / "manifest.json"))["content_hash"];
   }
   const auto& p = point->config.parallelism;
   const std::string group = c.group;
@@ -95,7 +92,7 @@ std::string WriteBundle(const GoldenCase& c, const fs::path& dir) {
       point->config, {.collective = c.collective, .bytes = c.bytes, .stride = stride, .size = size},
       dir.string());
   EXPECT_TRUE(written) << written.error().ToString();
-  return json::parse(Text(dir / "manifest.json"))["content_hash"];
+  return json::parse(FileText(dir / "manifest.json"))["content_hash"];
 }
 
 // Every rank's `sys[i] finished, T cycles, exposed communication E cycles.`
@@ -122,12 +119,12 @@ json RunAstraSim(const std::string& binary, const fs::path& dir) {
 }
 
 TEST(AstraSimGolden, TheRecordedAnswersAreForTheBundlesBuiltToday) {
-  for (const GoldenCase& c : kCases) {
+  for (const GoldenCase& c : kGoldenCases) {
     auto dir = TempDir::Create("golden-test");
     ASSERT_TRUE(dir);
     const fs::path golden = kData / "et-golden" / (Name(c) + ".json");
     ASSERT_TRUE(fs::exists(golden)) << golden << " is missing";
-    EXPECT_EQ(WriteBundle(c, dir->path()), json::parse(Text(golden))["content_hash"])
+    EXPECT_EQ(WriteBundle(c, dir->path()), json::parse(FileText(golden))["content_hash"])
         << Name(c) << ": the bundle changed since AstraSim's answer was recorded; re-record it "
         << "(ASTRASIM_BIN=... ASTRASWEEP_RECORD_GOLDEN=1)";
   }
@@ -140,7 +137,7 @@ TEST(AstraSimGolden, TheRealAstraSimAnswersWhatWasRecorded) {
     GTEST_SKIP() << "ASTRASIM_BIN is not set: the bundles are not run in the real AstraSim here "
                     "(CI checks them against the recorded answers only)";
   const bool record = std::getenv("ASTRASWEEP_RECORD_GOLDEN") != nullptr;
-  for (const GoldenCase& c : kCases) {
+  for (const GoldenCase& c : kGoldenCases) {
     auto dir = TempDir::Create("golden-test");
     ASSERT_TRUE(dir);
     json bundle = {{"config", std::string("tests/data/points/") + c.config + ".yaml"}};
@@ -161,7 +158,7 @@ TEST(AstraSimGolden, TheRealAstraSimAnswersWhatWasRecorded) {
       std::ofstream(golden) << answer.dump(1) << "\n";
       continue;
     }
-    const json expected = json::parse(Text(golden));
+    const json expected = json::parse(FileText(golden));
     EXPECT_EQ(answer["unaware"], expected["unaware"]) << Name(c);
     if (answer.contains("aware")) {
       EXPECT_EQ(answer["aware"], expected["aware"]) << Name(c);

@@ -9,13 +9,15 @@
 
 #include "astrasweep/base/temp_dir.h"
 #include "astrasweep/et/trace_io.h"
+#include "et_test_util.h"
 
 namespace astrasweep::et {
 namespace {
 
+using testing::kReferenceCases;
+
 namespace fs = std::filesystem;
 
-const fs::path kCases = fs::path(ASTRASWEEP_SOURCE_DIR) / "tests/data/astrasim-reference/cases";
 
 std::string Joined(const std::vector<std::string>& problems) {
   std::string out;
@@ -25,7 +27,7 @@ std::string Joined(const std::vector<std::string>& problems) {
 
 TEST(Check, EveryReferenceBundleIsSound) {
   int cases = 0;
-  for (const auto& entry : fs::directory_iterator(kCases)) {
+  for (const auto& entry : fs::directory_iterator(kReferenceCases)) {
     // The reference cases keep their traces in et/ and the config files
     // beside it; a bundle has them in one folder.
     auto dir = TempDir::Create("check-test");
@@ -49,9 +51,9 @@ class Broken : public ::testing::Test {
     auto made = TempDir::Create("check-test");
     ASSERT_TRUE(made);
     dir_.emplace(std::move(*made));
-    fs::copy(kCases / name / "et", dir_->path());
+    fs::copy(kReferenceCases / name / "et", dir_->path());
     for (const char* file : {"network.yml", "comm_groups.json"})
-      if (fs::exists(kCases / name / file)) fs::copy(kCases / name / file, dir_->path() / file);
+      if (fs::exists(kReferenceCases / name / file)) fs::copy(kReferenceCases / name / file, dir_->path() / file);
   }
   void Edit(int rank, const std::function<void(Trace&)>& edit) {
     const std::string path = TracePath((dir_->path() / "w").string(), rank);

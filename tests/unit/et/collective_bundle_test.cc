@@ -13,22 +13,19 @@
 #include "astrasweep/base/temp_dir.h"
 #include "astrasweep/et/check.h"
 #include "astrasweep/et/trace_io.h"
+#include "et_test_util.h"
 
 namespace astrasweep::et {
 namespace {
 
+using testing::FileText;
+using testing::kReferenceCases;
+using testing::kGiB;
+
 namespace fs = std::filesystem;
 using config::Topology;
 
-const fs::path kCases = fs::path(ASTRASWEEP_SOURCE_DIR) / "tests/data/astrasim-reference/cases";
-constexpr double kGiB = 1073741824.0;
 
-std::string Text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // The reference case's bundle, rebuilt from a config of its network.
 void ExpectReferenceBundle(const std::string& name, std::vector<config::NetworkDimension> network,
@@ -40,12 +37,12 @@ void ExpectReferenceBundle(const std::string& name, std::vector<config::NetworkD
   auto dir = TempDir::Create("bundle-test");
   ASSERT_TRUE(dir);
   ASSERT_TRUE(WriteCollectiveBundle(c, benchmark, dir->path().string()));
-  EXPECT_EQ(Text(dir->path() / "network.yml"), Text(kCases / name / "network.yml"));
-  EXPECT_EQ(nlohmann::json::parse(Text(dir->path() / "system.json")),
-            nlohmann::json::parse(Text(kCases / name / "system.json")));
+  EXPECT_EQ(FileText(dir->path() / "network.yml"), FileText(kReferenceCases / name / "network.yml"));
+  EXPECT_EQ(nlohmann::json::parse(FileText(dir->path() / "system.json")),
+            nlohmann::json::parse(FileText(kReferenceCases / name / "system.json")));
   for (int rank = 0; rank < benchmark.size; ++rank) {
     auto ours = ReadTrace(TracePath((dir->path() / "w").string(), rank));
-    auto theirs = ReadTrace(TracePath((kCases / name / "et" / "w").string(), rank));
+    auto theirs = ReadTrace(TracePath((kReferenceCases / name / "et" / "w").string(), rank));
     ASSERT_TRUE(ours && theirs);
     ASSERT_EQ(ours->nodes.size(), 1u);
     Node node = ours->nodes[0];
@@ -55,7 +52,7 @@ void ExpectReferenceBundle(const std::string& name, std::vector<config::NetworkD
   auto report = CheckBundle(dir->path().string());
   ASSERT_TRUE(report) << report.error().ToString();
   EXPECT_TRUE(report->ok());
-  const auto manifest = nlohmann::json::parse(Text(dir->path() / "manifest.json"));
+  const auto manifest = nlohmann::json::parse(FileText(dir->path() / "manifest.json"));
   EXPECT_EQ(manifest["ranks"], benchmark.size);
   EXPECT_EQ(manifest["per_rank"].size(), static_cast<std::size_t>(benchmark.size));
   EXPECT_EQ(manifest["per_rank"][0]["collective_bytes"], benchmark.bytes);

@@ -13,27 +13,24 @@
 
 #include "astrasweep/base/strings.h"
 #include "astrasweep/base/temp_dir.h"
+#include "et_test_util.h"
 
 namespace astrasweep::et {
 namespace {
 
+using testing::FileText;
+using testing::kReferenceCases;
+
 namespace fs = std::filesystem;
 
-const fs::path kCases = fs::path(ASTRASWEEP_SOURCE_DIR) / "tests/data/astrasim-reference/cases";
 
-std::string Bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 TEST(TraceIo, EveryReferenceBundleReadsAndWritesBackByteForByte) {
   auto dir = TempDir::Create("et-test");
   ASSERT_TRUE(dir);
   int cases = 0, files = 0;
-  for (const auto& entry : fs::directory_iterator(kCases)) {
-    const auto info = nlohmann::json::parse(Bytes(entry.path() / "case.json"));
+  for (const auto& entry : fs::directory_iterator(kReferenceCases)) {
+    const auto info = nlohmann::json::parse(FileText(entry.path() / "case.json"));
     const int npus = info.at("npus").get<int>();
     for (int rank = 0; rank < npus; ++rank) {
       const std::string path = TracePath((entry.path() / "et" / "w").string(), rank);
@@ -43,7 +40,7 @@ TEST(TraceIo, EveryReferenceBundleReadsAndWritesBackByteForByte) {
       EXPECT_FALSE(trace->nodes.empty()) << path;
       const std::string copy = (dir->path() / "copy.et").string();
       ASSERT_TRUE(WriteTrace(copy, *trace));
-      EXPECT_EQ(Bytes(copy), Bytes(path)) << "writing " << path << " back changed its bytes";
+      EXPECT_EQ(FileText(copy), FileText(path)) << "writing " << path << " back changed its bytes";
       auto again = ReadTrace(copy);
       ASSERT_TRUE(again) << again.error().ToString();
       EXPECT_EQ(*again, *trace) << path;
@@ -95,7 +92,7 @@ TEST(TraceIo, TornDamagedAndForeignFilesAreRefusedNamingTheFileAndNode) {
   for (std::uint64_t id = 0; id < 3; ++id)
     trace.nodes.push_back({.id = id, .name = "comp", .type = NodeType::kCompute});
   ASSERT_TRUE(WriteTrace(good, trace));
-  const std::string bytes = Bytes(good);
+  const std::string bytes = FileText(good);
 
   const std::string torn = (dir->path() / "torn.et").string();
   std::ofstream(torn, std::ios::binary) << bytes.substr(0, bytes.size() - 3);
