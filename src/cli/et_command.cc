@@ -12,6 +12,7 @@
 #include "astrasweep/et/bundle.h"
 #include "astrasweep/et/check.h"
 #include "astrasweep/et/collective_bundle.h"
+#include "astrasweep/et/flattened_bundle.h"
 #include "astrasweep/et/pipeline_bundle.h"
 #include "commands.h"
 
@@ -47,18 +48,24 @@ Expected<std::pair<std::int64_t, std::int64_t>> Group(const std::string& name,
   return InvalidInput("--group '" + name + "': expected tp, pp, dp or all");
 }
 
-// The pipeline or block bundle of the point in options.config.
+// The pipeline, block or flattened bundle of the point in options.config.
 Status WriteGraphBundle(const EtOptions& options) {
   ASTRASWEEP_ASSIGN_OR_RETURN(auto point, config::LoadPointFile(options.config));
   const auto& p = point.config.parallelism;
-  const bool pipeline = options.graph == "pipeline";
-  ASTRASWEEP_RETURN_IF_ERROR(pipeline ? et::WritePipelineBundle(point.config, options.out)
-                                      : et::WriteBlockBundle(point.config, options.out));
-  const std::string what =
-      pipeline ? fmt::format("the pipeline of {} stages x {} replicas ({} ranks, tp {} folded in)",
-                             p.pp, p.dp, p.pp * p.dp, p.tp)
-               : fmt::format("one transformer layer on one stage's {} GPUs (tp {} x dp {})",
-                             p.tp * p.dp, p.tp, p.dp);
+  std::string what;
+  if (options.graph == "pipeline") {
+    ASTRASWEEP_RETURN_IF_ERROR(et::WritePipelineBundle(point.config, options.out));
+    what = fmt::format("the pipeline of {} stages x {} replicas ({} ranks, tp {} folded in)",
+                       p.pp, p.dp, p.pp * p.dp, p.tp);
+  } else if (options.graph == "block") {
+    ASTRASWEEP_RETURN_IF_ERROR(et::WriteBlockBundle(point.config, options.out));
+    what = fmt::format("one transformer layer on one stage's {} GPUs (tp {} x dp {})",
+                       p.tp * p.dp, p.tp, p.dp);
+  } else {
+    ASTRASWEEP_RETURN_IF_ERROR(et::WriteFlattenedBundle(point.config, options.out));
+    what = fmt::format("every GPU of the step explicit ({} ranks: tp {} x pp {} x dp {})",
+                       p.Gpus(), p.tp, p.pp, p.dp);
+  }
   std::printf("%s: %s\nrun it in AstraSim with:\n  cd %s && %s\n", options.out.c_str(),
               what.c_str(), options.out.c_str(),
               et::AstraSimCommand("AstraSim_Analytical_Congestion_Unaware", "w",
@@ -68,12 +75,11 @@ Status WriteGraphBundle(const EtOptions& options) {
 }
 
 Status WriteBundle(const EtOptions& options) {
-  if (options.graph == "pipeline" || options.graph == "block") return WriteGraphBundle(options);
+  if (options.graph == "pipeline" || options.graph == "block" || options.graph == "flattened")
+    return WriteGraphBundle(options);
   if (options.graph != "collective")
-    return MakeError(ErrorCode::kUnavailable,
-                     "--graph " + options.graph +
-                         ": this build writes the collective, pipeline and block bundles; the "
-                         "flattened builder is not in it yet");
+    return InvalidInput("--graph " + options.graph +
+                        ": expected collective, pipeline, block or flattened");
   if (options.size.empty())
     return InvalidInput("--graph collective needs --size, the bytes per rank, e.g. '16 MiB'");
   ASTRASWEEP_ASSIGN_OR_RETURN(auto point, config::LoadPointFile(options.config));
@@ -117,7 +123,7 @@ void AddEtCommand(CLI::App& app, Action& action) {
       "et", "Write a Chakra ET bundle for AstraSim (or check one with --check DIR)");
   cmd->add_option("config", options->config, "Point config (YAML)")->check(CLI::ExistingFile);
   cmd->add_option("-o,--out", options->out, "The bundle folder to write");
-  cmd->add_option("--graph", options->graph, "collective, pipeline or block (flattened: not yet)")
+  cmd->add_option("--graph", options->graph, "collective, pipeline, block or flattened")
       ->capture_default_str();
   cmd->add_option("--collective", options->collective,
                   "all_reduce, all_gather, reduce_scatter or all_to_all")

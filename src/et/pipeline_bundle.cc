@@ -9,33 +9,12 @@
 #include "astrasweep/et/collective_bundle.h"
 #include "astrasweep/graph/pipeline.h"
 #include "astrasweep/model/step_costs.h"
+#include "graph_index.h"
 
 namespace astrasweep::et {
 namespace {
 
 using graph::NodeId;
-
-// What the graph says about each node, indexed once.
-struct GraphIndex {
-  std::vector<std::vector<NodeId>> deps;  // data dependencies
-  std::vector<NodeId> stream_previous;    // the node before on its stream, or -1
-  std::vector<std::vector<NodeId>> receives_of_stage;  // transfers into each stage
-
-  GraphIndex(const graph::Graph& g, std::int64_t pp, std::int64_t tp)
-      : deps(g.size()), stream_previous(g.size(), -1),
-        receives_of_stage(static_cast<std::size_t>(pp)) {
-    for (const auto& [node, dependency] : g.edges())
-      deps[static_cast<std::size_t>(node)].push_back(dependency);
-    std::vector<NodeId> last(g.streams().size(), -1);
-    for (NodeId id = 0; id < static_cast<NodeId>(g.size()); ++id) {
-      const graph::Node& n = g.node(id);
-      stream_previous[static_cast<std::size_t>(id)] = last[static_cast<std::size_t>(n.stream)];
-      last[static_cast<std::size_t>(n.stream)] = id;
-      if (n.kind == graph::NodeKind::kSendRecv)
-        receives_of_stage[static_cast<std::size_t>(n.peer / tp)].push_back(id);
-    }
-  }
-};
 
 class PipelineEmitter {
  public:

@@ -266,9 +266,10 @@ TEST(EtCommand, WritesACollectiveBundleThatPassesTheCheck) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("rank 5"), std::string::npos) << r.output;
   r = RunCli("et " + std::string(ASTRASWEEP_SOURCE_DIR) + "/sweeps/points/gpt3-175b.yaml -o " +
-             dir + " --graph flattened");
-  EXPECT_NE(r.exit_code, 0) << "the flattened bundle is not built yet, and must not pretend";
-  EXPECT_NE(r.output.find("not in it yet"), std::string::npos) << r.output;
+             dir + " --graph nonsense");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("expected collective, pipeline, block or flattened"), std::string::npos)
+      << r.output;
   std::filesystem::remove_all(dir);
 }
 

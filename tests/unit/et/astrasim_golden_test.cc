@@ -11,7 +11,7 @@
 //     test is skipped, saying so.
 // ASTRASWEEP_RECORD_GOLDEN=1 with the binaries (re)writes the goldens.
 // Bundles: collectives over groups of two small configs, and their
-// pipeline and block bundles.
+// pipeline, block and flattened bundles.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -27,6 +27,7 @@
 #include "astrasweep/et/block_bundle.h"
 #include "astrasweep/et/bundle.h"
 #include "astrasweep/et/collective_bundle.h"
+#include "astrasweep/et/flattened_bundle.h"
 #include "astrasweep/et/pipeline_bundle.h"
 #include "et_test_util.h"
 
@@ -43,7 +44,7 @@ const fs::path kData = fs::path(ASTRASWEEP_SOURCE_DIR) / "tests/data";
 struct GoldenCase {
   const char* config;  // under tests/data/points
   model::Collective collective;
-  const char* group;  // "pipeline" or "block": the point's bundle of that graph instead
+  const char* group;  // "pipeline", "block" or "flattened": the point's bundle of that graph
   std::uint64_t bytes;
   bool aware;  // one dimension and no Ring of 2: the aware binary runs it
 };
@@ -61,10 +62,13 @@ const GoldenCase kGoldenCases[] = {
     {"et-small-16", model::Collective::kAllReduce, "pipeline", 0, false},
     {"et-small-8", model::Collective::kAllReduce, "block", 0, false},
     {"et-small-16", model::Collective::kAllReduce, "block", 0, false},
+    {"et-small-8", model::Collective::kAllReduce, "flattened", 0, false},
+    {"et-small-16", model::Collective::kAllReduce, "flattened", 0, false},
 };
 
 bool IsGraph(const GoldenCase& c) {
-  return std::string(c.group) == "pipeline" || std::string(c.group) == "block";
+  const std::string group = c.group;
+  return group == "pipeline" || group == "block" || group == "flattened";
 }
 
 std::string Name(const GoldenCase& c) {
@@ -78,9 +82,10 @@ std::string WriteBundle(const GoldenCase& c, const fs::path& dir) {
   auto point = config::LoadPointFile((kData / "points" / (std::string(c.config) + ".yaml")).string());
   EXPECT_TRUE(point) << point.error().ToString();
   if (IsGraph(c)) {
-    auto written = std::string(c.group) == "pipeline"
-                       ? WritePipelineBundle(point->config, dir.string())
-                       : WriteBlockBundle(point->config, dir.string());
+    const std::string graph = c.group;
+    auto written = graph == "pipeline" ? WritePipelineBundle(point->config, dir.string())
+                   : graph == "block"  ? WriteBlockBundle(point->config, dir.string())
+                                       : WriteFlattenedBundle(point->config, dir.string());
     EXPECT_TRUE(written) << written.error().ToString();
     return json::parse(FileText(dir / "manifest.json"))["content_hash"];
   }
