@@ -1,10 +1,10 @@
 // What the real AstraSim answers for this project's bundles, recorded in
 // tests/data/et-golden/ (AstraSim's answers are facts, so CI knows them
 // without the binary). Each golden names the bundle (config, collective,
-// size, group) and the bundle's content hash:
-//   - always: the bundle built today has that content hash, so the
-//     recorded answer is still the answer for it (a builder change shows
-//     here: re-record with the binary);
+// size, group), and holds its manifest (per-rank operations, content hash):
+//   - always: the bundle built today has that manifest and content hash,
+//     so the recorded answer is still the answer for it (a builder change
+//     shows here: re-record with the binary);
 //   - with ASTRASIM_BIN (and ASTRASIM_AWARE_BIN) naming AstraSim's
 //     analytical binaries: the bundle runs in them and every rank's finish
 //     and exposed-communication cycles equal the golden. Without, that
@@ -77,8 +77,8 @@ std::string Name(const GoldenCase& c) {
 }
 
 
-// Writes the case's bundle into `dir`; returns its content hash.
-std::string WriteBundle(const GoldenCase& c, const fs::path& dir) {
+// Writes the case's bundle into `dir`; returns its manifest.
+json WriteBundle(const GoldenCase& c, const fs::path& dir) {
   auto point = config::LoadPointFile((kData / "points" / (std::string(c.config) + ".yaml")).string());
   EXPECT_TRUE(point) << point.error().ToString();
   if (IsGraph(c)) {
@@ -87,7 +87,7 @@ std::string WriteBundle(const GoldenCase& c, const fs::path& dir) {
                    : graph == "block"  ? WriteBlockBundle(point->config, dir.string())
                                        : WriteFlattenedBundle(point->config, dir.string());
     EXPECT_TRUE(written) << written.error().ToString();
-    return json::parse(FileText(dir / "manifest.json"))["content_hash"];
+    return json::parse(FileText(dir / "manifest.json"));
   }
   const auto& p = point->config.parallelism;
   const std::string group = c.group;
@@ -97,7 +97,7 @@ std::string WriteBundle(const GoldenCase& c, const fs::path& dir) {
       point->config, {.collective = c.collective, .bytes = c.bytes, .stride = stride, .size = size},
       dir.string());
   EXPECT_TRUE(written) << written.error().ToString();
-  return json::parse(FileText(dir / "manifest.json"))["content_hash"];
+  return json::parse(FileText(dir / "manifest.json"));
 }
 
 // Every rank's `sys[i] finished, T cycles, exposed communication E cycles.`
@@ -129,9 +129,12 @@ TEST(AstraSimGolden, TheRecordedAnswersAreForTheBundlesBuiltToday) {
     ASSERT_TRUE(dir);
     const fs::path golden = kData / "et-golden" / (Name(c) + ".json");
     ASSERT_TRUE(fs::exists(golden)) << golden << " is missing";
-    EXPECT_EQ(WriteBundle(c, dir->path()), json::parse(FileText(golden))["content_hash"])
+    const json manifest = WriteBundle(c, dir->path());
+    const json recorded = json::parse(FileText(golden));
+    EXPECT_EQ(manifest["content_hash"], recorded["content_hash"])
         << Name(c) << ": the bundle changed since AstraSim's answer was recorded; re-record it "
         << "(ASTRASIM_BIN=... ASTRASWEEP_RECORD_GOLDEN=1)";
+    EXPECT_EQ(manifest, recorded["manifest"]) << Name(c) << ": the golden manifest differs";
   }
 }
 
@@ -154,8 +157,10 @@ TEST(AstraSimGolden, TheRealAstraSimAnswersWhatWasRecorded) {
       bundle["group"] = c.group;
       bundle["bytes"] = c.bytes;
     }
+    const json manifest = WriteBundle(c, dir->path());
     json answer = {{"bundle", bundle},
-                   {"content_hash", WriteBundle(c, dir->path())},
+                   {"content_hash", manifest["content_hash"]},
+                   {"manifest", manifest},
                    {"unaware", RunAstraSim(unaware, dir->path())}};
     if (c.aware && aware != nullptr && *aware != '\0') answer["aware"] = RunAstraSim(aware, dir->path());
     const fs::path golden = kData / "et-golden" / (Name(c) + ".json");

@@ -7,12 +7,18 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "astrasweep/base/strings.h"
 #include "astrasweep/base/temp_dir.h"
+#include "astrasweep/config/loader.h"
+#include "astrasweep/et/block_bundle.h"
+#include "astrasweep/et/collective_bundle.h"
+#include "astrasweep/et/flattened_bundle.h"
+#include "astrasweep/et/pipeline_bundle.h"
 #include "et_test_util.h"
 
 namespace astrasweep::et {
@@ -50,6 +56,38 @@ TEST(TraceIo, EveryReferenceBundleReadsAndWritesBackByteForByte) {
   }
   EXPECT_EQ(cases, 84) << "the reference bundles in tests/data/astrasim-reference";
   EXPECT_GT(files, 500);
+}
+
+TEST(TraceIo, EveryBundleKindOfTheProjectReadsAndWritesBackByteForByte) {
+  auto point = config::LoadPointFile(std::string(ASTRASWEEP_SOURCE_DIR) +
+                                     "/tests/data/points/et-small-16.yaml");
+  ASSERT_TRUE(point) << point.error().ToString();
+  const auto& c = point->config;
+  auto dir = TempDir::Create("et-test");
+  ASSERT_TRUE(dir);
+  const std::pair<std::string, std::function<Status(const std::string&)>> kinds[] = {
+      {"collective",
+       [&](const std::string& out) {
+         return WriteCollectiveBundle(c, {.bytes = 1 << 20, .stride = 1, .size = 2}, out);
+       }},
+      {"pipeline", [&](const std::string& out) { return WritePipelineBundle(c, out); }},
+      {"block", [&](const std::string& out) { return WriteBlockBundle(c, out); }},
+      {"flattened", [&](const std::string& out) { return WriteFlattenedBundle(c, out); }}};
+  for (const auto& [kind, write] : kinds) {
+    const fs::path out = dir->path() / kind;
+    ASSERT_TRUE(write(out.string())) << kind;
+    int files = 0;
+    for (const auto& entry : fs::directory_iterator(out)) {
+      if (entry.path().extension() != ".et") continue;
+      auto trace = ReadTrace(entry.path().string());
+      ASSERT_TRUE(trace) << trace.error().ToString();
+      const std::string copy = (dir->path() / "copy.et").string();
+      ASSERT_TRUE(WriteTrace(copy, *trace));
+      EXPECT_EQ(FileText(copy), FileText(entry.path())) << kind << " " << entry.path();
+      ++files;
+    }
+    EXPECT_GT(files, 1) << kind;
+  }
 }
 
 TEST(TraceIo, NodesOfEveryAttributeKindRoundTrip) {
