@@ -33,17 +33,6 @@ void AppendFramed(const google::protobuf::MessageLite& message, std::string& out
   message.AppendToString(&out);
 }
 
-Status WriteAll(int fd, std::string_view bytes, const std::string& path) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return IoError("cannot write the trace", path);
-    }
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return Ok();
-}
 
 }  // namespace
 

@@ -45,17 +45,6 @@ std::unexpected<Error> IoError(const std::string& what, const std::string& path)
   return MakeError(ErrorCode::kIo, what + ": " + std::strerror(errno), {.file = path});
 }
 
-Status WriteAll(int fd, std::string_view bytes, const std::string& path) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return IoError("cannot write the journal", path);
-    }
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return Ok();
-}
 
 // Reads a journal record by record, in blocks. Next() says whether it
 // read a record, reached the clean end, or stopped at damage.

@@ -2,7 +2,11 @@
 // early return never leaks one.
 #pragma once
 
+#include <string>
+#include <string_view>
 #include <utility>
+
+#include "astrasweep/base/error.h"
 
 namespace astrasweep {
 
@@ -29,5 +33,9 @@ class UniqueFd {
  private:
   int fd_ = -1;
 };
+
+// Writes all of `bytes` to `fd` (retrying short writes and EINTR); an
+// error names `path` and the system's reason.
+Status WriteAll(int fd, std::string_view bytes, const std::string& path);
 
 }  // namespace astrasweep
