@@ -108,7 +108,7 @@ class FlattenedEmitter {
     } else {
       out.push_back(Single(at, id));
     }
-    const std::string label = graph_.Label(id);
+    const std::string& label = index_.labels[static_cast<std::size_t>(id)];
     for (std::size_t i = 0; i < out.size(); ++i) {
       Node& node = out[i];
       const bool last = i + 1 == out.size();
@@ -127,7 +127,7 @@ class FlattenedEmitter {
   // data-parallel collective.
   Node Single(const Place& at, NodeId id) const {
     const graph::Node& n = graph_.node(id);
-    Node node{.name = graph_.Label(id), .type = NodeType::kCompute};
+    Node node{.name = index_.labels[static_cast<std::size_t>(id)], .type = NodeType::kCompute};
     node.Set("is_cpu_op", false);
     switch (n.kind) {
       case graph::NodeKind::kCompute:
@@ -149,7 +149,7 @@ class FlattenedEmitter {
 
   Node Receive(const Place& at, NodeId transfer) const {
     Node node{.id = kReceiveIdBase + static_cast<std::uint64_t>(transfer),
-              .name = "receive of " + graph_.Label(transfer),
+              .name = "receive of " + index_.labels[static_cast<std::size_t>(transfer)],
               .type = NodeType::kRecv};
     node.Set("is_cpu_op", false);
     const graph::Node& n = graph_.node(transfer);

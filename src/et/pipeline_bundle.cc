@@ -43,7 +43,9 @@ class PipelineEmitter {
   }
 
   Node Base(NodeId id, NodeType type) const {
-    Node node{.id = static_cast<std::uint64_t>(id), .name = graph_.Label(id), .type = type};
+    Node node{.id = static_cast<std::uint64_t>(id),
+              .name = index_.labels[static_cast<std::size_t>(id)],
+              .type = type};
     for (NodeId dependency : index_.deps[static_cast<std::size_t>(id)])
       node.data_deps.push_back(DependencyId(dependency));
     if (const NodeId previous = index_.stream_previous[static_cast<std::size_t>(id)]; previous >= 0)
@@ -77,7 +79,7 @@ class PipelineEmitter {
   Node Receive(std::int64_t replica, NodeId transfer) const {
     const graph::Node& n = graph_.node(transfer);
     Node node{.id = kReceiveIdBase + static_cast<std::uint64_t>(transfer),
-              .name = "receive of " + graph_.Label(transfer),
+              .name = "receive of " + index_.labels[static_cast<std::size_t>(transfer)],
               .type = NodeType::kRecv};
     node.Set("is_cpu_op", false);
     SetPeers(node, Rank(replica, n.stage), Rank(replica, n.peer / tp_), transfer, n.bytes);
