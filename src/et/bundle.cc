@@ -67,16 +67,13 @@ struct BundleWriter::Impl {
   int next_rank = 0;
   std::optional<TraceWriter> trace;
   std::vector<RankSummary> summaries;
-  Hasher hasher;  // every trace file's name and bytes, in rank order
+  Hasher hasher;  // every rank's trace hash, in rank order, then the files
 
   Status CloseRank() {
     if (!trace) return Ok();
     ASTRASWEEP_RETURN_IF_ERROR(trace->Close());
+    hasher.Add(std::to_string(next_rank - 1)).Add(trace->content_hash().Hex());
     trace.reset();
-    const int rank = next_rank - 1;
-    std::ifstream in(TracePath((dir / prefix).string(), rank), std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    hasher.Add(std::to_string(rank)).Add(bytes);
     return Ok();
   }
 };

@@ -23,7 +23,10 @@ std::unexpected<Error> IoError(const std::string& what, const std::string& path)
   return MakeError(ErrorCode::kIo, what + ": " + std::strerror(errno), {.file = path});
 }
 
-void AppendFramed(const google::protobuf::MessageLite& message, std::string& out) {
+// Appends the message's frame to `out` and its bytes to `hasher`.
+void AppendFramed(const google::protobuf::MessageLite& message, std::string& out,
+                  Hasher& hasher) {
+  const std::size_t start = out.size();
   std::size_t size = message.ByteSizeLong();
   while (size >= 0x80) {
     out.push_back(static_cast<char>((size & 0x7f) | 0x80));
@@ -31,6 +34,7 @@ void AppendFramed(const google::protobuf::MessageLite& message, std::string& out
   }
   out.push_back(static_cast<char>(size));
   message.AppendToString(&out);
+  hasher.Add(std::string_view(out).substr(start));
 }
 
 
@@ -48,6 +52,7 @@ struct TraceWriter::Impl {
   std::string buffer;
   chakra::Node message;  // reused: its memory stays allocated
   std::uint64_t nodes = 0;
+  Hasher hasher;
 };
 
 TraceWriter::TraceWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -63,14 +68,14 @@ Expected<TraceWriter> TraceWriter::Create(const std::string& path,
   if (!impl->fd.valid()) return IoError("cannot create the trace", path);
   chakra::GlobalMetadata message;
   ToProto(metadata, message);
-  AppendFramed(message, impl->buffer);
+  AppendFramed(message, impl->buffer, impl->hasher);
   return TraceWriter(std::move(impl));
 }
 
 Status TraceWriter::Add(const Node& node) {
   Impl& w = *impl_;
   ToProto(node, w.message);
-  AppendFramed(w.message, w.buffer);
+  AppendFramed(w.message, w.buffer, w.hasher);
   ++w.nodes;
   if (w.buffer.size() < kWriteAtBytes) return Ok();
   ASTRASWEEP_RETURN_IF_ERROR(WriteAll(w.fd.get(), w.buffer, w.path));
@@ -92,6 +97,7 @@ Status TraceWriter::Close() {
 }
 
 std::uint64_t TraceWriter::nodes() const { return impl_->nodes; }
+Hash128 TraceWriter::content_hash() const { return impl_->hasher.Finish(); }
 
 // ---------------------------------------------------------------- reader
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "astrasweep/base/error.h"
+#include "astrasweep/base/hash.h"
 #include "astrasweep/et/node.h"
 
 namespace astrasweep::et {
@@ -30,6 +31,9 @@ class TraceWriter {
   // Writes what is buffered and closes the file.
   Status Close();
   std::uint64_t nodes() const;
+  // A hash of the messages written so far (each a piece of a base::Hasher):
+  // the file's content, without reading it back.
+  Hash128 content_hash() const;
 
  private:
   struct Impl;
