@@ -1,0 +1,58 @@
+// AstraSim's configuration files read back into values: network.yml,
+// system.json and comm_groups.json, with the meaning AstraSim's analytical
+// binaries give each key (astrasim_files.h writes them). Units stay
+// AstraSim's: bandwidth in GB/s with GB = 2^30 bytes, latency in ns,
+// local-mem-bw in GB/s with GB = 10^9 bytes.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "astrasweep/base/error.h"
+
+namespace astrasweep::et {
+
+enum class AstraTopology { kRing, kSwitch, kFullyConnected };
+
+struct AstraDimension {
+  AstraTopology topology = AstraTopology::kRing;
+  int npus = 2;
+  double bandwidth_gbps = 0;  // GB/s, GB = 2^30 bytes
+  double latency_ns = 0;
+};
+
+// The collective implementations AstraSim runs natively.
+enum class AstraAlgorithm { kRing, kDirect, kHalvingDoubling, kDoubleBinaryTree };
+struct AstraImplementation {
+  AstraAlgorithm algorithm = AstraAlgorithm::kRing;
+  int window = -1;  // direct[N]: messages in flight; -1: all peers
+  bool one = false;  // oneRing/oneDirect/oneHalvingDoubling: one flat ring
+};
+
+// Index of the *-implementation lists.
+enum class AstraCollective { kAllReduce = 0, kAllGather = 1, kReduceScatter = 2, kAllToAll = 3 };
+
+struct AstraSystem {
+  int preferred_dataset_splits = 0;
+  double local_mem_bw_gbps = 0;  // GB/s, GB = 10^9 bytes
+  std::uint64_t endpoint_delay_ns = 10;
+  int active_chunks_per_dimension = 1;
+  bool local_bw_aware = false;  // collective-optimization
+  std::array<std::vector<AstraImplementation>, 4> implementations;  // by AstraCollective
+};
+
+// `file` names the file in errors.
+Expected<std::vector<AstraDimension>> ParseNetworkYml(std::string_view text,
+                                                      const std::string& file);
+// `dimensions` is how many network dimensions each implementation list
+// must cover.
+Expected<AstraSystem> ParseSystemJson(std::string_view text, const std::string& file,
+                                      std::size_t dimensions);
+Expected<std::map<int, std::vector<int>>> ParseCommGroupsJson(std::string_view text,
+                                                              const std::string& file);
+
+}  // namespace astrasweep::et

@@ -1,0 +1,1266 @@
+#include "astrasweep/netsim/builtin.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <queue>
+#include <sstream>
+#include <unordered_map>
+
+#include "astrasweep/et/trace_io.h"
+
+namespace astrasweep::netsim {
+namespace {
+
+using et::AstraAlgorithm;
+using et::AstraCollective;
+using et::AstraTopology;
+
+// AstraSim's version of the replay semantics this file follows; part of
+// the cache key, so a change of semantics must bump it.
+constexpr int kSemanticsVersion = 1;
+
+enum class Coll : std::uint8_t { kAllReduce, kAllGather, kReduceScatter, kAllToAll };
+
+// ---------------------------------------------------------------- workload
+
+struct SimNode {
+  enum class Kind : std::uint8_t { kCompute, kSend, kRecv, kColl, kNoop };
+  Kind kind = Kind::kNoop;
+  Coll coll = Coll::kAllReduce;
+  std::uint32_t parents = 0;  // unfinished parents
+  std::uint64_t id = 0;
+  std::uint64_t duration_ns = 0;
+  std::uint64_t bytes = 0;
+  int peer = -1;
+  std::uint32_t tag = 0;
+  int group = 0;                    // comm group id, 0: every rank
+  std::uint32_t involved = ~0u;     // bit d: dimension d takes part
+  std::uint32_t first_child = 0, child_count = 0;
+};
+
+struct RankTrace {
+  std::vector<SimNode> nodes;
+  std::vector<std::uint32_t> children;
+};
+
+Expected<RankTrace> Compile(const std::vector<et::Node>& trace, int rank) {
+  RankTrace out;
+  out.nodes.resize(trace.size());
+  std::unordered_map<std::uint64_t, std::uint32_t> index;
+  index.reserve(trace.size() * 2);
+  for (std::uint32_t i = 0; i < trace.size(); ++i)
+    if (!index.emplace(trace[i].id, i).second)
+      return InvalidInput("rank " + std::to_string(rank) + ": node id " +
+                          std::to_string(trace[i].id) + " appears twice");
+  const auto fail = [&](const et::Node& n, const std::string& what) {
+    return InvalidInput("rank " + std::to_string(rank) + ", node " + std::to_string(n.id) + " (" +
+                        n.name + "): " + what);
+  };
+  std::vector<std::vector<std::uint32_t>> children(trace.size());
+  for (std::uint32_t i = 0; i < trace.size(); ++i) {
+    const et::Node& n = trace[i];
+    SimNode& s = out.nodes[i];
+    s.id = n.id;
+    const auto is_cpu = n.Find("is_cpu_op");
+    if (is_cpu && std::holds_alternative<bool>(is_cpu->value) && std::get<bool>(is_cpu->value) &&
+        n.type != et::NodeType::kCompute)
+      return fail(n, "a communication node cannot be a CPU op");
+    switch (n.type) {
+      case et::NodeType::kCompute:
+        s.kind = SimNode::Kind::kCompute;
+        s.duration_ns = n.duration_micros == 0 ? 1 : n.duration_micros * 1000;
+        break;
+      case et::NodeType::kSend:
+      case et::NodeType::kRecv: {
+        const bool send = n.type == et::NodeType::kSend;
+        s.kind = send ? SimNode::Kind::kSend : SimNode::Kind::kRecv;
+        const auto size = n.Integer("comm_size");
+        const auto tag = n.Integer("comm_tag");
+        const auto peer = n.Integer(send ? "comm_dst" : "comm_src");
+        const auto self = n.Integer(send ? "comm_src" : "comm_dst");
+        if (!size || !tag || !peer)
+          return fail(n, std::string("needs integer comm_size, comm_tag and ") +
+                             (send ? "comm_dst" : "comm_src"));
+        if (self && *self != rank)
+          return fail(n, std::string(send ? "comm_src" : "comm_dst") + " is not its own rank");
+        s.bytes = static_cast<std::uint64_t>(*size);
+        s.tag = static_cast<std::uint32_t>(*tag % 500000000);
+        s.peer = static_cast<int>(*peer);
+        if (s.bytes == 0) return fail(n, "comm_size must be > 0");
+        break;
+      }
+      case et::NodeType::kCollective: {
+        s.kind = SimNode::Kind::kColl;
+        const auto type = n.Integer("comm_type");
+        const auto size = n.Integer("comm_size");
+        if (!type || !size) return fail(n, "needs integer comm_type and comm_size");
+        switch (static_cast<et::CollectiveType>(*type)) {
+          case et::CollectiveType::kAllReduce: s.coll = Coll::kAllReduce; break;
+          case et::CollectiveType::kAllGather: s.coll = Coll::kAllGather; break;
+          case et::CollectiveType::kReduceScatter: s.coll = Coll::kReduceScatter; break;
+          case et::CollectiveType::kAllToAll: s.coll = Coll::kAllToAll; break;
+          case et::CollectiveType::kBroadcast:
+            // AstraSim replays a broadcast as a compute-like delay.
+            s.kind = SimNode::Kind::kCompute;
+            s.duration_ns = n.duration_micros == 0 ? 1 : n.duration_micros * 1000;
+            break;
+          default: return fail(n, "unsupported collective type " + std::to_string(*type));
+        }
+        s.bytes = static_cast<std::uint64_t>(*size);
+        if (const auto* pg = n.Find("pg_name")) {
+          if (!std::holds_alternative<std::string>(pg->value))
+            return fail(n, "pg_name must be a string");
+          const auto& text = std::get<std::string>(pg->value);
+          if (!text.empty()) {
+            try {
+              s.group = std::stoi(text);
+            } catch (...) {
+              return fail(n, "pg_name '" + text + "' is not a group id");
+            }
+          }
+        }
+        if (const auto* dims = n.Find("involved_dim")) {
+          if (!std::holds_alternative<std::vector<bool>>(dims->value))
+            return fail(n, "involved_dim must be a bool list");
+          const auto& list = std::get<std::vector<bool>>(dims->value);
+          s.involved = 0;
+          for (std::size_t d = 0; d < list.size() && d < 32; ++d)
+            if (list[d]) s.involved |= 1u << d;
+        }
+        break;
+      }
+      case et::NodeType::kMetadata:
+      case et::NodeType::kInvalid:
+        s.kind = SimNode::Kind::kNoop;
+        break;
+      default:
+        return fail(n, std::string("node type ") + et::NodeTypeName(n.type) +
+                           " needs remote memory, which the builtin simulator does not model");
+    }
+    const auto add_parent = [&](std::uint64_t parent) -> Status {
+      const auto it = index.find(parent);
+      if (it == index.end())
+        return fail(n, "depends on node " + std::to_string(parent) + ", which is not in the trace");
+      children[it->second].push_back(i);
+      ++s.parents;
+      return Ok();
+    };
+    for (auto p : n.data_deps) ASTRASWEEP_RETURN_IF_ERROR(add_parent(p));
+    for (auto p : n.ctrl_deps) ASTRASWEEP_RETURN_IF_ERROR(add_parent(p));
+  }
+  for (std::uint32_t i = 0; i < trace.size(); ++i) {
+    out.nodes[i].first_child = static_cast<std::uint32_t>(out.children.size());
+    out.nodes[i].child_count = static_cast<std::uint32_t>(children[i].size());
+    out.children.insert(out.children.end(), children[i].begin(), children[i].end());
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- engine
+
+enum class EventKind : std::uint8_t {
+  kComputeDone,   // rank, a = node
+  kBundleDone,    // rank, a = stream: the endpoint (and memory) crossing ended
+  kDeliver,       // b = message: arrived at its destination
+  kRecvLate,      // rank, a = target kind, b = target index: a receive posted after arrival
+  kLinkArrive,    // b = message: reached the next device of its route (aware)
+  kLinkFree,      // a = link (aware)
+};
+
+struct Event {
+  std::uint64_t time;
+  std::uint64_t seq;
+  EventKind kind;
+  int rank;
+  std::uint32_t a;
+  std::uint64_t b;
+  bool operator>(const Event& o) const { return time != o.time ? time > o.time : seq > o.seq; }
+};
+
+// Who hears about a message: a rank's node, or a stream of its collective.
+struct Target {
+  enum class Kind : std::uint8_t { kNone, kNode, kStream };
+  Kind kind = Kind::kNone;
+  int rank = -1;
+  std::uint32_t index = 0;
+};
+
+struct MatchKey {
+  std::uint32_t tag;
+  int src, dst;
+  std::uint64_t bytes;
+  bool operator==(const MatchKey&) const = default;
+};
+struct MatchKeyHash {
+  std::size_t operator()(const MatchKey& k) const {
+    std::uint64_t h = k.tag * 0x9E3779B97F4A7C15ull;
+    h ^= (static_cast<std::uint64_t>(k.src) << 32 | static_cast<std::uint32_t>(k.dst)) +
+         0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+    h ^= k.bytes + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+    return static_cast<std::size_t>(h);
+  }
+};
+
+struct MatchEntry {
+  bool arrived = false, posted = false;
+  Target send, recv;
+};
+struct Channel {
+  std::uint64_t base = 0, sends = 0, recvs = 0;
+  std::deque<MatchEntry> entries;
+  MatchEntry& At(std::uint64_t seq) {
+    while (base + entries.size() <= seq) entries.emplace_back();
+    return entries[seq - base];
+  }
+  void Trim() {
+    while (!entries.empty() && entries.front().arrived && entries.front().posted) {
+      entries.pop_front();
+      ++base;
+    }
+  }
+};
+
+struct Message {
+  MatchKey key;
+  std::uint64_t seq;
+  std::uint32_t hop = 0;  // aware: index into the route
+};
+
+// One phase of a chunk: a collective algorithm over one logical topology.
+struct PhaseSpec {
+  AstraAlgorithm algorithm = AstraAlgorithm::kRing;
+  Coll type = Coll::kAllReduce;
+  std::uint64_t data = 0;
+  int queue = 0;
+  bool local = false;      // a communicator group's ring: 10 ns endpoint crossings
+  bool clockwise = true;
+  int window = -1;
+  int tree = 0;            // doubleBinaryTree: 0 root at the highest id, 1 at the lowest
+  std::vector<int> members;  // global ranks in ring order
+  int index = 0;             // own position in members
+};
+
+enum class TreeRole : std::uint8_t { kLeaf, kMiddle, kRoot };
+enum class TreeState : std::uint8_t {
+  kBegin, kSendToParent, kWaitParent, kEnd, kWaitTwo, kWaitOne, kSendChildren
+};
+
+struct Packet {
+  int dst, src;
+  std::uint64_t bytes;
+};
+
+struct AlgoState {
+  std::uint64_t msg = 0;
+  int stream_count = 0, parallel = 1, free_packets = 0, zero = 0, nonzero = 0;
+  bool toggle = false;
+  int received = 0, middle = 0;
+  int receiver = 0, sender = 0;  // indices into members
+  int offset = 1;
+  double multiplier = 2;
+  std::deque<Packet> packets;
+  // doubleBinaryTree
+  TreeRole role = TreeRole::kLeaf;
+  TreeState state = TreeState::kBegin;
+  int reductions = 0;
+  int parent = -1, left = -1, right = -1;
+};
+
+struct Stream {
+  std::vector<PhaseSpec> phases;
+  std::size_t phase = 0;  // the running phase; == size(): not started yet
+  std::uint32_t tag = 0;
+  AlgoState st;
+};
+
+struct RankState {
+  RankTrace trace;
+  std::vector<std::uint32_t> ready_compute, ready_comm;  // min-heaps by node id
+  std::vector<std::uint32_t> ready_other;
+  bool compute_busy = false, comm_busy = false;
+  std::uint64_t finished = 0, in_flight = 0;
+  std::uint64_t finish_time = 0, compute_ns = 0;
+  // communication in flight, for comm_ns
+  std::uint64_t comm_open = 0, comm_since = 0, comm_ns = 0;
+  // the running collective (the comm slot allows one)
+  std::uint32_t coll_node = 0;
+  std::vector<Stream> streams;
+  std::uint32_t streams_left = 0;
+  std::vector<std::deque<std::uint32_t>> queues;
+  std::vector<int> running;
+  std::uint32_t next_tag = 0;
+  std::map<int, std::uint32_t> group_tags;
+  std::uint64_t tree_counter = 0;
+};
+
+int Log2Exact(int n) { return std::countr_zero(static_cast<unsigned>(n)); }
+
+class Engine {
+ public:
+  Engine(const Setup& setup, Congestion congestion) : setup_(setup), congestion_(congestion) {}
+
+  Expected<SimResult> Run(const Traces& traces);
+
+ private:
+  // events
+  void Schedule(std::uint64_t delay, EventKind kind, int rank, std::uint32_t a, std::uint64_t b) {
+    heap_.push(Event{now_ + delay, seq_++, kind, rank, a, b});
+  }
+  Status Dispatch(const Event& e);
+
+  // the workload layer
+  void MakeReady(RankState& r, std::uint32_t node);
+  Status IssueReady(int rank);
+  Status Issue(int rank, std::uint32_t node);
+  Status NodeDone(int rank, std::uint32_t node);
+  void CommOpen(RankState& r);
+  void CommClose(RankState& r);
+
+  // messages
+  void Send(const MatchKey& key, Target on_delivered);
+  void PostRecv(const MatchKey& key, Target target);
+  Status Deliver(std::uint64_t message);
+  Status Notify(const Target& target);
+  std::uint64_t NetworkDelay(int src, int dst, std::uint64_t bytes) const;
+  Status AwareForward(std::uint64_t message);
+
+  // collectives
+  Status StartCollective(int rank, std::uint32_t node);
+  Expected<std::vector<PhaseSpec>> ChunkPhases(int rank, const SimNode& node, std::uint64_t chunk);
+  void EnterNextPhase(int rank, std::uint32_t stream);
+  void QueueInit(int rank, int queue);
+  Status InitStream(int rank, std::uint32_t stream);
+  Status StreamEvent(int rank, std::uint32_t stream, int event);  // 0 init, 1 general, 2 received
+  Status PhaseExit(int rank, std::uint32_t stream);
+  // ring, direct and halvingDoubling
+  void InsertPacket(int rank, Stream& s);
+  bool Ready(int rank, std::uint32_t stream);
+  void Advance(Stream& s);
+  void Bundle(int rank, std::uint32_t stream, std::uint64_t bytes, bool processed, bool local);
+  // doubleBinaryTree
+  Status TreeEvent(int rank, std::uint32_t stream, int event);
+  void SetUpTree(const PhaseSpec& p, AlgoState& st) const;
+
+  std::uint64_t ReductionDelay(std::uint64_t bytes) const {
+    const double per = static_cast<double>(bytes) / (setup_.system.local_mem_bw_gbps * 1e9) * 1e9;
+    return 3 * static_cast<std::uint64_t>(per);
+  }
+
+  const Setup& setup_;
+  Congestion congestion_;
+  std::vector<RankState> ranks_;
+  std::priority_queue<Event, std::vector<Event>, std::greater<>> heap_;
+  std::uint64_t now_ = 0, seq_ = 0;
+  std::unordered_map<MatchKey, Channel, MatchKeyHash> channels_;
+  std::vector<Message> messages_;
+  std::vector<std::uint64_t> free_messages_;
+  std::vector<int> strides_;
+  int npus_ = 0;
+  // aware
+  struct Link {
+    std::uint64_t latency_ns;
+    double bytes_per_ns;
+    bool busy = false;
+    std::deque<std::uint64_t> pending;
+  };
+  std::vector<Link> links_;
+  std::unordered_map<std::uint64_t, std::uint32_t> link_index_;  // from << 32 | to
+  std::vector<std::vector<int>> routes_cache_;
+  std::vector<int> Route(int src, int dst) const;
+  std::uint32_t LinkOf(int from, int to) const {
+    return link_index_.at(static_cast<std::uint64_t>(from) << 32 | static_cast<std::uint32_t>(to));
+  }
+  std::vector<std::vector<int>> message_routes_;
+  Status TransmitOnLink(std::uint32_t link, std::uint64_t message);
+};
+
+// ------------------------------------------------------------ workload layer
+
+void Engine::MakeReady(RankState& r, std::uint32_t node) {
+  const auto by_id = [&r](std::uint32_t a, std::uint32_t b) {
+    return r.trace.nodes[a].id > r.trace.nodes[b].id;
+  };
+  switch (r.trace.nodes[node].kind) {
+    case SimNode::Kind::kCompute:
+      r.ready_compute.push_back(node);
+      std::push_heap(r.ready_compute.begin(), r.ready_compute.end(), by_id);
+      break;
+    case SimNode::Kind::kSend:
+    case SimNode::Kind::kColl:
+    case SimNode::Kind::kNoop:
+      r.ready_comm.push_back(node);
+      std::push_heap(r.ready_comm.begin(), r.ready_comm.end(), by_id);
+      break;
+    case SimNode::Kind::kRecv:
+      r.ready_other.push_back(node);
+      break;
+  }
+}
+
+// AstraSim issues, in id order, every ready node whose slot is free: the
+// smallest compute node, the smallest communication node, every receive.
+Status Engine::IssueReady(int rank) {
+  RankState& r = ranks_[rank];
+  const auto by_id = [&r](std::uint32_t a, std::uint32_t b) {
+    return r.trace.nodes[a].id > r.trace.nodes[b].id;
+  };
+  std::vector<std::uint32_t> issue;
+  if (!r.compute_busy && !r.ready_compute.empty()) {
+    std::pop_heap(r.ready_compute.begin(), r.ready_compute.end(), by_id);
+    issue.push_back(r.ready_compute.back());
+    r.ready_compute.pop_back();
+  }
+  if (!r.comm_busy && !r.ready_comm.empty()) {
+    std::pop_heap(r.ready_comm.begin(), r.ready_comm.end(), by_id);
+    issue.push_back(r.ready_comm.back());
+    r.ready_comm.pop_back();
+  }
+  for (auto n : r.ready_other) issue.push_back(n);
+  r.ready_other.clear();
+  std::sort(issue.begin(), issue.end(),
+            [&r](auto a, auto b) { return r.trace.nodes[a].id < r.trace.nodes[b].id; });
+  for (auto n : issue) ASTRASWEEP_RETURN_IF_ERROR(Issue(rank, n));
+  return Ok();
+}
+
+void Engine::CommOpen(RankState& r) {
+  if (r.comm_open++ == 0) r.comm_since = now_;
+}
+void Engine::CommClose(RankState& r) {
+  if (--r.comm_open == 0) r.comm_ns += now_ - r.comm_since;
+}
+
+Status Engine::Issue(int rank, std::uint32_t node) {
+  RankState& r = ranks_[rank];
+  const SimNode& n = r.trace.nodes[node];
+  ++r.in_flight;
+  switch (n.kind) {
+    case SimNode::Kind::kCompute:
+      r.compute_busy = true;
+      r.compute_ns += n.duration_ns;
+      Schedule(n.duration_ns, EventKind::kComputeDone, rank, node, 0);
+      return Ok();
+    case SimNode::Kind::kSend:
+      if (n.peer < 0 || n.peer >= npus_ || n.peer == rank)
+        return InvalidInput("rank " + std::to_string(rank) + ", node " + std::to_string(n.id) +
+                            ": sends to rank " + std::to_string(n.peer));
+      r.comm_busy = true;
+      CommOpen(r);
+      Send(MatchKey{n.tag, rank, n.peer, n.bytes}, Target{Target::Kind::kNode, rank, node});
+      return Ok();
+    case SimNode::Kind::kRecv:
+      if (n.peer < 0 || n.peer >= npus_ || n.peer == rank)
+        return InvalidInput("rank " + std::to_string(rank) + ", node " + std::to_string(n.id) +
+                            ": receives from rank " + std::to_string(n.peer));
+      CommOpen(r);
+      PostRecv(MatchKey{n.tag, n.peer, rank, n.bytes}, Target{Target::Kind::kNode, rank, node});
+      return Ok();
+    case SimNode::Kind::kColl:
+      r.comm_busy = true;
+      CommOpen(r);
+      return StartCollective(rank, node);
+    case SimNode::Kind::kNoop:
+      r.comm_busy = true;
+      return NodeDone(rank, node);
+  }
+  return Ok();
+}
+
+Status Engine::NodeDone(int rank, std::uint32_t node) {
+  RankState& r = ranks_[rank];
+  const SimNode& n = r.trace.nodes[node];
+  switch (n.kind) {
+    case SimNode::Kind::kCompute: r.compute_busy = false; break;
+    case SimNode::Kind::kSend:
+    case SimNode::Kind::kColl:
+      r.comm_busy = false;
+      CommClose(r);
+      break;
+    case SimNode::Kind::kNoop: r.comm_busy = false; break;
+    case SimNode::Kind::kRecv: CommClose(r); break;
+  }
+  --r.in_flight;
+  ++r.finished;
+  r.finish_time = now_;
+  for (std::uint32_t c = 0; c < n.child_count; ++c) {
+    const std::uint32_t child = r.trace.children[n.first_child + c];
+    if (--r.trace.nodes[child].parents == 0) MakeReady(r, child);
+  }
+  return IssueReady(rank);
+}
+
+// ------------------------------------------------------------------ messages
+
+void Engine::Send(const MatchKey& key, Target on_delivered) {
+  Channel& ch = channels_[key];
+  const std::uint64_t seq = ch.sends++;
+  ch.At(seq).send = on_delivered;
+  std::uint64_t id;
+  if (!free_messages_.empty()) {
+    id = free_messages_.back();
+    free_messages_.pop_back();
+    messages_[id] = Message{key, seq, 0};
+  } else {
+    id = messages_.size();
+    messages_.push_back(Message{key, seq, 0});
+  }
+  if (congestion_ == Congestion::kUnaware) {
+    Schedule(NetworkDelay(key.src, key.dst, key.bytes), EventKind::kDeliver, -1, 0, id);
+  } else {
+    if (message_routes_.size() <= id) message_routes_.resize(id + 1);
+    message_routes_[id] = Route(key.src, key.dst);
+    (void)TransmitOnLink(LinkOf(message_routes_[id][0], message_routes_[id][1]), id);
+  }
+}
+
+void Engine::PostRecv(const MatchKey& key, Target target) {
+  Channel& ch = channels_[key];
+  const std::uint64_t seq = ch.recvs++;
+  MatchEntry& e = ch.At(seq);
+  e.posted = true;
+  e.recv = target;
+  if (e.arrived) {
+    // AstraSim calls back at once, through its event queue.
+    Schedule(0, EventKind::kRecvLate, target.rank, static_cast<std::uint32_t>(target.kind),
+             target.index);
+    ch.Trim();
+  }
+}
+
+Status Engine::Deliver(std::uint64_t id) {
+  const Message m = messages_[id];
+  free_messages_.push_back(id);
+  Channel& ch = channels_[m.key];
+  MatchEntry& e = ch.At(m.seq);
+  e.arrived = true;
+  const Target send = e.send, recv = e.recv;
+  const bool posted = e.posted;
+  ch.Trim();
+  if (send.kind != Target::Kind::kNone) ASTRASWEEP_RETURN_IF_ERROR(Notify(send));
+  if (posted) ASTRASWEEP_RETURN_IF_ERROR(Notify(recv));
+  return Ok();
+}
+
+Status Engine::Notify(const Target& t) {
+  if (t.kind == Target::Kind::kNode) return NodeDone(t.rank, t.index);
+  if (t.kind == Target::Kind::kStream) return StreamEvent(t.rank, t.index, 2);
+  return Ok();
+}
+
+std::uint64_t Engine::NetworkDelay(int src, int dst, std::uint64_t bytes) const {
+  // The first dimension in which the two ranks' coordinates differ.
+  std::size_t d = 0;
+  int a = 0, b = 0;
+  for (; d < setup_.network.size(); ++d) {
+    const int n = setup_.network[d].npus;
+    a = (src / strides_[d]) % n;
+    b = (dst / strides_[d]) % n;
+    if (a != b) break;
+  }
+  const auto& dim = setup_.network[d];
+  int hops = 1;
+  switch (dim.topology) {
+    case AstraTopology::kRing: {
+      int cw = b - a;
+      if (cw < 0) cw += dim.npus;
+      hops = std::min(cw, dim.npus - cw);
+      break;
+    }
+    case AstraTopology::kSwitch: hops = 2; break;
+    case AstraTopology::kFullyConnected: hops = 1; break;
+  }
+  const double bytes_per_ns = dim.bandwidth_gbps * static_cast<double>(1 << 30) / 1e9;
+  const double delay = hops * dim.latency_ns + static_cast<double>(bytes) / bytes_per_ns;
+  return static_cast<std::uint64_t>(delay);
+}
+
+std::vector<int> Engine::Route(int src, int dst) const {
+  const auto& dim = setup_.network[0];
+  std::vector<int> route;
+  switch (dim.topology) {
+    case AstraTopology::kRing: {
+      int cw = dst - src;
+      if (cw < 0) cw += dim.npus;
+      const int step = (dim.npus - cw < cw) ? -1 : 1;
+      for (int at = src; at != dst; at = (at + step + dim.npus) % dim.npus) route.push_back(at);
+      route.push_back(dst);
+      break;
+    }
+    case AstraTopology::kSwitch: route = {src, dim.npus, dst}; break;
+    case AstraTopology::kFullyConnected: route = {src, dst}; break;
+  }
+  return route;
+}
+
+Status Engine::TransmitOnLink(std::uint32_t link_id, std::uint64_t message) {
+  Link& link = links_[link_id];
+  if (link.busy) {
+    link.pending.push_back(message);
+    return Ok();
+  }
+  link.busy = true;
+  const double bytes = static_cast<double>(messages_[message].key.bytes);
+  Schedule(static_cast<std::uint64_t>(static_cast<double>(link.latency_ns) + bytes / link.bytes_per_ns),
+           EventKind::kLinkArrive, -1, 0, message);
+  Schedule(static_cast<std::uint64_t>(bytes / link.bytes_per_ns), EventKind::kLinkFree, -1,
+           link_id, 0);
+  return Ok();
+}
+
+Status Engine::AwareForward(std::uint64_t message) {
+  Message& m = messages_[message];
+  const auto& route = message_routes_[message];
+  ++m.hop;
+  if (m.hop + 1 >= route.size()) return Deliver(message);
+  return TransmitOnLink(LinkOf(route[m.hop], route[m.hop + 1]), message);
+}
+
+// --------------------------------------------------------------- collectives
+
+Expected<std::vector<PhaseSpec>> Engine::ChunkPhases(int rank, const SimNode& node,
+                                                     std::uint64_t chunk) {
+  const auto& system = setup_.system;
+  const int collective = static_cast<int>(node.coll);
+  const auto& impls = system.implementations[collective];
+  RankState& r = ranks_[rank];
+  std::vector<PhaseSpec> phases;
+  const auto make = [&](AstraAlgorithm algo, Coll type, std::uint64_t data, int queue,
+                        bool clockwise, std::vector<int> members, bool local,
+                        int window) -> Expected<PhaseSpec> {
+    PhaseSpec p;
+    p.algorithm = algo;
+    p.type = type;
+    p.data = data;
+    p.queue = queue;
+    p.clockwise = clockwise;
+    p.local = local;
+    p.window = window;
+    p.members = std::move(members);
+    const auto it = std::find(p.members.begin(), p.members.end(), rank);
+    if (it == p.members.end())
+      return InvalidInput("rank " + std::to_string(rank) + " is not in its collective's group");
+    p.index = static_cast<int>(it - p.members.begin());
+    const int n = static_cast<int>(p.members.size());
+    if ((algo == AstraAlgorithm::kHalvingDoubling || algo == AstraAlgorithm::kDoubleBinaryTree) &&
+        !std::has_single_bit(static_cast<unsigned>(n)))
+      return InvalidInput("halvingDoubling and doubleBinaryTree need a power-of-two group, not " +
+                          std::to_string(n) + " ranks");
+    if (algo == AstraAlgorithm::kHalvingDoubling && type == Coll::kAllToAll)
+      return InvalidInput("AstraSim cannot run an all-to-all with halvingDoubling (it exits)");
+    if (algo == AstraAlgorithm::kDoubleBinaryTree) {
+      p.type = Coll::kAllReduce;
+      p.tree = static_cast<int>(r.tree_counter++ % 2);
+    }
+    return p;
+  };
+  const auto final_size = [](const PhaseSpec& p) -> std::uint64_t {
+    const auto n = static_cast<std::uint64_t>(p.members.size());
+    switch (p.type) {
+      case Coll::kAllGather: return p.data * n;
+      case Coll::kReduceScatter: return p.data / n;
+      default: return p.data;
+    }
+  };
+  // A communicator group short of every rank: one ring in the listed order.
+  if (node.group != 0) {
+    const auto it = setup_.comm_groups.find(node.group);
+    if (it == setup_.comm_groups.end())
+      return InvalidInput("communicator group " + std::to_string(node.group) + " not found");
+    if (static_cast<int>(it->second.size()) != npus_) {
+      const auto impl = impls.size() > 1 ? et::AstraImplementation{} : impls[0];
+      ASTRASWEEP_ASSIGN_OR_RETURN(auto p, make(impl.algorithm, node.coll, chunk, 0, true,
+                                               it->second, true, impl.window));
+      phases.push_back(std::move(p));
+      return phases;
+    }
+  }
+  // The network's dimensions (or one flat ring for one* implementations).
+  struct Dim {
+    int npus, stride;
+    et::AstraImplementation impl;
+    bool involved;
+  };
+  std::vector<Dim> dims;
+  if (impls.size() == 1 && impls[0].one) {
+    dims.push_back(Dim{npus_, 1, impls[0], true});
+  } else {
+    for (std::size_t d = 0; d < setup_.network.size(); ++d)
+      dims.push_back(Dim{setup_.network[d].npus, strides_[d], impls[d],
+                         d >= 32 || (node.involved >> d & 1u) != 0});
+  }
+  const auto members_of = [&](const Dim& d) {
+    std::vector<int> m(static_cast<std::size_t>(d.npus));
+    const int base = rank - ((rank / d.stride) % d.npus) * d.stride;
+    for (int i = 0; i < d.npus; ++i) m[i] = base + i * d.stride;
+    return m;
+  };
+  const auto active = [&](const Dim& d) { return d.npus > 1 && d.involved; };
+  std::uint64_t remain = chunk;
+  const auto add = [&](std::size_t d, Coll type, bool clockwise) -> Status {
+    ASTRASWEEP_ASSIGN_OR_RETURN(auto p, make(dims[d].impl.algorithm, type, remain,
+                                             static_cast<int>(d), clockwise, members_of(dims[d]),
+                                             false, dims[d].impl.window));
+    remain = final_size(p);
+    phases.push_back(std::move(p));
+    return Ok();
+  };
+  if (node.coll != Coll::kAllReduce || !setup_.system.local_bw_aware) {
+    std::vector<std::size_t> order(dims.size());
+    for (std::size_t d = 0; d < dims.size(); ++d) order[d] = d;
+    if (node.coll == Coll::kAllGather) std::reverse(order.begin(), order.end());
+    for (std::size_t d : order)
+      if (active(dims[d])) ASTRASWEEP_RETURN_IF_ERROR(add(d, node.coll, true));
+  } else {
+    std::size_t last = 0;
+    for (std::size_t d = 0; d < dims.size(); ++d)
+      if (active(dims[d])) last = d;
+    for (std::size_t d = 0; d < last; ++d)
+      if (active(dims[d])) ASTRASWEEP_RETURN_IF_ERROR(add(d, Coll::kReduceScatter, true));
+    if (active(dims[last])) ASTRASWEEP_RETURN_IF_ERROR(add(last, Coll::kAllReduce, true));
+    for (std::size_t d = last; d-- > 0;)
+      if (active(dims[d])) ASTRASWEEP_RETURN_IF_ERROR(add(d, Coll::kAllGather, false));
+  }
+  return phases;
+}
+
+Status Engine::StartCollective(int rank, std::uint32_t node) {
+  RankState& r = ranks_[rank];
+  const SimNode& n = r.trace.nodes[node];
+  // AstraSim's chunking: size / splits, at least one byte per NPU of the
+  // whole system (except all-gather), every chunk carrying a full chunk.
+  const std::uint64_t splits = static_cast<std::uint64_t>(setup_.system.preferred_dataset_splits);
+  std::uint64_t size = n.bytes;
+  std::uint64_t chunk = size / splits;
+  if (n.coll != Coll::kAllGather && static_cast<std::uint64_t>(npus_) > chunk) {
+    chunk = static_cast<std::uint64_t>(npus_);
+    size = splits * chunk;
+  }
+  if (chunk == 0)
+    return InvalidInput("rank " + std::to_string(rank) + ", node " + std::to_string(n.id) +
+                        ": a collective of " + std::to_string(n.bytes) + " bytes split " +
+                        std::to_string(splits) + " ways has empty chunks");
+  const std::uint64_t count = (size + chunk - 1) / chunk;
+  r.coll_node = node;
+  r.streams.clear();
+  r.streams.resize(count);
+  r.streams_left = static_cast<std::uint32_t>(count);
+  for (std::uint64_t c = 0; c < count; ++c) {
+    ASTRASWEEP_ASSIGN_OR_RETURN(r.streams[c].phases, ChunkPhases(rank, n, chunk));
+    if (r.streams[c].phases.empty()) {
+      // Nothing to do on any dimension: AstraSim finishes it at once.
+      r.streams.clear();
+      r.streams_left = 0;
+      return NodeDone(rank, node);
+    }
+    std::uint32_t& counter = n.group != 0 ? r.group_tags.try_emplace(n.group, static_cast<std::uint32_t>(n.group) * 1000000u).first->second
+                                          : r.next_tag;
+    r.streams[c].tag = (counter++ % 500000000u) + 500000000u;
+    r.streams[c].phase = r.streams[c].phases.size();  // not started
+  }
+  for (std::uint32_t c = 0; c < count; ++c) EnterNextPhase(rank, c);
+  // Streams wait in their queues; start what the queues allow.
+  for (std::size_t q = 0; q < r.queues.size(); ++q) QueueInit(rank, static_cast<int>(q));
+  return Ok();
+}
+
+void Engine::EnterNextPhase(int rank, std::uint32_t stream) {
+  RankState& r = ranks_[rank];
+  Stream& s = r.streams[stream];
+  s.phase = s.phase == s.phases.size() ? 0 : s.phase + 1;
+  const int q = s.phases[s.phase].queue;
+  if (r.queues.size() <= static_cast<std::size_t>(q)) {
+    r.queues.resize(q + 1);
+    r.running.resize(q + 1, 0);
+  }
+  r.queues[q].push_back(stream);
+}
+
+void Engine::QueueInit(int rank, int q) {
+  RankState& r = ranks_[rank];
+  if (static_cast<std::size_t>(q) >= r.queues.size()) return;
+  while (r.running[q] < setup_.system.active_chunks_per_dimension &&
+         static_cast<std::size_t>(r.running[q]) < r.queues[q].size()) {
+    const std::uint32_t stream = r.queues[q][r.running[q]];
+    ++r.running[q];
+    (void)InitStream(rank, stream);
+  }
+}
+
+Status Engine::InitStream(int rank, std::uint32_t stream) {
+  Stream& s = ranks_[rank].streams[stream];
+  const PhaseSpec& p = s.phases[s.phase];
+  AlgoState& st = s.st;
+  st = AlgoState{};
+  const int n = static_cast<int>(p.members.size());
+  const int dir = p.clockwise ? 1 : -1;
+  switch (p.algorithm) {
+    case AstraAlgorithm::kRing:
+    case AstraAlgorithm::kDirect: {
+      st.receiver = (p.index + dir + n) % n;
+      st.sender = (p.index - dir + n) % n;
+      st.stream_count = p.type == Coll::kAllReduce ? 2 * (n - 1)
+                        : p.type == Coll::kAllToAll ? (n - 1) * n / 2
+                                                    : n - 1;
+      st.msg = p.type == Coll::kAllGather ? p.data : p.data / static_cast<std::uint64_t>(n);
+      if (p.algorithm == AstraAlgorithm::kDirect) {
+        st.parallel = p.window < 0 ? n - 1 : std::min(p.window, n - 1);
+        st.middle = n - 1;
+        if (p.type == Coll::kAllToAll) st.stream_count = n - 1;
+      }
+      break;
+    }
+    case AstraAlgorithm::kHalvingDoubling: {
+      const int steps = Log2Exact(n);
+      st.stream_count = p.type == Coll::kAllReduce ? 2 * steps : steps;
+      if (p.type == Coll::kAllGather) {
+        st.msg = p.data;
+        st.offset = n / 2;
+        st.multiplier = 0.5;
+      } else {
+        st.msg = p.data / 2;
+        st.offset = 1;
+        st.multiplier = 2;
+      }
+      const int reminder = (p.index / st.offset) % 2;
+      const int hd_dir = reminder == 0 ? 1 : -1;
+      st.receiver = ((p.index + hd_dir * st.offset) % n + n) % n;
+      st.sender = st.receiver;
+      break;
+    }
+    case AstraAlgorithm::kDoubleBinaryTree:
+      SetUpTree(p, st);
+      break;
+  }
+  return StreamEvent(rank, stream, 0);
+}
+
+void Engine::SetUpTree(const PhaseSpec& p, AlgoState& st) const {
+  // A dummy root over a complete binary tree of n - 1 nodes, numbered in
+  // order: the root takes the highest position (tree 0) or the lowest
+  // (tree 1).
+  const int n = static_cast<int>(p.members.size());
+  std::vector<int> parent(n, -1), left(n, -1), right(n, -1);
+  // [lo, lo + size) holds a complete subtree; returns its root position.
+  const auto build = [&](auto&& self, int lo, int size) -> int {
+    if (size <= 0) return -1;
+    const int root = lo + size / 2;
+    const int l = self(self, lo, size / 2);
+    const int r = self(self, root + 1, size / 2);
+    left[root] = l;
+    right[root] = r;
+    if (l >= 0) parent[l] = root;
+    if (r >= 0) parent[r] = root;
+    return root;
+  };
+  int dummy = 0;
+  if (p.tree == 0) {
+    const int sub = build(build, 0, n - 1);
+    dummy = n - 1;
+    left[dummy] = sub;
+    parent[sub] = dummy;
+  } else {
+    const int sub = build(build, 1, n - 1);
+    dummy = 0;
+    right[dummy] = sub;
+    parent[sub] = dummy;
+  }
+  const int me = p.index;
+  st.role = me == dummy ? TreeRole::kRoot
+            : (left[me] < 0 && right[me] < 0) ? TreeRole::kLeaf
+                                              : TreeRole::kMiddle;
+  const auto global = [&](int pos) { return pos < 0 ? -1 : p.members[pos]; };
+  st.parent = global(parent[me]);
+  st.left = global(left[me]);
+  st.right = global(right[me]);
+  st.state = TreeState::kBegin;
+}
+
+void Engine::Bundle(int rank, std::uint32_t stream, std::uint64_t bytes, bool processed,
+                    bool local) {
+  const std::uint64_t bus = local ? 10 : setup_.system.endpoint_delay_ns;
+  Schedule(bus + (processed ? ReductionDelay(bytes) : 0), EventKind::kBundleDone, rank, stream, 0);
+}
+
+void Engine::InsertPacket(int rank, Stream& s) {
+  const PhaseSpec& p = s.phases[s.phase];
+  AlgoState& st = s.st;
+  const int n = static_cast<int>(p.members.size());
+  if (st.zero == 0 && st.nonzero == 0) {
+    st.zero = st.parallel;
+    switch (p.algorithm) {
+      case AstraAlgorithm::kDirect: st.nonzero = p.local ? (n - 1) * st.parallel : st.parallel; break;
+      case AstraAlgorithm::kHalvingDoubling: st.nonzero = Log2Exact(n) - 1; break;
+      default: st.nonzero = (n - 1) * st.parallel; break;
+    }
+    st.toggle = !st.toggle;
+  }
+  bool processed = false;
+  if (st.zero > 0) {
+    --st.zero;
+  } else {
+    processed = p.type == Coll::kReduceScatter || (p.type == Coll::kAllReduce && st.toggle);
+    --st.nonzero;
+  }
+  st.packets.push_back(Packet{p.members[st.receiver], p.members[st.sender], st.msg});
+  const auto stream = static_cast<std::uint32_t>(&s - ranks_[rank].streams.data());
+  Bundle(rank, stream, st.msg, processed, p.local);
+  Advance(s);
+}
+
+void Engine::Advance(Stream& s) {
+  const PhaseSpec& p = s.phases[s.phase];
+  AlgoState& st = s.st;
+  const int n = static_cast<int>(p.members.size());
+  if (p.algorithm == AstraAlgorithm::kDirect) {
+    const int dir = p.clockwise ? 1 : -1;
+    st.receiver = (st.receiver + dir + n) % n;
+    if (st.receiver == p.index) st.receiver = (st.receiver + dir + n) % n;
+    st.sender = (st.sender - dir + n) % n;
+    if (st.sender == p.index) st.sender = (st.sender - dir + n) % n;
+  } else if (p.algorithm == AstraAlgorithm::kHalvingDoubling) {
+    st.offset = static_cast<int>(st.offset * st.multiplier);
+    st.msg = static_cast<std::uint64_t>(static_cast<double>(st.msg) / st.multiplier);
+    if (st.offset == n && p.type == Coll::kAllReduce) {
+      st.multiplier = 0.5;
+      st.offset = static_cast<int>(st.offset * st.multiplier);
+      st.msg = static_cast<std::uint64_t>(static_cast<double>(st.msg) / st.multiplier);
+    }
+    const int reminder = st.offset == 0 ? 0 : (p.index / st.offset) % 2;
+    const int dir = reminder == 0 ? 1 : -1;
+    st.receiver = ((p.index + dir * st.offset) % n + n) % n;
+    st.sender = st.receiver;
+  }
+}
+
+bool Engine::Ready(int rank, std::uint32_t stream) {
+  Stream& s = ranks_[rank].streams[stream];
+  AlgoState& st = s.st;
+  if (st.packets.empty() || st.stream_count == 0 || st.free_packets == 0) return false;
+  const Packet packet = st.packets.front();
+  st.packets.pop_front();
+  Send(MatchKey{s.tag, rank, packet.dst, packet.bytes}, Target{});
+  PostRecv(MatchKey{s.tag, packet.src, rank, packet.bytes},
+           Target{Target::Kind::kStream, rank, stream});
+  --st.stream_count;
+  --st.free_packets;
+  return true;
+}
+
+// event: 0 the stream starts its phase, 1 an endpoint crossing ended
+// ("General"), 2 a message was received.
+Status Engine::StreamEvent(int rank, std::uint32_t stream, int event) {
+  Stream& s = ranks_[rank].streams[stream];
+  const PhaseSpec& p = s.phases[s.phase];
+  if (p.algorithm == AstraAlgorithm::kDoubleBinaryTree) return TreeEvent(rank, stream, event);
+  AlgoState& st = s.st;
+  if (event == 0) {
+    for (int i = 0; i < st.parallel; ++i) InsertPacket(rank, s);
+    return Ok();
+  }
+  if (event == 2) {
+    ++st.received;
+    InsertPacket(rank, s);
+    return Ok();
+  }
+  ++st.free_packets;
+  if (p.algorithm == AstraAlgorithm::kDirect && p.type == Coll::kAllReduce &&
+      st.stream_count <= st.middle) {
+    if (st.received < st.middle) return Ok();
+    for (int i = 0; i < st.parallel; ++i) Ready(rank, stream);
+  } else {
+    Ready(rank, stream);
+  }
+  if (st.stream_count == 0 && st.free_packets == st.parallel) return PhaseExit(rank, stream);
+  return Ok();
+}
+
+Status Engine::TreeEvent(int rank, std::uint32_t stream, int event) {
+  Stream& s = ranks_[rank].streams[stream];
+  const PhaseSpec& p = s.phases[s.phase];
+  AlgoState& st = s.st;
+  const std::uint64_t bytes = p.data;
+  const Target me{Target::Kind::kStream, rank, stream};
+  const auto send = [&](int to) { Send(MatchKey{s.tag, rank, to, bytes}, Target{}); };
+  const auto recv = [&](int from) { PostRecv(MatchKey{s.tag, from, rank, bytes}, me); };
+  const bool received = event == 2, general = event == 1;
+  switch (st.role) {
+    case TreeRole::kLeaf:
+      switch (st.state) {
+        case TreeState::kBegin:
+          Bundle(rank, stream, bytes, false, false);
+          st.state = TreeState::kSendToParent;
+          return Ok();
+        case TreeState::kSendToParent:
+          send(st.parent);
+          recv(st.parent);
+          st.state = TreeState::kWaitParent;
+          return Ok();
+        case TreeState::kWaitParent:
+          Bundle(rank, stream, bytes, false, false);
+          st.state = TreeState::kEnd;
+          return Ok();
+        case TreeState::kEnd: return PhaseExit(rank, stream);
+        default: return Ok();
+      }
+    case TreeRole::kMiddle:
+      if (st.state == TreeState::kBegin) {
+        st.state = TreeState::kWaitTwo;
+        recv(st.left);
+        recv(st.right);
+      } else if (st.state == TreeState::kWaitTwo && received) {
+        Bundle(rank, stream, bytes, true, false);
+        st.state = TreeState::kWaitOne;
+      } else if (st.state == TreeState::kWaitOne && received) {
+        Bundle(rank, stream, bytes, true, false);
+        st.state = TreeState::kSendToParent;
+      } else if (st.reductions < 1 && general) {
+        ++st.reductions;
+      } else if (st.state == TreeState::kSendToParent) {
+        st.state = TreeState::kWaitParent;
+        send(st.parent);
+        recv(st.parent);
+      } else if (st.state == TreeState::kWaitParent && received) {
+        Bundle(rank, stream, bytes, true, false);
+        st.state = TreeState::kSendChildren;
+      } else if (st.state == TreeState::kSendChildren) {
+        send(st.left);
+        send(st.right);
+        return PhaseExit(rank, stream);
+      }
+      return Ok();
+    case TreeRole::kRoot: {
+      const int child = st.left >= 0 ? st.left : st.right;
+      if (st.state == TreeState::kBegin) {
+        st.state = TreeState::kWaitOne;
+        recv(child);
+      } else if (st.state == TreeState::kWaitOne) {
+        Bundle(rank, stream, bytes, true, false);
+        st.state = TreeState::kSendChildren;
+      } else if (st.state == TreeState::kSendChildren) {
+        send(child);
+        return PhaseExit(rank, stream);
+      }
+      return Ok();
+    }
+  }
+  return Ok();
+}
+
+Status Engine::PhaseExit(int rank, std::uint32_t stream) {
+  RankState& r = ranks_[rank];
+  Stream& s = r.streams[stream];
+  const int q = s.phases[s.phase].queue;
+  auto& queue = r.queues[q];
+  queue.erase(std::find(queue.begin(), queue.end(), stream));
+  if (s.phase + 1 == s.phases.size()) {
+    --r.running[q];
+    if (--r.streams_left == 0) {
+      // The collective is done; the next node may start a new one.
+      r.streams.clear();
+      const std::uint32_t node = r.coll_node;
+      for (auto& each : r.queues) each.clear();
+      std::fill(r.running.begin(), r.running.end(), 0);
+      return NodeDone(rank, node);
+    }
+    QueueInit(rank, q);
+    return Ok();
+  }
+  EnterNextPhase(rank, stream);
+  --r.running[q];
+  QueueInit(rank, q);
+  QueueInit(rank, s.phases[s.phase].queue);
+  return Ok();
+}
+
+// ------------------------------------------------------------------- run
+
+Status Engine::Dispatch(const Event& e) {
+  switch (e.kind) {
+    case EventKind::kComputeDone: return NodeDone(e.rank, e.a);
+    case EventKind::kBundleDone: return StreamEvent(e.rank, e.a, 1);
+    case EventKind::kDeliver: return Deliver(e.b);
+    case EventKind::kRecvLate:
+      return Notify(Target{static_cast<Target::Kind>(e.a), e.rank, static_cast<std::uint32_t>(e.b)});
+    case EventKind::kLinkArrive: return AwareForward(e.b);
+    case EventKind::kLinkFree: {
+      Link& link = links_[e.a];
+      link.busy = false;
+      if (!link.pending.empty()) {
+        const auto next = link.pending.front();
+        link.pending.pop_front();
+        return TransmitOnLink(e.a, next);
+      }
+      return Ok();
+    }
+  }
+  return Ok();
+}
+
+Expected<SimResult> Engine::Run(const Traces& traces) {
+  npus_ = setup_.npus();
+  if (static_cast<int>(traces.size()) != npus_)
+    return InvalidInput("the network has " + std::to_string(npus_) + " NPUs but there are " +
+                        std::to_string(traces.size()) + " traces");
+  strides_.resize(setup_.network.size());
+  int stride = 1;
+  for (std::size_t d = 0; d < setup_.network.size(); ++d) {
+    strides_[d] = stride;
+    stride *= setup_.network[d].npus;
+  }
+  if (congestion_ == Congestion::kAware) {
+    if (setup_.network.size() != 1)
+      return InvalidInput("the congestion-aware model handles one network dimension, as "
+                          "AstraSim's does; this network has " +
+                          std::to_string(setup_.network.size()));
+    const auto& dim = setup_.network[0];
+    const auto connect = [&](int from, int to) {
+      link_index_.emplace(static_cast<std::uint64_t>(from) << 32 | static_cast<std::uint32_t>(to),
+                          static_cast<std::uint32_t>(links_.size()));
+      links_.push_back(Link{static_cast<std::uint64_t>(dim.latency_ns),
+                            dim.bandwidth_gbps * static_cast<double>(1 << 30) / 1e9});
+    };
+    const int n = dim.npus;
+    switch (dim.topology) {
+      case AstraTopology::kRing:
+        if (n == 2)
+          return InvalidInput("AstraSim's congestion-aware model cannot build a Ring of 2 "
+                              "(it aborts); use a Switch");
+        for (int i = 0; i < n; ++i) {
+          connect(i, (i + 1) % n);
+          connect((i + 1) % n, i);
+        }
+        break;
+      case AstraTopology::kSwitch:
+        for (int i = 0; i < n; ++i) {
+          connect(i, n);
+          connect(n, i);
+        }
+        break;
+      case AstraTopology::kFullyConnected:
+        for (int i = 0; i < n; ++i)
+          for (int j = 0; j < n; ++j)
+            if (i != j) connect(i, j);
+        break;
+    }
+  }
+  for (const auto& [id, members] : setup_.comm_groups)
+    for (int m : members)
+      if (m < 0 || m >= npus_)
+        return InvalidInput("communicator group " + std::to_string(id) + " names rank " +
+                            std::to_string(m) + " of " + std::to_string(npus_));
+  ranks_.resize(npus_);
+  for (int rank = 0; rank < npus_; ++rank) {
+    ASTRASWEEP_ASSIGN_OR_RETURN(ranks_[rank].trace, Compile(traces[rank], rank));
+    RankState& r = ranks_[rank];
+    for (std::uint32_t i = 0; i < r.trace.nodes.size(); ++i)
+      if (r.trace.nodes[i].parents == 0) MakeReady(r, i);
+  }
+  for (int rank = 0; rank < npus_; ++rank) ASTRASWEEP_RETURN_IF_ERROR(IssueReady(rank));
+  while (!heap_.empty()) {
+    const Event e = heap_.top();
+    heap_.pop();
+    now_ = e.time;
+    ASTRASWEEP_RETURN_IF_ERROR(Dispatch(e));
+  }
+  SimResult result;
+  result.ranks.resize(npus_);
+  for (int rank = 0; rank < npus_; ++rank) {
+    const RankState& r = ranks_[rank];
+    if (r.finished != r.trace.nodes.size()) {
+      std::string which;
+      for (const auto& n : r.trace.nodes)
+        if (n.parents > 0 || which.empty()) {
+          which = std::to_string(n.id);
+          break;
+        }
+      return InvalidInput("rank " + std::to_string(rank) + " never finished: " +
+                          std::to_string(r.trace.nodes.size() - r.finished) + " of " +
+                          std::to_string(r.trace.nodes.size()) +
+                          " nodes did not run (a receive no send matches, a collective not every "
+                          "member issues, or a dependency cycle)");
+    }
+    auto& out = result.ranks[rank];
+    out.finish_ns = r.finish_time;
+    out.compute_ns = r.compute_ns;
+    out.comm_ns = r.comm_ns;
+    out.exposed_ns = r.finish_time - std::min(r.finish_time, r.compute_ns);
+  }
+  return result;
+}
+
+Expected<std::string> ReadText(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return MakeError(ErrorCode::kNotFound, std::string("cannot read the ") + what + " file",
+                     {.file = path});
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+int Setup::npus() const {
+  int n = 1;
+  for (const auto& d : network) n *= d.npus;
+  return n;
+}
+
+Expected<Setup> ParseSetup(std::string_view network_yml, std::string_view system_json,
+                           std::string_view comm_groups_json) {
+  Setup setup;
+  ASTRASWEEP_ASSIGN_OR_RETURN(setup.network, et::ParseNetworkYml(network_yml, "network.yml"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(
+      setup.system, et::ParseSystemJson(system_json, "system.json", setup.network.size()));
+  if (!comm_groups_json.empty()) {
+    ASTRASWEEP_ASSIGN_OR_RETURN(setup.comm_groups,
+                                et::ParseCommGroupsJson(comm_groups_json, "comm_groups.json"));
+  }
+  return setup;
+}
+
+Expected<Setup> ReadSetup(const BundlePaths& bundle) {
+  Setup setup;
+  ASTRASWEEP_ASSIGN_OR_RETURN(const std::string network, ReadText(bundle.network, "network"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(setup.network, et::ParseNetworkYml(network, bundle.network));
+  ASTRASWEEP_ASSIGN_OR_RETURN(const std::string system, ReadText(bundle.system, "system"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(setup.system,
+                              et::ParseSystemJson(system, bundle.system, setup.network.size()));
+  if (!bundle.comm_groups.empty() && std::filesystem::exists(bundle.comm_groups)) {
+    ASTRASWEEP_ASSIGN_OR_RETURN(const std::string groups,
+                                ReadText(bundle.comm_groups, "comm groups"));
+    ASTRASWEEP_ASSIGN_OR_RETURN(setup.comm_groups,
+                                et::ParseCommGroupsJson(groups, bundle.comm_groups));
+  }
+  return setup;
+}
+
+Expected<SimResult> Simulate(const Setup& setup, const Traces& traces, Congestion congestion) {
+  if (setup.system.local_mem_bw_gbps <= 0)
+    return InvalidInput("system.json needs local-mem-bw > 0 (reducing collectives read and "
+                        "write local memory)");
+  Engine engine(setup, congestion);
+  return engine.Run(traces);
+}
+
+std::string BuiltinSimulator::Identity(Congestion congestion) const {
+  return "builtin-" + std::string(CongestionName(congestion)) + " v" +
+         std::to_string(kSemanticsVersion);
+}
+
+Expected<SimResult> BuiltinSimulator::Run(const BundlePaths& bundle, Congestion congestion) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(const Setup setup, ReadSetup(bundle));
+  Traces traces(static_cast<std::size_t>(setup.npus()));
+  for (int rank = 0; rank < setup.npus(); ++rank) {
+    const std::string path = et::TracePath(bundle.workload, rank);
+    ASTRASWEEP_ASSIGN_OR_RETURN(auto trace, et::ReadTrace(path));
+    traces[rank] = std::move(trace.nodes);
+  }
+  return Simulate(setup, traces, congestion);
+}
+
+}  // namespace astrasweep::netsim
