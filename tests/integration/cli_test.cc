@@ -120,7 +120,7 @@ TEST(Cli, ValidateAcceptsTheShippedSpecsAndPoints) {
 }
 
 TEST(Cli, HelpOnEverySubcommand) {
-  for (const char* sub : {"expand", "validate", "point", "run", "inspect", "et"}) {
+  for (const char* sub : {"expand", "validate", "point", "run", "inspect", "et", "simulate"}) {
     RunResult r = RunCli(std::string(sub) + " --help");
     EXPECT_EQ(r.exit_code, 0) << sub << ":\n" << r.output;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << sub << ":\n" << r.output;
@@ -128,7 +128,7 @@ TEST(Cli, HelpOnEverySubcommand) {
   }
   RunResult top = RunCli("--help");
   EXPECT_EQ(top.exit_code, 0) << top.output;
-  for (const char* sub : {"expand", "validate", "point", "run", "inspect"})
+  for (const char* sub : {"expand", "validate", "point", "run", "inspect", "et", "simulate"})
     EXPECT_NE(top.output.find(sub), std::string::npos) << "--help does not list " << sub;
   RunResult version = RunCli("--version");
   EXPECT_EQ(version.exit_code, 0);
@@ -271,6 +271,39 @@ TEST(EtCommand, WritesACollectiveBundleThatPassesTheCheck) {
   EXPECT_NE(r.output.find("expected collective, pipeline, block or flattened"), std::string::npos)
       << r.output;
   std::filesystem::remove_all(dir);
+}
+
+// `simulate` takes AstraSim's flags and prints AstraSim's lines with
+// AstraSim's answers (the reference case's, recorded from the binary).
+TEST(SimulateCommand, PrintsAstraSimsLinesWithItsAnswers) {
+  const std::string dir =
+      std::string(ASTRASWEEP_SOURCE_DIR) + "/tests/data/astrasim-reference/cases/pipeline2_dp4_groups";
+  const std::string flags = " --workload-configuration=" + dir + "/et/w --system-configuration=" +
+                            dir + "/system.json --network-configuration=" + dir +
+                            "/network.yml --comm-group-configuration=" + dir + "/comm_groups.json";
+  RunResult r = RunCli("simulate" + flags);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("[workload] [info] sys[0] finished, 8565058 cycles, exposed "
+                          "communication 7365058 cycles."),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("sys[7] finished, 8365058 cycles"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("sys[7], Wall time: 8365058"), std::string::npos) << r.output;
+  // Finish-time order, as AstraSim logs them: rank 1 (earlier) before 0.
+  EXPECT_LT(r.output.find("sys[1] finished"), r.output.find("sys[0] finished"));
+  r = RunCli("simulate --json" + flags);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto json = nlohmann::json::parse(r.output);
+  EXPECT_EQ(json["ranks"][2]["finish_cycles"], 8565058);
+  // AstraSim ignores an unknown flag; simulate refuses it.
+  r = RunCli("simulate" + flags + " --num-queues-per-dim=2");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--num-queues-per-dim"), std::string::npos) << r.output;
+  r = RunCli("simulate --workload-configuration=" + dir + "/et/w");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--system-configuration"), std::string::npos) << r.output;
+  r = RunCli("simulate" + flags + " --congestion sometimes");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
 }
 
 }  // namespace
