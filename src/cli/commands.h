@@ -45,5 +45,6 @@ void AddPointCommand(CLI::App& app, Action& action);
 void AddRunCommand(CLI::App& app, Action& action, const Context& context);
 void AddInspectCommand(CLI::App& app, Action& action);
 void AddEtCommand(CLI::App& app, Action& action);
+void AddCacheCommand(CLI::App& app, Action& action);
 
 }  // namespace astrasweep::cli

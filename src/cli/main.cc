@@ -50,6 +50,7 @@ int RealMain(int argc, char** argv) {
   AddValidateCommand(app, action);
   AddPointCommand(app, action);
   AddEtCommand(app, action);
+  AddCacheCommand(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
