@@ -46,5 +46,6 @@ void AddRunCommand(CLI::App& app, Action& action, const Context& context);
 void AddInspectCommand(CLI::App& app, Action& action);
 void AddEtCommand(CLI::App& app, Action& action);
 void AddSimulateCommand(CLI::App& app, Action& action);
+void AddCacheCommand(CLI::App& app, Action& action);
 
 }  // namespace astrasweep::cli

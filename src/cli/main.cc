@@ -51,6 +51,7 @@ int RealMain(int argc, char** argv) {
   AddPointCommand(app, action);
   AddEtCommand(app, action);
   AddSimulateCommand(app, action);
+  AddCacheCommand(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -9,6 +9,7 @@
 #include <array>
 #include <filesystem>
 #include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -304,6 +305,77 @@ TEST(SimulateCommand, PrintsAstraSimsLinesWithItsAnswers) {
   EXPECT_NE(r.output.find("--system-configuration"), std::string::npos) << r.output;
   r = RunCli("simulate" + flags + " --congestion sometimes");
   EXPECT_EQ(r.exit_code, 2) << r.output;
+}
+
+// `astrasweep cache`: stats and clear on a folder laid out as the cache
+// lays it out (entries named by their key in the folder of its first two
+// digits; a crashed writer's temporary file is not an entry).
+TEST(CacheCommand, StatsAndClearCountEntriesAndBytes) {
+  const std::filesystem::path dir =
+      ::testing::TempDir() + "cache-cli-" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  const std::string key_a = "ab" + std::string(30, '1'), key_b = "cd" + std::string(30, '2');
+  const std::pair<std::string, std::string> files[] = {
+      {"ab", key_a}, {"cd", key_b}, {"ab", ".tmp-x1"}};
+  for (const auto& [folder, name] : files) {
+    std::filesystem::create_directories(dir / "v1" / folder);
+    std::FILE* f = std::fopen((dir / "v1" / folder / name).c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs(std::string(1000, 'x').c_str(), f);
+    std::fclose(f);
+  }
+  RunResult r = RunCli("cache stats --cache-dir " + dir.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* text : {"entries  2\n", "size     2000 B (1.953 KiB)"})
+    EXPECT_NE(r.output.find(text), std::string::npos) << text << " in:\n" << r.output;
+  EXPECT_NE(r.output.find(dir.string()), std::string::npos) << r.output;
+
+  r = RunCli("cache stats --json --cache-dir " + dir.string(), true);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output);
+  EXPECT_EQ(j["entries"], 2);
+  EXPECT_EQ(j["bytes"], 2000);
+  EXPECT_EQ(j["dir"], dir.string());
+
+  r = RunCli("cache clear --cache-dir " + dir.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("removed 2 entries, 2000 B"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "v1")) << "entries or the temporary file remain";
+  r = RunCli("cache stats --cache-dir " + dir.string());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("entries  0\n"), std::string::npos) << r.output;
+  std::filesystem::remove_all(dir);
+
+  r = RunCli("cache stats --cache-dir " + std::string(ASTRASWEEP_SOURCE_DIR) + "/README.md");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("not a folder"), std::string::npos) << r.output;
+}
+
+TEST(CacheCommand, DefaultsToNodeLocalScratch) {
+  const std::string scratch = ::testing::TempDir() + "cache-scratch-" + std::to_string(::getpid());
+  const char* old = std::getenv("SLURM_TMPDIR");
+  const std::string saved = old != nullptr ? old : "";
+  ::setenv("SLURM_TMPDIR", scratch.c_str(), 1);
+  RunResult r = RunCli("cache stats");
+  if (old != nullptr)
+    ::setenv("SLURM_TMPDIR", saved.c_str(), 1);
+  else
+    ::unsetenv("SLURM_TMPDIR");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find(scratch + "/astrasweep-cache"), std::string::npos) << r.output;
+}
+
+TEST(CacheCommand, AnUnknownSubcommandOrFlagIsBadUsage) {
+  for (const char* args : {"cache", "cache frobnicate", "cache stats --bogus", "cache clear --json",
+                           "cache stats --cache-dir"}) {
+    RunResult r = RunCli(args);
+    EXPECT_EQ(r.exit_code, 2) << args << ":\n" << r.output;
+    EXPECT_FALSE(r.output.empty()) << args << " says nothing";
+  }
+  RunResult help = RunCli("cache --help");
+  EXPECT_EQ(help.exit_code, 0) << help.output;
+  for (const char* text : {"stats", "clear"})
+    EXPECT_NE(help.output.find(text), std::string::npos) << help.output;
 }
 
 }  // namespace
