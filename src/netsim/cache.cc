@@ -100,8 +100,8 @@ Expected<std::vector<EntryFile>> ListEntries(const fs::path& v1) {
   std::error_code ec;
   for (fs::directory_iterator folders(v1, ec), end; !ec && folders != end; folders.increment(ec)) {
     const std::string prefix = folders->path().filename().string();
-    if (prefix.size() != 2 || !IsHex(prefix) || !folders->is_directory(ec)) continue;
     std::error_code inner;
+    if (prefix.size() != 2 || !IsHex(prefix) || !folders->is_directory(inner)) continue;
     for (fs::directory_iterator files(folders->path(), inner); !inner && files != end;
          files.increment(inner)) {
       const std::string name = files->path().filename().string();

@@ -144,6 +144,8 @@ struct Damage {
   std::string (*apply)(const std::string& entry, const std::string& other_key_entry);
 };
 
+void PrintTo(const Damage& damage, std::ostream* out) { *out << damage.name; }
+
 class DamagedEntryTest : public SimCacheTest, public ::testing::WithParamInterface<Damage> {};
 
 TEST_P(DamagedEntryTest, IsLoggedCountedRemovedAndAMiss) {
