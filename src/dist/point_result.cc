@@ -30,13 +30,24 @@ void FillPointResult(const exec::PointOutcome& outcome, proto::PointResult& out)
     out.add_fields(field.read(outcome));
   out.set_failure_stage(outcome.failure_stage);
   out.set_failure_message(outcome.failure_message);
-  for (const auto& stage : outcome.stages) {
+  for (const auto& npu : outcome.sim_ranks) {
     auto* timing = out.add_rank_timings();
-    timing->set_npu(static_cast<std::uint32_t>(stage.rank));
-    timing->set_finish_s(stage.finish);
-    timing->set_compute_s(stage.compute);
-    timing->set_comm_s(stage.tp_comm + stage.pp_comm + stage.dp_comm);
-    timing->set_exposed_comm_s(stage.exposed_comm);
+    timing->set_npu(npu.npu);
+    timing->set_finish_s(npu.finish_s);
+    timing->set_compute_s(npu.compute_s);
+    timing->set_comm_s(npu.comm_s);
+    timing->set_exposed_comm_s(npu.exposed_comm_s);
+  }
+  // The analytical schedule's stages, when no NPU was simulated.
+  if (outcome.sim_ranks.empty()) {
+    for (const auto& stage : outcome.stages) {
+      auto* timing = out.add_rank_timings();
+      timing->set_npu(static_cast<std::uint32_t>(stage.rank));
+      timing->set_finish_s(stage.finish);
+      timing->set_compute_s(stage.compute);
+      timing->set_comm_s(stage.tp_comm + stage.pp_comm + stage.dp_comm);
+      timing->set_exposed_comm_s(stage.exposed_comm);
+    }
   }
 }
 

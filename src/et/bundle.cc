@@ -153,6 +153,16 @@ Status BundleWriter::Finish(const BundleConfig& config) {
 
 const std::string& BundleWriter::prefix() const { return impl_->prefix; }
 
+Expected<std::string> ReadContentHash(const std::string& dir) {
+  const std::string path = dir + "/manifest.json";
+  std::ifstream in(path);
+  const auto manifest = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!in || manifest.is_discarded() || !manifest.is_object() ||
+      !manifest.contains("content_hash") || !manifest["content_hash"].is_string())
+    return MakeError(ErrorCode::kIo, "the bundle's manifest has no content hash", {.file = path});
+  return manifest["content_hash"].get<std::string>();
+}
+
 std::string AstraSimCommand(const std::string& binary, const std::string& prefix,
                             bool has_comm_groups) {
   std::string command = binary + " --workload-configuration=" + prefix +

@@ -102,9 +102,14 @@ class PipelineEmitter {
 }  // namespace
 
 Status WritePipelineBundle(const config::Config& config, const std::string& dir) {
+  return WritePipelineBundle(config, model::ComputeStepCosts(config), dir);
+}
+
+Status WritePipelineBundle(const config::Config& config, const model::StepCosts& costs,
+                           const std::string& dir) {
   const auto& p = config.parallelism;
   graph::Graph g;
-  ASTRASWEEP_RETURN_IF_ERROR(graph::BuildPipelineGraph(config, model::ComputeStepCosts(config), g));
+  ASTRASWEEP_RETURN_IF_ERROR(graph::BuildPipelineGraph(config, costs, g));
   ASTRASWEEP_ASSIGN_OR_RETURN(const auto dims,
                               BenchmarkNetwork(config, {.stride = p.tp, .size = p.pp * p.dp}));
   ASTRASWEEP_ASSIGN_OR_RETURN(std::string system, SystemJson(config, dims));

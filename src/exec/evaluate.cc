@@ -1,10 +1,21 @@
-// The dispatcher of evaluate.h. The analytical mode: step costs from the
-// model, the pipeline graph, the scheduler, then the metrics.
+// The dispatcher of evaluate.h. Every mode: step costs (collectives timed
+// analytically, or by the network simulator in the simulating modes), the
+// pipeline graph, the analytical scheduler, the metrics; the full modes
+// then take the step and each NPU's times from the simulated pipeline or
+// flattened bundle.
 #include "astrasweep/exec/evaluate.h"
 
 #include <algorithm>
+#include <cmath>
+#include <map>
 
 #include "astrasweep/config/enums.h"
+#include "astrasweep/et/astrasim_files.h"
+#include "astrasweep/et/block_bundle.h"
+#include "astrasweep/et/collective_bundle.h"
+#include "astrasweep/et/flattened_bundle.h"
+#include "astrasweep/et/pipeline_bundle.h"
+#include "astrasweep/exec/simulation.h"
 #include "astrasweep/graph/pipeline.h"
 #include "astrasweep/model/compute.h"
 #include "astrasweep/model/step_costs.h"
@@ -19,6 +30,87 @@ PointOutcome Failed(PointOutcome outcome, std::string stage, const Error& error)
   outcome.failure_stage = std::move(stage);
   outcome.failure_message = error.ToString();
   return outcome;
+}
+
+// Times each distinct collective of a point with the network simulator:
+// the collective's bundle over its group (et::WriteCollectiveBundle), its
+// time the slowest member's finish. The first failure is kept; the point
+// fails with it.
+class SimulatedCollectives {
+ public:
+  SimulatedCollectives(const config::Config& c, SimulationCounts& counts) : c_(c), counts_(counts) {}
+
+  double operator()(model::Collective coll, double bytes, std::int64_t stride, std::int64_t size) {
+    if (failure_ || size <= 1) return 0;
+    // AstraSim's comm_size of an all-gather is what each rank contributes.
+    const double per_rank = coll == model::Collective::kAllGather ? bytes / D(size) : bytes;
+    const auto comm = static_cast<std::uint64_t>(std::llround(per_rank));
+    if (comm == 0) return 0;
+    const et::CollectiveBenchmark benchmark{
+        .collective = coll, .bytes = comm, .stride = stride, .size = size};
+    const std::string name = std::string(model::CollectiveName(coll)) + "-" +
+                             std::to_string(comm) + "B-" + std::to_string(size) + "x" +
+                             std::to_string(stride);
+    if (const auto it = seen_.find(name); it != seen_.end()) return it->second;
+    auto network = et::BenchmarkNetwork(c_, benchmark);
+    if (!network) return Fail(network.error());
+    auto system = et::SystemJson(c_, *network);
+    if (!system) return Fail(system.error());
+    auto result = ProcessSimulation().Run(
+        c_, name, "collective\n" + name + "\n" + et::NetworkYaml(*network) + *system,
+        [&](const std::string& dir) { return et::WriteCollectiveBundle(c_, benchmark, dir); },
+        counts_);
+    if (!result) return Fail(result.error());
+    std::uint64_t slowest = 0;
+    for (const auto& rank : result->ranks) slowest = std::max(slowest, rank.finish_ns);
+    return seen_[name] = D(static_cast<std::int64_t>(slowest)) * 1e-9;
+  }
+
+  const std::optional<Error>& failure() const { return failure_; }
+
+ private:
+  double Fail(const Error& error) {
+    failure_ = error;
+    return 0;
+  }
+  const config::Config& c_;
+  SimulationCounts& counts_;
+  std::map<std::string, double> seen_;
+  std::optional<Error> failure_;
+};
+
+// A graph bundle (block, pipeline, flattened) of the point, simulated.
+Expected<netsim::SimResult> SimulateGraphBundle(const config::Config& c, const std::string& kind,
+                                                const std::function<Status(const std::string&)>& write,
+                                                SimulationCounts& counts) {
+  return ProcessSimulation().Run(c, kind, "", write, counts);
+}
+
+std::uint64_t Slowest(const netsim::SimResult& result) {
+  std::uint64_t slowest = 0;
+  for (const auto& rank : result.ranks) slowest = std::max(slowest, rank.finish_ns);
+  return slowest;
+}
+
+// hybrid_congestion and full_astrasim: each transformer layer's forward,
+// recompute and backward, with their tensor-parallel communication, take
+// what the simulated block takes (the tensor- and data-parallel traffic of
+// a stage contending), in the analytical proportions.
+Status ApplyBlock(const config::Config& c, model::StepCosts& costs, SimulationCounts& counts) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(
+      const auto block,
+      SimulateGraphBundle(c, "block", [&](const std::string& dir) { return et::WriteBlockBundle(c, dir); },
+                          counts));
+  const double simulated = D(static_cast<std::int64_t>(Slowest(block))) * 1e-9;
+  const double analytical = costs.layer_forward + costs.layer_forward_tp + costs.layer_backward +
+                            costs.layer_backward_tp + costs.layer_recompute +
+                            costs.layer_recompute_tp;
+  if (analytical <= 0 || simulated <= 0) return Ok();
+  const double scale = simulated / analytical;
+  for (double* t : {&costs.layer_forward, &costs.layer_forward_tp, &costs.layer_backward,
+                    &costs.layer_backward_tp, &costs.layer_recompute, &costs.layer_recompute_tp})
+    *t *= scale;
+  return Ok();
 }
 
 }  // namespace
@@ -45,23 +137,37 @@ PointOutcome Evaluate(const config::Config& c, graph::Graph* graph_out) {
   out.metrics.fits_memory = out.memory.fits;
   out.microbatches = graph::MicroBatches(c);
   out.model_flops = model::ModelFlopsPerStep(c);
-  if (c.execution_backend.model != config::ExecutionModel::kAnalytical) {
-    return Failed(std::move(out), "dispatch",
-                  Error(ErrorCode::kUnavailable,
-                        "execution mode " + out.mode +
-                            " needs the network simulator, which this build does not have yet; "
-                            "set execution_backend.model: analytical",
-                        {.key_path = "execution_backend.astra.mode"}));
+  const bool simulated = c.execution_backend.model != config::ExecutionModel::kAnalytical;
+  const config::AstraMode mode = c.execution_backend.astra.mode;
+  SimulationCounts counts;
+  const auto count = [&](PointOutcome& o) {
+    o.sim_runs = counts.runs;
+    o.cache_hits = counts.hits;
+    return std::move(o);
+  };
+  model::StepCosts costs;
+  if (!simulated) {
+    costs = model::ComputeStepCosts(c);
+  } else {
+    SimulatedCollectives collectives(c, counts);
+    costs = model::ComputeStepCosts(
+        c, [&](model::Collective coll, double bytes, std::int64_t stride, std::int64_t size) {
+          return collectives(coll, bytes, stride, size);
+        });
+    if (collectives.failure()) return Failed(count(out), "simulate", *collectives.failure());
+    if (mode == config::AstraMode::kHybridCongestion || mode == config::AstraMode::kFullAstrasim) {
+      if (auto applied = ApplyBlock(c, costs, counts); !applied)
+        return Failed(count(out), "simulate", applied.error());
+    }
   }
-  const model::StepCosts costs = model::ComputeStepCosts(c);
   // One graph per thread, reused: its memory stays allocated and warm.
   thread_local graph::Graph scratch;
   graph::Graph& g = graph_out ? *graph_out : scratch;
   auto built = graph::BuildPipelineGraph(c, costs, g);
-  if (!built) return Failed(std::move(out), "pipeline", built.error());
+  if (!built) return Failed(count(out), "pipeline", built.error());
   out.graph_nodes = g.size();
   auto schedule = graph::Simulate(g);
-  if (!schedule) return Failed(std::move(out), "schedule", schedule.error());
+  if (!schedule) return Failed(count(out), "schedule", schedule.error());
 
   out.stages = graph::AnalyzeStages(g, *schedule);
   const auto critical =
@@ -69,7 +175,33 @@ PointOutcome Evaluate(const config::Config& c, graph::Graph* graph_out) {
                        [](const auto& a, const auto& b) { return a.bubble < b.bubble; });
   out.critical_stage = critical->stage;
   const double gpus = D(c.parallelism.Gpus());
-  const double step = schedule->makespan;
+  double step = schedule->makespan;
+  // The full modes: the simulator schedules the step.
+  if (simulated && (mode == config::AstraMode::kFullAstrasim ||
+                    mode == config::AstraMode::kFullAstrasimFlattened)) {
+    const bool flattened = mode == config::AstraMode::kFullAstrasimFlattened;
+    auto result =
+        flattened
+            ? SimulateGraphBundle(c, "flattened",
+                                  [&](const std::string& dir) { return et::WriteFlattenedBundle(c, dir); },
+                                  counts)
+            : SimulateGraphBundle(
+                  c, "pipeline",
+                  [&](const std::string& dir) { return et::WritePipelineBundle(c, costs, dir); },
+                  counts);
+    if (!result) return Failed(count(out), "simulate", result.error());
+    std::size_t slowest = 0;
+    for (std::size_t r = 0; r < result->ranks.size(); ++r) {
+      const auto& rank = result->ranks[r];
+      out.sim_ranks.push_back(SimRankTiming{
+          static_cast<std::uint32_t>(r), D(static_cast<std::int64_t>(rank.finish_ns)) * 1e-9,
+          D(static_cast<std::int64_t>(rank.compute_ns)) * 1e-9,
+          D(static_cast<std::int64_t>(rank.comm_ns)) * 1e-9,
+          D(static_cast<std::int64_t>(rank.exposed_ns)) * 1e-9});
+      if (rank.finish_ns > result->ranks[slowest].finish_ns) slowest = r;
+    }
+    step = out.sim_ranks[slowest].finish_s;
+  }
   Metrics& m = out.metrics;
   m.step_time_s = step;
   m.tokens_per_s = D(c.training.global_batch) * D(c.model.seq_len) / step;
@@ -81,6 +213,18 @@ PointOutcome Evaluate(const config::Config& c, graph::Graph* graph_out) {
   m.dp_comm_s = critical->dp_comm;
   m.exposed_comm_s = critical->exposed_comm;
   m.bubble_s = critical->bubble;
+  if (!out.sim_ranks.empty()) {
+    // The slowest simulated NPU's own split (the kinds of communication
+    // stay the analytical schedule's).
+    const auto& slowest = *std::max_element(
+        out.sim_ranks.begin(), out.sim_ranks.end(),
+        [](const auto& a, const auto& b) { return a.finish_s < b.finish_s; });
+    m.compute_s = slowest.compute_s;
+    m.exposed_comm_s = slowest.exposed_comm_s;
+    m.bubble_s = std::max(0.0, step - slowest.compute_s - slowest.exposed_comm_s);
+  }
+  out.sim_runs = counts.runs;
+  out.cache_hits = counts.hits;
   double flops = 0;
   for (const auto& node : g.nodes()) flops += node.flops;
   out.hardware_flops = flops * D(c.parallelism.tp) * D(c.parallelism.dp);

@@ -19,13 +19,9 @@ struct TensorComm {
 // The tensor-parallel communication of one block and of one reduction of
 // an activation of `activation_bytes`, in the point's 1-D, sequence-parallel
 // or 2-D form (see step_costs.h).
-TensorComm TensorParallelComm(const config::Config& c, double activation_bytes) {
+TensorComm TensorParallelComm(const config::Config& c, double activation_bytes,
+                              const CollectiveTimer& time) {
   const auto& p = c.parallelism;
-  const auto& net = c.network;
-  const auto& algorithms = c.execution_backend.astra.collectives;
-  auto time = [&](Collective coll, double bytes, std::int64_t stride, std::int64_t size) {
-    return CollectiveTime(coll, bytes, GroupShares(net, stride, size), net, algorithms);
-  };
   TensorComm comm;
   if (p.tp <= 1) return comm;
   if (p.kp1 && p.kp2) {
@@ -75,10 +71,11 @@ void AddComputeCosts(const config::Config& c, const LayerShape& shape, StepCosts
 
 // The tensor-parallel communication a layer, the embedding and the head
 // wait for, and the pipeline transfer: both move one activation.
-void AddActivationCommCosts(const config::Config& c, const LayerShape& shape, StepCosts& costs) {
+void AddActivationCommCosts(const config::Config& c, const LayerShape& shape, StepCosts& costs,
+                            const CollectiveTimer& time) {
   const double e = static_cast<double>(BytesPerElement(c.training.dtype));
   const double activation = D(shape.b) * D(shape.s) * D(shape.h) * e;
-  const TensorComm tp = TensorParallelComm(c, activation);
+  const TensorComm tp = TensorParallelComm(c, activation, time);
   costs.layer_forward_tp = 2 * tp.block;  // attention and MLP
   costs.layer_backward_tp = 2 * tp.block;
   costs.layer_recompute_tp = c.training.recompute == config::Recompute::kFull ? 2 * tp.block : 0;
@@ -90,12 +87,10 @@ void AddActivationCommCosts(const config::Config& c, const LayerShape& shape, St
 
 // Parameters on one GPU, their data-parallel gradient and weight traffic,
 // and the optimizer step.
-void AddParameterCosts(const config::Config& c, StepCosts& costs) {
+void AddParameterCosts(const config::Config& c, StepCosts& costs, const CollectiveTimer& time) {
   const auto& hw = c.hardware;
   const auto dtype = c.training.dtype;
   const auto& p = c.parallelism;
-  const auto& net = c.network;
-  const auto& algorithms = c.execution_backend.astra.collectives;
   const double e = static_cast<double>(BytesPerElement(dtype));
   costs.layer_parameters = LayerParameters(c.model) / D(p.tp);
   costs.embedding_parameters = EmbeddingParameters(c.model) / D(p.tp);
@@ -103,10 +98,7 @@ void AddParameterCosts(const config::Config& c, StepCosts& costs) {
   const int zero = c.training.zero_stage;
   costs.grad_collective = zero >= 1 ? Collective::kReduceScatter : Collective::kAllReduce;
   if (p.dp > 1) {
-    const auto shares = GroupShares(net, p.tp * p.pp, p.dp);
-    auto sync = [&](Collective coll, double bytes) {
-      return CollectiveTime(coll, bytes, shares, net, algorithms);
-    };
+    auto sync = [&](Collective coll, double bytes) { return time(coll, bytes, p.tp * p.pp, p.dp); };
     costs.layer_grad_sync = sync(costs.grad_collective, costs.layer_parameters * grad_bytes);
     costs.embedding_grad_sync =
         sync(costs.grad_collective, costs.embedding_parameters * grad_bytes);
@@ -124,12 +116,23 @@ void AddParameterCosts(const config::Config& c, StepCosts& costs) {
 
 }  // namespace
 
+CollectiveTimer AnalyticalCollectiveTimer(const config::Config& c) {
+  return [&c](Collective coll, double bytes, std::int64_t stride, std::int64_t size) {
+    return CollectiveTime(coll, bytes, GroupShares(c.network, stride, size), c.network,
+                          c.execution_backend.astra.collectives);
+  };
+}
+
 StepCosts ComputeStepCosts(const config::Config& c) {
+  return ComputeStepCosts(c, AnalyticalCollectiveTimer(c));
+}
+
+StepCosts ComputeStepCosts(const config::Config& c, const CollectiveTimer& timer) {
   const LayerShape shape = LayerShape::From(c);
   StepCosts costs;
   AddComputeCosts(c, shape, costs);
-  AddActivationCommCosts(c, shape, costs);
-  AddParameterCosts(c, costs);
+  AddActivationCommCosts(c, shape, costs, timer);
+  AddParameterCosts(c, costs, timer);
   return costs;
 }
 

@@ -58,6 +58,10 @@ class BundleWriter {
   std::unique_ptr<Impl> impl_;
 };
 
+// The content hash manifest.json records for the bundle in `dir`: every
+// rank's trace and every configuration file (a cache key's part).
+Expected<std::string> ReadContentHash(const std::string& dir);
+
 // The command line that runs a bundle in AstraSim's analytical binary
 // `binary` (relative to the bundle folder, as AstraSim resolves them).
 std::string AstraSimCommand(const std::string& binary, const std::string& prefix,

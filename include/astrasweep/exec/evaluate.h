@@ -39,6 +39,12 @@ struct Metrics {
   bool fits_memory = false;
 };
 
+// One NPU of a simulated step (the full modes): AstraSim's per-rank times.
+struct SimRankTiming {
+  std::uint32_t npu = 0;
+  double finish_s = 0, compute_s = 0, comm_s = 0, exposed_comm_s = 0;
+};
+
 struct PointOutcome {
   PointStatus status = PointStatus::kFailed;
   std::string mode;  // "analytical", or the astra mode
@@ -46,6 +52,9 @@ struct PointOutcome {
   // Details for the readable breakdown and the per-rank table.
   model::MemoryBreakdown memory;
   std::vector<graph::StageTimeline> stages;
+  // The full modes: every simulated NPU (the /rank_timings rows instead of
+  // the stages).
+  std::vector<SimRankTiming> sim_ranks;
   std::int32_t critical_stage = 0;
   std::int64_t microbatches = 0;
   double model_flops = 0;     // per step, whole batch

@@ -29,6 +29,8 @@
 //   all-gathers each layer's weights before its forward and its backward.
 #pragma once
 
+#include <functional>
+
 #include <cstdint>
 #include <vector>
 
@@ -70,7 +72,16 @@ struct StepCosts {
   double optimizer_per_parameter = 0;
 };
 
+// Times one collective of `bytes` (the analytical convention of
+// collectives.h: the gathered result for an all-gather) over the group of
+// ranks {stride * i, i < size}. The default is the analytical
+// CollectiveTime; the hybrid mode passes the network simulator's.
+using CollectiveTimer =
+    std::function<double(Collective c, double bytes, std::int64_t stride, std::int64_t size)>;
+CollectiveTimer AnalyticalCollectiveTimer(const config::Config& c);
+
 StepCosts ComputeStepCosts(const config::Config& c);
+StepCosts ComputeStepCosts(const config::Config& c, const CollectiveTimer& timer);
 
 // Seconds to send `bytes` from the GPU of stage `from` to that of stage `to`
 // (tensor-parallel rank 0, data-parallel replica 0).
