@@ -102,6 +102,25 @@ TEST(ParseAstraSimOutput, PutsRanksInOrderWhateverTheOrderOfTheLines) {
   EXPECT_EQ(result->ranks, expected);
 }
 
+TEST(ParseAstraSimOutput, ReadsTheOutputOfARunThatCrashedInItsTeardown) {
+  // et-small-8-switch's flattened bundle: every rank reports, then glibc
+  // aborts AstraSim ("malloc_consolidate(): unaligned fastbin chunk
+  // detected", on stderr, without a newline).
+  const std::string output =
+      FileText(kData / "astrasim-output/teardown_crash_switch8_flattened.unaware.txt");
+  auto result = ParseAstraSimOutput(output, 8);
+  ASSERT_TRUE(result) << result.error().message();
+  std::vector<std::uint64_t> finish, exposed;
+  for (const RankTiming& rank : result->ranks) {
+    finish.push_back(rank.finish_ns);
+    exposed.push_back(rank.exposed_ns);
+  }
+  const auto golden = nlohmann::json::parse(
+      FileText(kData / "et-golden/et-small-8-switch-flattened.json"))["unaware"];
+  EXPECT_EQ(finish, golden["finish_cycles"].get<std::vector<std::uint64_t>>());
+  EXPECT_EQ(exposed, golden["exposed_comm_cycles"].get<std::vector<std::uint64_t>>());
+}
+
 TEST(ParseAstraSimOutput, CommTimeIsOptionalAndOtherLinesAreIgnored) {
   const std::string output = "some banner\n" + Both(1, 900, 100) + "sys[0] is thinking\n" +
                              Both(0, 1000, 1000) + "[x] [system] [warning] Exiting";
