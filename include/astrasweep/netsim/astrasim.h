@@ -15,7 +15,9 @@
 //     run) when the simulation itself is over and every line is out;
 //   - killed by a signal before that, a non-zero exit, or the timeout: an
 //     error with the signal or exit code and the last lines of output.
-// Errors of a run carry ErrorCode::kUnavailable and name the bundle.
+// Errors of a run carry ErrorCode::kUnavailable and name the bundle (its
+// workload prefix, as the error's file); a bundle lacking a file it needs
+// is kNotFound before anything runs.
 #pragma once
 
 #include <chrono>
