@@ -48,6 +48,8 @@ function(astrasweep_unit_test)
   set(target ${ARG_NAME}_unit_tests)
   add_executable(${target} ${ARG_SRCS})
   target_link_libraries(${target} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  # Helpers shared by tests (tests/support).
+  target_include_directories(${target} PRIVATE ${CMAKE_SOURCE_DIR}/tests/support)
   target_compile_definitions(${target} PRIVATE
     ASTRASWEEP_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
   astrasweep_set_warnings(${target})

@@ -11,33 +11,16 @@
 #include <thread>
 #include <vector>
 
+#include "scoped_env.h"
+
 namespace astrasweep::config {
 namespace {
+
+using astrasweep::testing::ScopedEnv;
 
 namespace fs = std::filesystem;
 
 const fs::path kProjectPresets = fs::path(ASTRASWEEP_SOURCE_DIR) / "sweeps" / "presets";
-
-// Sets an environment variable for one test and restores it after.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    ::setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (old_)
-      ::setenv(name_, old_->c_str(), 1);
-    else
-      ::unsetenv(name_);
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 TEST(PresetLibrary, ForFileInSearchesInDocumentedOrder) {
   ScopedEnv env("ASTRASWEEP_PRESETS", "/env/one:/env/two");

@@ -18,9 +18,12 @@
 
 #include "astrasweep/base/hash.h"
 #include "astrasweep/base/temp_dir.h"
+#include "scoped_env.h"
 
 namespace astrasweep::netsim {
 namespace {
+
+using astrasweep::testing::ScopedEnv;
 
 namespace fs = std::filesystem;
 
@@ -38,27 +41,6 @@ void WriteText(const fs::path& path, const std::string& text) { std::ofstream(pa
 bool Contains(const std::string& text, std::string_view part) {
   return text.find(part) != std::string::npos;
 }
-
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    ::setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 // ---------------------------------------------------------------- parser
 
@@ -246,7 +228,7 @@ TEST(ResolveAstraSimBinary, TheFlagThenTheEnvironmentThenAnError) {
 // A bundle of four ranks (npus_count [2, 2]) for the fake, which only
 // checks that the traces exist, in a folder whose name a shell would
 // split and cut short.
-class FakeRun : public testing::Test {
+class FakeRun : public ::testing::Test {
  protected:
   void SetUp() override {
     auto dir = TempDir::Create("astrasim-run-");

@@ -17,9 +17,12 @@
 #include "astrasweep/base/hash.h"
 #include "astrasweep/base/logging.h"
 #include "astrasweep/base/temp_dir.h"
+#include "scoped_env.h"
 
 namespace astrasweep::netsim {
 namespace {
+
+using astrasweep::testing::ScopedEnv;
 
 namespace fs = std::filesystem;
 
@@ -244,28 +247,6 @@ TEST(CacheMode, ParsesTheThreeNamesAndNamesThemInAnError) {
       EXPECT_NE(message.find(name), std::string::npos) << message;
   }
 }
-
-// Sets an environment variable (nullptr: unsets it) for one scope.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    Set(value);
-  }
-  ~ScopedEnv() { Set(old_ ? old_->c_str() : nullptr); }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-  void Set(const char* value) {
-    if (value != nullptr)
-      ::setenv(name_.c_str(), value, 1);
-    else
-      ::unsetenv(name_.c_str());
-  }
-
- private:
-  std::string name_;
-  std::optional<std::string> old_;
-};
 
 TEST(DefaultCacheDir, IsNodeLocalScratch) {
   ScopedEnv slurm("SLURM_TMPDIR", "/scratch/job");
