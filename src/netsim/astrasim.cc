@@ -8,16 +8,14 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "astrasweep/base/hash.h"
 #include "astrasweep/base/logging.h"
 #include "astrasweep/base/temp_dir.h"
-#include "astrasweep/config/node.h"
+#include "astrasweep/base/strings.h"
+#include "astrasweep/et/astrasim_config.h"
 #include "astrasweep/et/trace_io.h"
 #include "child_process.h"
 
@@ -28,15 +26,6 @@ namespace fs = std::filesystem;
 
 constexpr int kTailLines = 15;
 constexpr const char* kHowToName = "pass --astrasim-bin or set ASTRASIM_BIN";
-
-Expected<std::string> ReadWhole(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return MakeError(ErrorCode::kIo, "cannot read " + path.string() + ": " + std::strerror(errno));
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // The child runs in its sandbox, so every path it gets is absolute.
 std::string Absolute(const std::string& path) {
@@ -74,27 +63,16 @@ std::string AwareBeside(const std::string& unaware) {
   return (path.parent_path() / name).string();
 }
 
-bool IsExecutableFile(const std::string& path) {
-  struct stat info {};
-  return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) && access(path.c_str(), X_OK) == 0;
-}
-
-// The rank count of a network file: the product of npus_count.
+// The rank count of a network file: the product of npus_count (the file
+// read as the builtin simulator reads it).
 Expected<int> NpusCount(const std::string& network) {
-  ASTRASWEEP_ASSIGN_OR_RETURN(config::Node root, config::LoadYamlFile(network));
-  const config::Node* npus = root.IsMap() ? root.Find("npus_count") : nullptr;
-  if (npus == nullptr || !npus->IsList() || npus->items().empty())
-    return InvalidInput("the network file has no npus_count list", {.file = network});
+  ASTRASWEEP_ASSIGN_OR_RETURN(const std::string text, ReadFile(network));
+  ASTRASWEEP_ASSIGN_OR_RETURN(const auto dimensions, et::ParseNetworkYml(text, network));
   long long ranks = 1;
-  for (const config::Node& item : npus->items()) {
-    long long count = 0;
-    const std::string& text = item.IsScalar() ? item.text() : std::string();
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), count);
-    if (error != std::errc() || end != text.data() + text.size() || count < 1 || count > (1 << 20))
-      return InvalidInput("npus_count holds '" + text + "', not a count of NPUs", item.Context());
-    ranks *= count;
+  for (const auto& dimension : dimensions) {
+    ranks *= dimension.npus;
     if (ranks > (1 << 20))
-      return InvalidInput("npus_count makes more than 2^20 ranks", item.Context());
+      return InvalidInput("npus_count makes more than 2^20 ranks", {.file = network});
   }
   return static_cast<int>(ranks);
 }
@@ -194,7 +172,7 @@ Expected<SimResult> RunOnce(const std::string& binary, const Invocation& run,
   request.argv.push_back("--logging-folder=" + (sandbox->path() / "log").string());
   auto outcome = RunChild(request);
   if (!outcome) return RunError(run, outcome.error().message());
-  auto output = ReadWhole(request.output);
+  auto output = ReadFile(request.output.string());
   if (!output) return RunError(run, output.error().message());
   return Interpret(*outcome, *output, run, binary, options.timeout);
 }
@@ -213,7 +191,7 @@ Expected<AstraSimBinary> AstraSimBinary::Open(std::string unaware_binary, Option
     return InvalidInput("AstraSim's timeout must be positive and its retries not negative");
   auto hashed = [](const std::string& path, std::string_view hint) -> Expected<Binary> {
     ASTRASWEEP_ASSIGN_OR_RETURN(std::string absolute, CheckExecutable(path, hint));
-    ASTRASWEEP_ASSIGN_OR_RETURN(std::string bytes, ReadWhole(absolute));
+    ASTRASWEEP_ASSIGN_OR_RETURN(std::string bytes, ReadFile(absolute));
     return Binary{.path = absolute, .sha256 = Sha256Hex(bytes)};
   };
   ASTRASWEEP_ASSIGN_OR_RETURN(Binary unaware, hashed(unaware_binary, kHowToName));
@@ -223,7 +201,7 @@ Expected<AstraSimBinary> AstraSimBinary::Open(std::string unaware_binary, Option
     ASTRASWEEP_ASSIGN_OR_RETURN(aware, hashed(looked_for, "name the congestion-aware binary"));
   } else {
     looked_for = AwareBeside(unaware.path);
-    if (!looked_for.empty() && IsExecutableFile(looked_for)) {
+    if (!looked_for.empty() && CheckExecutable(looked_for, "")) {
       ASTRASWEEP_ASSIGN_OR_RETURN(aware, hashed(looked_for, "name the congestion-aware binary"));
     }
   }

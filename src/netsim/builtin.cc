@@ -5,11 +5,10 @@
 #include <cmath>
 #include <deque>
 #include <filesystem>
-#include <fstream>
 #include <queue>
-#include <sstream>
 #include <unordered_map>
 
+#include "astrasweep/base/strings.h"
 #include "astrasweep/et/trace_io.h"
 
 namespace astrasweep::netsim {
@@ -1192,16 +1191,6 @@ Expected<SimResult> Engine::Run(const Traces& traces) {
   return result;
 }
 
-Expected<std::string> ReadText(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return MakeError(ErrorCode::kNotFound, std::string("cannot read the ") + what + " file",
-                     {.file = path});
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 }  // namespace
 
 int Setup::npus() const {
@@ -1225,14 +1214,13 @@ Expected<Setup> ParseSetup(std::string_view network_yml, std::string_view system
 
 Expected<Setup> ReadSetup(const BundlePaths& bundle) {
   Setup setup;
-  ASTRASWEEP_ASSIGN_OR_RETURN(const std::string network, ReadText(bundle.network, "network"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(const std::string network, ReadFile(bundle.network));
   ASTRASWEEP_ASSIGN_OR_RETURN(setup.network, et::ParseNetworkYml(network, bundle.network));
-  ASTRASWEEP_ASSIGN_OR_RETURN(const std::string system, ReadText(bundle.system, "system"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(const std::string system, ReadFile(bundle.system));
   ASTRASWEEP_ASSIGN_OR_RETURN(setup.system,
                               et::ParseSystemJson(system, bundle.system, setup.network.size()));
   if (!bundle.comm_groups.empty() && std::filesystem::exists(bundle.comm_groups)) {
-    ASTRASWEEP_ASSIGN_OR_RETURN(const std::string groups,
-                                ReadText(bundle.comm_groups, "comm groups"));
+    ASTRASWEEP_ASSIGN_OR_RETURN(const std::string groups, ReadFile(bundle.comm_groups));
     ASTRASWEEP_ASSIGN_OR_RETURN(setup.comm_groups,
                                 et::ParseCommGroupsJson(groups, bundle.comm_groups));
   }

@@ -238,7 +238,9 @@ class FakeRun : public ::testing::Test {
     sandboxes_ = root_->path() / "sandboxes";
     fs::create_directories(bundle_dir_);
     fs::create_directories(sandboxes_);
-    WriteText(bundle_dir_ / "network.yml", "topology: [ Ring, Switch ]\nnpus_count: [ 2, 2 ]\n");
+    WriteText(bundle_dir_ / "network.yml",
+              "topology: [ Ring, Switch ]\nnpus_count: [ 2, 2 ]\nbandwidth: [ 50.0, 25.0 ]\n"
+              "latency: [ 500.0, 700.0 ]\n");
     WriteText(bundle_dir_ / "system.json", "{}\n");
     WriteText(bundle_dir_ / "remote_memory.json", "{}\n");
     for (int rank = 0; rank < 4; ++rank)
