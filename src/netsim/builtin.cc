@@ -226,7 +226,7 @@ struct Channel {
 struct Message {
   MatchKey key;
   std::uint64_t seq;
-  std::uint32_t hop = 0;  // aware: index into the route
+  int at = 0;  // aware: the device it has reached
 };
 
 // One phase of a chunk: a collective algorithm over one logical topology.
@@ -295,6 +295,11 @@ struct RankState {
   std::map<int, std::uint32_t> group_tags;
   std::uint64_t tree_counter = 0;
 };
+
+// Orders a rank's ready heaps: the smallest node id on top.
+auto LaterId(const RankState& r) {
+  return [&r](std::uint32_t a, std::uint32_t b) { return r.trace.nodes[a].id > r.trace.nodes[b].id; };
+}
 
 int Log2Exact(int n) { return std::countr_zero(static_cast<unsigned>(n)); }
 
@@ -368,21 +373,18 @@ class Engine {
   };
   std::vector<Link> links_;
   std::unordered_map<std::uint64_t, std::uint32_t> link_index_;  // from << 32 | to
-  std::vector<std::vector<int>> routes_cache_;
-  std::vector<int> Route(int src, int dst) const;
+  // The device after `at` on a message's route from `src` to `dst`.
+  int NextDevice(int at, int src, int dst) const;
   std::uint32_t LinkOf(int from, int to) const {
     return link_index_.at(static_cast<std::uint64_t>(from) << 32 | static_cast<std::uint32_t>(to));
   }
-  std::vector<std::vector<int>> message_routes_;
   Status TransmitOnLink(std::uint32_t link, std::uint64_t message);
 };
 
 // ------------------------------------------------------------ workload layer
 
 void Engine::MakeReady(RankState& r, std::uint32_t node) {
-  const auto by_id = [&r](std::uint32_t a, std::uint32_t b) {
-    return r.trace.nodes[a].id > r.trace.nodes[b].id;
-  };
+  const auto by_id = LaterId(r);
   switch (r.trace.nodes[node].kind) {
     case SimNode::Kind::kCompute:
       r.ready_compute.push_back(node);
@@ -404,9 +406,7 @@ void Engine::MakeReady(RankState& r, std::uint32_t node) {
 // smallest compute node, the smallest communication node, every receive.
 Status Engine::IssueReady(int rank) {
   RankState& r = ranks_[rank];
-  const auto by_id = [&r](std::uint32_t a, std::uint32_t b) {
-    return r.trace.nodes[a].id > r.trace.nodes[b].id;
-  };
+  const auto by_id = LaterId(r);
   std::vector<std::uint32_t> issue;
   if (!r.compute_busy && !r.ready_compute.empty()) {
     std::pop_heap(r.ready_compute.begin(), r.ready_compute.end(), by_id);
@@ -420,8 +420,7 @@ Status Engine::IssueReady(int rank) {
   }
   for (auto n : r.ready_other) issue.push_back(n);
   r.ready_other.clear();
-  std::sort(issue.begin(), issue.end(),
-            [&r](auto a, auto b) { return r.trace.nodes[a].id < r.trace.nodes[b].id; });
+  std::sort(issue.begin(), issue.end(), [&](auto a, auto b) { return by_id(b, a); });
   for (auto n : issue) ASTRASWEEP_RETURN_IF_ERROR(Issue(rank, n));
   return Ok();
 }
@@ -502,17 +501,15 @@ void Engine::Send(const MatchKey& key, Target on_delivered) {
   if (!free_messages_.empty()) {
     id = free_messages_.back();
     free_messages_.pop_back();
-    messages_[id] = Message{key, seq, 0};
+    messages_[id] = Message{key, seq, key.src};
   } else {
     id = messages_.size();
-    messages_.push_back(Message{key, seq, 0});
+    messages_.push_back(Message{key, seq, key.src});
   }
   if (congestion_ == Congestion::kUnaware) {
     Schedule(NetworkDelay(key.src, key.dst, key.bytes), EventKind::kDeliver, -1, 0, id);
   } else {
-    if (message_routes_.size() <= id) message_routes_.resize(id + 1);
-    message_routes_[id] = Route(key.src, key.dst);
-    (void)TransmitOnLink(LinkOf(message_routes_[id][0], message_routes_[id][1]), id);
+    (void)TransmitOnLink(LinkOf(key.src, NextDevice(key.src, key.src, key.dst)), id);
   }
 }
 
@@ -577,22 +574,21 @@ std::uint64_t Engine::NetworkDelay(int src, int dst, std::uint64_t bytes) const 
   return static_cast<std::uint64_t>(delay);
 }
 
-std::vector<int> Engine::Route(int src, int dst) const {
+// AstraSim's routes: a Ring the shorter way (clockwise on a tie), a
+// Switch through the switch (device npus), FullyConnected direct.
+int Engine::NextDevice(int at, int src, int dst) const {
   const auto& dim = setup_.network[0];
-  std::vector<int> route;
   switch (dim.topology) {
     case AstraTopology::kRing: {
       int cw = dst - src;
       if (cw < 0) cw += dim.npus;
       const int step = (dim.npus - cw < cw) ? -1 : 1;
-      for (int at = src; at != dst; at = (at + step + dim.npus) % dim.npus) route.push_back(at);
-      route.push_back(dst);
-      break;
+      return (at + step + dim.npus) % dim.npus;
     }
-    case AstraTopology::kSwitch: route = {src, dim.npus, dst}; break;
-    case AstraTopology::kFullyConnected: route = {src, dst}; break;
+    case AstraTopology::kSwitch: return at == src ? dim.npus : dst;
+    case AstraTopology::kFullyConnected: return dst;
   }
-  return route;
+  return dst;
 }
 
 Status Engine::TransmitOnLink(std::uint32_t link_id, std::uint64_t message) {
@@ -612,10 +608,9 @@ Status Engine::TransmitOnLink(std::uint32_t link_id, std::uint64_t message) {
 
 Status Engine::AwareForward(std::uint64_t message) {
   Message& m = messages_[message];
-  const auto& route = message_routes_[message];
-  ++m.hop;
-  if (m.hop + 1 >= route.size()) return Deliver(message);
-  return TransmitOnLink(LinkOf(route[m.hop], route[m.hop + 1]), message);
+  m.at = NextDevice(m.at, m.key.src, m.key.dst);
+  if (m.at == m.key.dst) return Deliver(message);
+  return TransmitOnLink(LinkOf(m.at, NextDevice(m.at, m.key.src, m.key.dst)), message);
 }
 
 // --------------------------------------------------------------- collectives
@@ -1170,12 +1165,6 @@ Expected<SimResult> Engine::Run(const Traces& traces) {
   for (int rank = 0; rank < npus_; ++rank) {
     const RankState& r = ranks_[rank];
     if (r.finished != r.trace.nodes.size()) {
-      std::string which;
-      for (const auto& n : r.trace.nodes)
-        if (n.parents > 0 || which.empty()) {
-          which = std::to_string(n.id);
-          break;
-        }
       return InvalidInput("rank " + std::to_string(rank) + " never finished: " +
                           std::to_string(r.trace.nodes.size() - r.finished) + " of " +
                           std::to_string(r.trace.nodes.size()) +
