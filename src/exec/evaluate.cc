@@ -32,6 +32,15 @@ PointOutcome Failed(PointOutcome outcome, std::string stage, const Error& error)
   return outcome;
 }
 
+double Seconds(std::uint64_t ns) { return static_cast<double>(ns) * 1e-9; }
+
+// When the slowest rank of a simulation finished.
+double SlowestSeconds(const netsim::SimResult& result) {
+  std::uint64_t slowest = 0;
+  for (const auto& rank : result.ranks) slowest = std::max(slowest, rank.finish_ns);
+  return Seconds(slowest);
+}
+
 // Times each distinct collective of a point with the network simulator:
 // the collective's bundle over its group (et::WriteCollectiveBundle), its
 // time the slowest member's finish. The first failure is kept; the point
@@ -61,9 +70,7 @@ class SimulatedCollectives {
         [&](const std::string& dir) { return et::WriteCollectiveBundle(c_, benchmark, dir); },
         counts_);
     if (!result) return Fail(result.error());
-    std::uint64_t slowest = 0;
-    for (const auto& rank : result->ranks) slowest = std::max(slowest, rank.finish_ns);
-    return seen_[name] = D(static_cast<std::int64_t>(slowest)) * 1e-9;
+    return seen_[name] = SlowestSeconds(*result);
   }
 
   const std::optional<Error>& failure() const { return failure_; }
@@ -86,12 +93,6 @@ Expected<netsim::SimResult> SimulateGraphBundle(const config::Config& c, const s
   return ProcessSimulation().Run(c, kind, "", write, counts);
 }
 
-std::uint64_t Slowest(const netsim::SimResult& result) {
-  std::uint64_t slowest = 0;
-  for (const auto& rank : result.ranks) slowest = std::max(slowest, rank.finish_ns);
-  return slowest;
-}
-
 // hybrid_congestion and full_astrasim: each transformer layer's forward,
 // recompute and backward, with their tensor-parallel communication, take
 // what the simulated block takes (the tensor- and data-parallel traffic of
@@ -101,7 +102,7 @@ Status ApplyBlock(const config::Config& c, model::StepCosts& costs, SimulationCo
       const auto block,
       SimulateGraphBundle(c, "block", [&](const std::string& dir) { return et::WriteBlockBundle(c, dir); },
                           counts));
-  const double simulated = D(static_cast<std::int64_t>(Slowest(block))) * 1e-9;
+  const double simulated = SlowestSeconds(block);
   const double analytical = costs.layer_forward + costs.layer_forward_tp + costs.layer_backward +
                             costs.layer_backward_tp + costs.layer_recompute +
                             costs.layer_recompute_tp;
@@ -176,6 +177,7 @@ PointOutcome Evaluate(const config::Config& c, graph::Graph* graph_out) {
   out.critical_stage = critical->stage;
   const double gpus = D(c.parallelism.Gpus());
   double step = schedule->makespan;
+  const SimRankTiming* slowest_npu = nullptr;
   // The full modes: the simulator schedules the step.
   if (simulated && (mode == config::AstraMode::kFullAstrasim ||
                     mode == config::AstraMode::kFullAstrasimFlattened)) {
@@ -190,17 +192,16 @@ PointOutcome Evaluate(const config::Config& c, graph::Graph* graph_out) {
                   [&](const std::string& dir) { return et::WritePipelineBundle(c, costs, dir); },
                   counts);
     if (!result) return Failed(count(out), "simulate", result.error());
-    std::size_t slowest = 0;
     for (std::size_t r = 0; r < result->ranks.size(); ++r) {
       const auto& rank = result->ranks[r];
-      out.sim_ranks.push_back(SimRankTiming{
-          static_cast<std::uint32_t>(r), D(static_cast<std::int64_t>(rank.finish_ns)) * 1e-9,
-          D(static_cast<std::int64_t>(rank.compute_ns)) * 1e-9,
-          D(static_cast<std::int64_t>(rank.comm_ns)) * 1e-9,
-          D(static_cast<std::int64_t>(rank.exposed_ns)) * 1e-9});
-      if (rank.finish_ns > result->ranks[slowest].finish_ns) slowest = r;
+      out.sim_ranks.push_back(SimRankTiming{static_cast<std::uint32_t>(r), Seconds(rank.finish_ns),
+                                            Seconds(rank.compute_ns), Seconds(rank.comm_ns),
+                                            Seconds(rank.exposed_ns)});
     }
-    step = out.sim_ranks[slowest].finish_s;
+    slowest_npu = &*std::max_element(
+        out.sim_ranks.begin(), out.sim_ranks.end(),
+        [](const auto& a, const auto& b) { return a.finish_s < b.finish_s; });
+    step = slowest_npu->finish_s;
   }
   Metrics& m = out.metrics;
   m.step_time_s = step;
@@ -213,15 +214,12 @@ PointOutcome Evaluate(const config::Config& c, graph::Graph* graph_out) {
   m.dp_comm_s = critical->dp_comm;
   m.exposed_comm_s = critical->exposed_comm;
   m.bubble_s = critical->bubble;
-  if (!out.sim_ranks.empty()) {
+  if (slowest_npu != nullptr) {
     // The slowest simulated NPU's own split (the kinds of communication
     // stay the analytical schedule's).
-    const auto& slowest = *std::max_element(
-        out.sim_ranks.begin(), out.sim_ranks.end(),
-        [](const auto& a, const auto& b) { return a.finish_s < b.finish_s; });
-    m.compute_s = slowest.compute_s;
-    m.exposed_comm_s = slowest.exposed_comm_s;
-    m.bubble_s = std::max(0.0, step - slowest.compute_s - slowest.exposed_comm_s);
+    m.compute_s = slowest_npu->compute_s;
+    m.exposed_comm_s = slowest_npu->exposed_comm_s;
+    m.bubble_s = std::max(0.0, step - slowest_npu->compute_s - slowest_npu->exposed_comm_s);
   }
   out.sim_runs = counts.runs;
   out.cache_hits = counts.hits;

@@ -9,6 +9,14 @@
 #include "astrasweep/netsim/builtin.h"
 
 namespace astrasweep::exec {
+namespace {
+
+// `error`, its message saying which bundle it came from.
+std::unexpected<Error> OfBundle(const std::string& name, const Error& error) {
+  return std::unexpected(Error(error.code(), name + " bundle: " + error.message(), error.context()));
+}
+
+}  // namespace
 
 struct Simulation::Impl {
   SimulationOptions options;
@@ -63,10 +71,7 @@ Expected<netsim::SimResult> Simulation::Run(const config::Config& config, const 
     temp.emplace(std::move(made));
     dir = temp->path() / "bundle";
   }
-  if (auto written = write(dir.string()); !written)
-    return std::unexpected(Error(written.error().code(),
-                                 name + " bundle: " + written.error().message(),
-                                 written.error().context()));
+  if (auto written = write(dir.string()); !written) return OfBundle(name, written.error());
   ASTRASWEEP_ASSIGN_OR_RETURN(const std::string content, et::ReadContentHash(dir.string()));
   const std::string key = netsim::CacheKey({identity, content});
   if (!memo_key.empty()) impl_->memo[memo_key] = key;
@@ -76,9 +81,7 @@ Expected<netsim::SimResult> Simulation::Run(const config::Config& config, const 
   }
   ++counts.runs;
   auto result = simulator->Run(netsim::BundlePaths::InFolder(dir.string()), congestion);
-  if (!result)
-    return std::unexpected(Error(result.error().code(), name + " bundle: " + result.error().message(),
-                                 result.error().context()));
+  if (!result) return OfBundle(name, result.error());
   for (std::size_t r = 0; r < result->ranks.size(); ++r)
     if (result->ranks[r].finish_ns == 0)
       return MakeError(ErrorCode::kUnavailable,
