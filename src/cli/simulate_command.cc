@@ -62,9 +62,6 @@ Status Simulate(SimulateOptions options) {
         "--system-configuration=FILE and --network-configuration=FILE");
   // AstraSim's default "empty" (any path holding that word) means none.
   if (options.paths.comm_groups.find("empty") != std::string::npos) options.paths.comm_groups.clear();
-  if (!options.paths.comm_groups.empty() && !std::filesystem::exists(options.paths.comm_groups))
-    return MakeError(ErrorCode::kNotFound, "no such comm group file",
-                     {.file = options.paths.comm_groups});
   ASTRASWEEP_ASSIGN_OR_RETURN(const auto congestion, netsim::ParseCongestion(options.congestion));
   netsim::BuiltinSimulator simulator;
   ASTRASWEEP_ASSIGN_OR_RETURN(const auto result, simulator.Run(options.paths, congestion));

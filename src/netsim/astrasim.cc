@@ -104,11 +104,16 @@ Expected<Invocation> Prepare(const BundlePaths& bundle) {
         "trace (npus_count says " + std::to_string(run.ranks) + " ranks):", run.workload));
   run.flags = {"--workload-configuration=" + run.workload, "--system-configuration=" + system,
                "--network-configuration=" + network};
-  std::error_code ec;
-  if (!bundle.comm_groups.empty() && fs::exists(bundle.comm_groups, ec))
-    run.flags.push_back("--comm-group-configuration=" + Absolute(bundle.comm_groups));
-  if (!bundle.remote_memory.empty() && fs::exists(bundle.remote_memory, ec))
-    run.flags.push_back("--remote-memory-configuration=" + Absolute(bundle.remote_memory));
+  if (!bundle.comm_groups.empty()) {
+    const std::string groups = Absolute(bundle.comm_groups);
+    ASTRASWEEP_RETURN_IF_ERROR(RequireFile(groups, "comm group configuration", run.workload));
+    run.flags.push_back("--comm-group-configuration=" + groups);
+  }
+  if (!bundle.remote_memory.empty()) {
+    const std::string memory = Absolute(bundle.remote_memory);
+    ASTRASWEEP_RETURN_IF_ERROR(RequireFile(memory, "remote memory configuration", run.workload));
+    run.flags.push_back("--remote-memory-configuration=" + memory);
+  }
   return run;
 }
 

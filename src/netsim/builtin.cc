@@ -1208,7 +1208,7 @@ Expected<Setup> ReadSetup(const BundlePaths& bundle) {
   ASTRASWEEP_ASSIGN_OR_RETURN(const std::string system, ReadFile(bundle.system));
   ASTRASWEEP_ASSIGN_OR_RETURN(setup.system,
                               et::ParseSystemJson(system, bundle.system, setup.network.size()));
-  if (!bundle.comm_groups.empty() && std::filesystem::exists(bundle.comm_groups)) {
+  if (!bundle.comm_groups.empty()) {
     ASTRASWEEP_ASSIGN_OR_RETURN(const std::string groups, ReadFile(bundle.comm_groups));
     ASTRASWEEP_ASSIGN_OR_RETURN(setup.comm_groups,
                                 et::ParseCommGroupsJson(groups, bundle.comm_groups));

@@ -1,5 +1,7 @@
 #include "astrasweep/netsim/simulator.h"
 
+#include <filesystem>
+
 namespace astrasweep::netsim {
 
 const char* CongestionName(Congestion congestion) {
@@ -18,8 +20,12 @@ BundlePaths BundlePaths::InFolder(const std::string& dir, const std::string& pre
   paths.workload = dir + "/" + prefix;
   paths.system = dir + "/system.json";
   paths.network = dir + "/network.yml";
-  paths.comm_groups = dir + "/comm_groups.json";
-  paths.remote_memory = dir + "/remote_memory.json";
+  // The optional files only when the bundle has them: a file a caller
+  // names must exist.
+  std::error_code ec;
+  if (std::filesystem::exists(dir + "/comm_groups.json", ec)) paths.comm_groups = dir + "/comm_groups.json";
+  if (std::filesystem::exists(dir + "/remote_memory.json", ec))
+    paths.remote_memory = dir + "/remote_memory.json";
   return paths;
 }
 

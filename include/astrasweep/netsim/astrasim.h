@@ -65,8 +65,7 @@ class AstraSimBinary : public NetworkSimulator {
   std::string Identity(Congestion congestion) const override;
   // The rank count is npus_count's product in the network file, and
   // <workload>.<rank>.et must exist for each. comm_groups and remote_memory
-  // are passed when named and present: BundlePaths::InFolder names them
-  // whether or not the bundle has them.
+  // are passed when named, and then must exist.
   Expected<SimResult> Run(const BundlePaths& bundle, Congestion congestion) override;
 
   bool Has(Congestion congestion) const;

@@ -46,7 +46,8 @@ struct BundlePaths {
   std::string network;        // --network-configuration
   std::string comm_groups;    // --comm-group-configuration; empty: none
   std::string remote_memory;  // --remote-memory-configuration; empty: none
-  // The parts of a bundle folder written by et::BundleWriter.
+  // The parts of a bundle folder written by et::BundleWriter (comm groups
+  // and remote memory only when the folder has them).
   static BundlePaths InFolder(const std::string& dir, const std::string& prefix = "w");
 };
 
