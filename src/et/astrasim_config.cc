@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "astrasweep/config/node.h"
+#include "astrasweep/et/astrasim_files.h"
 
 namespace astrasweep::et {
 namespace {
@@ -32,7 +33,7 @@ Expected<AstraImplementation> ParseImplementation(const std::string& name,
     if (!base.empty()) base[0] = static_cast<char>(std::tolower(base[0]));
   }
   if (base.starts_with("direct")) {
-    impl.algorithm = AstraAlgorithm::kDirect;
+    impl.algorithm = config::CollectiveAlgorithm::kDirect;
     const std::string window = base.substr(6);
     if (!window.empty()) {
       int value = 0;
@@ -43,15 +44,13 @@ Expected<AstraImplementation> ParseImplementation(const std::string& name,
     }
     return impl;
   }
-  if (base == "ring") return impl;
-  if (base == "halvingDoubling") {
-    impl.algorithm = AstraAlgorithm::kHalvingDoubling;
-    return impl;
-  }
-  if (base == "doubleBinaryTree" && !impl.one) {
-    impl.algorithm = AstraAlgorithm::kDoubleBinaryTree;
-    return impl;
-  }
+  for (auto algorithm : {config::CollectiveAlgorithm::kRing, config::CollectiveAlgorithm::kHalvingDoubling,
+                         config::CollectiveAlgorithm::kDoubleBinaryTree})
+    if (base == AstraName(algorithm) &&
+        !(impl.one && algorithm == config::CollectiveAlgorithm::kDoubleBinaryTree)) {
+      impl.algorithm = algorithm;
+      return impl;
+    }
   return Bad(file, key,
              "unknown collective implementation '" + name +
                  "': use ring, direct, halvingDoubling, doubleBinaryTree, oneRing, oneDirect "
@@ -86,10 +85,13 @@ Expected<std::vector<AstraDimension>> ParseNetworkYml(std::string_view text,
   for (std::size_t d = 0; d < dims; ++d) {
     const std::string at = "." + std::to_string(d);
     const std::string& name = (*topology)[d].text();
-    if (name == "Ring") out[d].topology = AstraTopology::kRing;
-    else if (name == "Switch") out[d].topology = AstraTopology::kSwitch;
-    else if (name == "FullyConnected") out[d].topology = AstraTopology::kFullyConnected;
-    else
+    bool known = false;
+    for (auto t : {config::Topology::kRing, config::Topology::kSwitch, config::Topology::kFullyConnected})
+      if (name == TopologyName(t)) {
+        out[d].topology = t;
+        known = true;
+      }
+    if (!known)
       return Bad(file, "topology" + at,
                  "unknown topology '" + name + "': use Ring, Switch or FullyConnected");
     ASTRASWEEP_ASSIGN_OR_RETURN(double n, Number((*npus)[d], file, "npus_count" + at));
@@ -138,25 +140,25 @@ Expected<AstraSystem> ParseSystemJson(std::string_view text, const std::string& 
   if (const auto it = json.find("scheduling-policy");
       it != json.end() && *it != "LIFO" && *it != "FIFO")
     return Bad(file, "scheduling-policy", "use LIFO or FIFO");
-  static constexpr std::array<const char*, 4> kKeys = {
-      "all-reduce-implementation", "all-gather-implementation", "reduce-scatter-implementation",
-      "all-to-all-implementation"};
-  for (std::size_t c = 0; c < kKeys.size(); ++c) {
-    const auto it = json.find(kKeys[c]);
+  for (auto collective : {model::Collective::kAllReduce, model::Collective::kAllGather,
+                          model::Collective::kReduceScatter, model::Collective::kAllToAll}) {
+    const std::size_t c = static_cast<std::size_t>(collective);
+    const char* key = ImplementationKey(collective);
+    const auto it = json.find(key);
     if (it == json.end() || !it->is_array() || it->empty())
-      return Bad(file, kKeys[c], std::string("'") + kKeys[c] + "' must list an implementation");
+      return Bad(file, key, std::string("'") + key + "' must list an implementation");
     for (const auto& entry : *it) {
-      if (!entry.is_string()) return Bad(file, kKeys[c], "implementations are names");
+      if (!entry.is_string()) return Bad(file, key, "implementations are names");
       ASTRASWEEP_ASSIGN_OR_RETURN(auto impl,
-                                  ParseImplementation(entry.get<std::string>(), file, kKeys[c]));
+                                  ParseImplementation(entry.get<std::string>(), file, key));
       system.implementations[c].push_back(impl);
     }
     // AstraSim gives a wrong, smaller time without an error when a list is
     // short; a single one* entry covers every dimension.
     const bool one = system.implementations[c].size() == 1 && system.implementations[c][0].one;
     if (!one && system.implementations[c].size() != dimensions)
-      return Bad(file, kKeys[c],
-                 std::string("'") + kKeys[c] + "' lists " +
+      return Bad(file, key,
+                 std::string("'") + key + "' lists " +
                      std::to_string(system.implementations[c].size()) +
                      " implementations for a network of " + std::to_string(dimensions) +
                      " dimensions: give one per dimension");

@@ -16,6 +16,26 @@ using config::CollectiveAlgorithm;
 using config::Topology;
 using model::Collective;
 
+CollectiveAlgorithm AutoAlgorithm(Collective collective, Topology topology) {
+  switch (topology) {
+    case Topology::kRing: return CollectiveAlgorithm::kRing;
+    case Topology::kFullyConnected: return CollectiveAlgorithm::kDirect;
+    case Topology::kSwitch:
+      return collective == Collective::kAllToAll ? CollectiveAlgorithm::kDirect
+                                                 : CollectiveAlgorithm::kHalvingDoubling;
+  }
+  return CollectiveAlgorithm::kDirect;
+}
+
+template <typename Value>
+std::string YamlList(const std::vector<config::NetworkDimension>& dims, Value value) {
+  std::string out = "[ ";
+  for (std::size_t i = 0; i < dims.size(); ++i) out += (i ? ", " : "") + value(dims[i]);
+  return out + " ]";
+}
+
+}  // namespace
+
 const char* TopologyName(Topology topology) {
   switch (topology) {
     case Topology::kRing: return "Ring";
@@ -36,17 +56,6 @@ const char* ImplementationKey(Collective collective) {
   return "";
 }
 
-CollectiveAlgorithm AutoAlgorithm(Collective collective, Topology topology) {
-  switch (topology) {
-    case Topology::kRing: return CollectiveAlgorithm::kRing;
-    case Topology::kFullyConnected: return CollectiveAlgorithm::kDirect;
-    case Topology::kSwitch:
-      return collective == Collective::kAllToAll ? CollectiveAlgorithm::kDirect
-                                                 : CollectiveAlgorithm::kHalvingDoubling;
-  }
-  return CollectiveAlgorithm::kDirect;
-}
-
 const char* AstraName(CollectiveAlgorithm algorithm) {
   switch (algorithm) {
     case CollectiveAlgorithm::kRing: return "ring";
@@ -57,15 +66,6 @@ const char* AstraName(CollectiveAlgorithm algorithm) {
   }
   return "direct";
 }
-
-template <typename Value>
-std::string YamlList(const std::vector<config::NetworkDimension>& dims, Value value) {
-  std::string out = "[ ";
-  for (std::size_t i = 0; i < dims.size(); ++i) out += (i ? ", " : "") + value(dims[i]);
-  return out + " ]";
-}
-
-}  // namespace
 
 std::vector<config::NetworkDimension> AstraDimensions(
     const std::vector<config::NetworkDimension>& network) {

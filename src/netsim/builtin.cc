@@ -14,15 +14,13 @@
 namespace astrasweep::netsim {
 namespace {
 
-using et::AstraAlgorithm;
-using et::AstraCollective;
-using et::AstraTopology;
+using AstraAlgorithm = config::CollectiveAlgorithm;
+using AstraTopology = config::Topology;
+using Coll = model::Collective;
 
 // AstraSim's version of the replay semantics this file follows; part of
 // the cache key, so a change of semantics must bump it.
 constexpr int kSemanticsVersion = 1;
-
-enum class Coll : std::uint8_t { kAllReduce, kAllGather, kReduceScatter, kAllToAll };
 
 // ---------------------------------------------------------------- workload
 
@@ -336,7 +334,7 @@ class Engine {
   Status StartCollective(int rank, std::uint32_t node);
   Expected<std::vector<PhaseSpec>> ChunkPhases(int rank, const SimNode& node, std::uint64_t chunk);
   void EnterNextPhase(int rank, std::uint32_t stream);
-  void QueueInit(int rank, int queue);
+  Status QueueInit(int rank, int queue);
   Status InitStream(int rank, std::uint32_t stream);
   Status StreamEvent(int rank, std::uint32_t stream, int event);  // 0 init, 1 general, 2 received
   Status PhaseExit(int rank, std::uint32_t stream);
@@ -378,7 +376,7 @@ class Engine {
   std::uint32_t LinkOf(int from, int to) const {
     return link_index_.at(static_cast<std::uint64_t>(from) << 32 | static_cast<std::uint32_t>(to));
   }
-  Status TransmitOnLink(std::uint32_t link, std::uint64_t message);
+  void TransmitOnLink(std::uint32_t link, std::uint64_t message);
 };
 
 // ------------------------------------------------------------ workload layer
@@ -509,7 +507,7 @@ void Engine::Send(const MatchKey& key, Target on_delivered) {
   if (congestion_ == Congestion::kUnaware) {
     Schedule(NetworkDelay(key.src, key.dst, key.bytes), EventKind::kDeliver, -1, 0, id);
   } else {
-    (void)TransmitOnLink(LinkOf(key.src, NextDevice(key.src, key.src, key.dst)), id);
+    TransmitOnLink(LinkOf(key.src, NextDevice(key.src, key.src, key.dst)), id);
   }
 }
 
@@ -591,11 +589,11 @@ int Engine::NextDevice(int at, int src, int dst) const {
   return dst;
 }
 
-Status Engine::TransmitOnLink(std::uint32_t link_id, std::uint64_t message) {
+void Engine::TransmitOnLink(std::uint32_t link_id, std::uint64_t message) {
   Link& link = links_[link_id];
   if (link.busy) {
     link.pending.push_back(message);
-    return Ok();
+    return;
   }
   link.busy = true;
   const double bytes = static_cast<double>(messages_[message].key.bytes);
@@ -603,14 +601,14 @@ Status Engine::TransmitOnLink(std::uint32_t link_id, std::uint64_t message) {
            EventKind::kLinkArrive, -1, 0, message);
   Schedule(static_cast<std::uint64_t>(bytes / link.bytes_per_ns), EventKind::kLinkFree, -1,
            link_id, 0);
-  return Ok();
 }
 
 Status Engine::AwareForward(std::uint64_t message) {
   Message& m = messages_[message];
   m.at = NextDevice(m.at, m.key.src, m.key.dst);
   if (m.at == m.key.dst) return Deliver(message);
-  return TransmitOnLink(LinkOf(m.at, NextDevice(m.at, m.key.src, m.key.dst)), message);
+  TransmitOnLink(LinkOf(m.at, NextDevice(m.at, m.key.src, m.key.dst)), message);
+  return Ok();
 }
 
 // --------------------------------------------------------------- collectives
@@ -618,8 +616,7 @@ Status Engine::AwareForward(std::uint64_t message) {
 Expected<std::vector<PhaseSpec>> Engine::ChunkPhases(int rank, const SimNode& node,
                                                      std::uint64_t chunk) {
   const auto& system = setup_.system;
-  const int collective = static_cast<int>(node.coll);
-  const auto& impls = system.implementations[collective];
+  const auto& impls = system.Implementations(node.coll);
   RankState& r = ranks_[rank];
   std::vector<PhaseSpec> phases;
   const auto make = [&](AstraAlgorithm algo, Coll type, std::uint64_t data, int queue,
@@ -757,7 +754,8 @@ Status Engine::StartCollective(int rank, std::uint32_t node) {
   }
   for (std::uint32_t c = 0; c < count; ++c) EnterNextPhase(rank, c);
   // Streams wait in their queues; start what the queues allow.
-  for (std::size_t q = 0; q < r.queues.size(); ++q) QueueInit(rank, static_cast<int>(q));
+  for (std::size_t q = 0; q < r.queues.size(); ++q)
+    ASTRASWEEP_RETURN_IF_ERROR(QueueInit(rank, static_cast<int>(q)));
   return Ok();
 }
 
@@ -773,15 +771,16 @@ void Engine::EnterNextPhase(int rank, std::uint32_t stream) {
   r.queues[q].push_back(stream);
 }
 
-void Engine::QueueInit(int rank, int q) {
+Status Engine::QueueInit(int rank, int q) {
   RankState& r = ranks_[rank];
-  if (static_cast<std::size_t>(q) >= r.queues.size()) return;
+  if (static_cast<std::size_t>(q) >= r.queues.size()) return Ok();
   while (r.running[q] < setup_.system.active_chunks_per_dimension &&
          static_cast<std::size_t>(r.running[q]) < r.queues[q].size()) {
     const std::uint32_t stream = r.queues[q][r.running[q]];
     ++r.running[q];
-    (void)InitStream(rank, stream);
+    ASTRASWEEP_RETURN_IF_ERROR(InitStream(rank, stream));
   }
+  return Ok();
 }
 
 Status Engine::InitStream(int rank, std::uint32_t stream) {
@@ -828,6 +827,9 @@ Status Engine::InitStream(int rank, std::uint32_t stream) {
     case AstraAlgorithm::kDoubleBinaryTree:
       SetUpTree(p, st);
       break;
+    case AstraAlgorithm::kAuto:
+      // system.json names implementations; the reader never gives auto.
+      return MakeError(ErrorCode::kInternal, "a collective phase without an implementation");
   }
   return StreamEvent(rank, stream, 0);
 }
@@ -1060,14 +1062,12 @@ Status Engine::PhaseExit(int rank, std::uint32_t stream) {
       std::fill(r.running.begin(), r.running.end(), 0);
       return NodeDone(rank, node);
     }
-    QueueInit(rank, q);
-    return Ok();
+    return QueueInit(rank, q);
   }
   EnterNextPhase(rank, stream);
   --r.running[q];
-  QueueInit(rank, q);
-  QueueInit(rank, s.phases[s.phase].queue);
-  return Ok();
+  ASTRASWEEP_RETURN_IF_ERROR(QueueInit(rank, q));
+  return QueueInit(rank, s.phases[s.phase].queue);
 }
 
 // ------------------------------------------------------------------- run
@@ -1086,7 +1086,7 @@ Status Engine::Dispatch(const Event& e) {
       if (!link.pending.empty()) {
         const auto next = link.pending.front();
         link.pending.pop_front();
-        return TransmitOnLink(e.a, next);
+        TransmitOnLink(e.a, next);
       }
       return Ok();
     }

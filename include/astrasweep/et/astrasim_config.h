@@ -13,28 +13,24 @@
 #include <vector>
 
 #include "astrasweep/base/error.h"
+#include "astrasweep/config/enums.h"
+#include "astrasweep/model/collectives.h"
 
 namespace astrasweep::et {
 
-enum class AstraTopology { kRing, kSwitch, kFullyConnected };
-
 struct AstraDimension {
-  AstraTopology topology = AstraTopology::kRing;
+  config::Topology topology = config::Topology::kRing;
   int npus = 2;
   double bandwidth_gbps = 0;  // GB/s, GB = 2^30 bytes
   double latency_ns = 0;
 };
 
-// The collective implementations AstraSim runs natively.
-enum class AstraAlgorithm { kRing, kDirect, kHalvingDoubling, kDoubleBinaryTree };
+// A collective implementation AstraSim runs natively.
 struct AstraImplementation {
-  AstraAlgorithm algorithm = AstraAlgorithm::kRing;
+  config::CollectiveAlgorithm algorithm = config::CollectiveAlgorithm::kRing;  // never kAuto
   int window = -1;  // direct[N]: messages in flight; -1: all peers
   bool one = false;  // oneRing/oneDirect/oneHalvingDoubling: one flat ring
 };
-
-// Index of the *-implementation lists.
-enum class AstraCollective { kAllReduce = 0, kAllGather = 1, kReduceScatter = 2, kAllToAll = 3 };
 
 struct AstraSystem {
   int preferred_dataset_splits = 0;
@@ -42,7 +38,10 @@ struct AstraSystem {
   std::uint64_t endpoint_delay_ns = 10;
   int active_chunks_per_dimension = 1;
   bool local_bw_aware = false;  // collective-optimization
-  std::array<std::vector<AstraImplementation>, 4> implementations;  // by AstraCollective
+  std::array<std::vector<AstraImplementation>, 4> implementations;  // by model::Collective
+  const std::vector<AstraImplementation>& Implementations(model::Collective c) const {
+    return implementations[static_cast<std::size_t>(c)];
+  }
 };
 
 // `file` names the file in errors.

@@ -26,6 +26,13 @@ double AstraBandwidth(double bytes_per_second);
 // AstraSim's latency unit from seconds: ns.
 double AstraLatency(double seconds);
 
+// AstraSim's names: a topology in network.yml ("Ring"), a collective's
+// implementation list in system.json ("all-reduce-implementation"), an
+// implementation ("halvingDoubling"; kAuto has none: resolve it first).
+const char* TopologyName(config::Topology topology);
+const char* ImplementationKey(model::Collective collective);
+const char* AstraName(config::CollectiveAlgorithm algorithm);
+
 // network.yml for `dimensions` (already AstraDimensions).
 std::string NetworkYaml(const std::vector<config::NetworkDimension>& dimensions);
 
