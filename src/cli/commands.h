@@ -8,6 +8,7 @@
 
 #include "astrasweep/base/error.h"
 #include "astrasweep/base/logging.h"
+#include "astrasweep/exec/simulation.h"
 
 namespace astrasweep::cli {
 
@@ -36,6 +37,17 @@ struct Context {
   char** argv = nullptr;
   log::Level log_level = log::Level::kWarn;
 };
+
+// The simulators' and the cache's flags of the commands that evaluate
+// points; checked by CLI11, resolved against the environment by
+// exec::ConfigureSimulation.
+struct SimulationFlags {
+  exec::SimulationOptions options;
+  std::string cache_mode;  // empty: not given
+  long long astrasim_timeout_s = 600;
+  exec::SimulationOptions Options() const;
+};
+void AddSimulationFlags(CLI::App* cmd, SimulationFlags& flags);
 
 void AddExpandCommand(CLI::App& app, Action& action);
 void AddValidateCommand(CLI::App& app, Action& action);

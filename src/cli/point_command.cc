@@ -12,6 +12,7 @@
 #include "astrasweep/config/loader.h"
 #include "astrasweep/exec/evaluate.h"
 #include "astrasweep/exec/result_fields.h"
+#include "astrasweep/exec/simulation.h"
 #include "commands.h"
 
 namespace astrasweep::cli {
@@ -21,6 +22,7 @@ struct PointOptions {
   std::string file;
   bool json = false;
   std::string dot;
+  SimulationFlags simulation;
 };
 
 std::string Time(double s) { return HumanQuantity(s, QuantityKind::kTime); }
@@ -139,6 +141,7 @@ void PrintText(const config::ResolvedPoint& point, const exec::PointOutcome& o) 
 
 Status RunPoint(const PointOptions& options) {
   ASTRASWEEP_ASSIGN_OR_RETURN(auto point, config::LoadPointFile(options.file));
+  ASTRASWEEP_RETURN_IF_ERROR(exec::ConfigureSimulation(options.simulation.Options()));
   graph::Graph graph;
   const exec::PointOutcome outcome =
       exec::Evaluate(point.config, options.dot.empty() ? nullptr : &graph);
@@ -172,6 +175,7 @@ void AddPointCommand(CLI::App& app, Action& action) {
       ->check(CLI::ExistingFile);
   cmd->add_flag("--json", options->json, "Print the result as JSON");
   cmd->add_option("--dot", options->dot, "Write the pipeline graph as Graphviz DOT to FILE");
+  AddSimulationFlags(cmd, options->simulation);
   cmd->callback([options, &action] { action = [options] { return RunPoint(*options); }; });
 }
 

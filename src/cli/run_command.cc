@@ -18,6 +18,7 @@ struct RunFlags {
   double grace = 30;
   std::string progress = "auto";
   double progress_interval = 10;
+  SimulationFlags simulation;
 };
 
 std::string Quote(const std::string& arg) {
@@ -41,6 +42,7 @@ Expected<dist::RunOptions> OptionsFrom(const RunFlags& flags, const Context& con
                      : flags.progress == "none"  ? dist::ProgressStyle::kNone
                                                  : dist::ProgressStyle::kAuto;
   options.progress_interval_s = flags.progress_interval;
+  options.simulation = flags.simulation.Options();
   for (int i = 0; i < context.argc; ++i)
     options.command_line += (i ? " " : "") + Quote(context.argv[i]);
   return options;
@@ -125,6 +127,7 @@ void AddRunCommand(CLI::App& app, Action& action, const Context& context) {
   cmd->add_option("--progress-interval", flags->progress_interval,
                   "Seconds between progress lines when stderr is not a terminal")
       ->capture_default_str();
+  AddSimulationFlags(cmd, flags->simulation);
   cmd->callback([flags, &action, &context] {
     action = [flags, &context] { return Run(*flags, context); };
   });

@@ -10,6 +10,7 @@
 #include "astrasweep/base/hash.h"
 #include "astrasweep/base/strings.h"
 #include "astrasweep/base/version.h"
+#include "astrasweep/exec/simulation.h"
 
 namespace astrasweep::dist {
 namespace {
@@ -47,7 +48,7 @@ Expected<store::Provenance> MakeProvenance(const sweep::Expander& expander,
   prov.created_utc = UtcNow();
   prov.mpi_size = mpi_size;
   prov.hosts = JoinHosts(hosts);
-  prov.simulator = "none: analytical model only (this build has no network simulator)";
+  prov.simulator = exec::ProcessSimulation().Description();
   prov.shard = shard.Name();
   prov.points_total = points_total;
   return prov;

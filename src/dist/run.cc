@@ -166,6 +166,8 @@ RunOutcome RunSweep(Transport& transport, const RunOptions& options) {
   std::optional<Error> setup_error;
   if (!expander) {
     setup_error = expander.error();
+  } else if (auto configured = exec::ConfigureSimulation(options.simulation); !configured) {
+    setup_error = configured.error();
   } else if (role == Role::kCoordinator) {
     auto set_up = SetUpRank0(transport, *expander, options, hosts);
     if (set_up)

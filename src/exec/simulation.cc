@@ -1,20 +1,45 @@
 #include "astrasweep/exec/simulation.h"
 
+#include <fmt/format.h>
+
 #include <cstdlib>
 #include <filesystem>
 
 #include "astrasweep/base/logging.h"
 #include "astrasweep/base/temp_dir.h"
 #include "astrasweep/et/bundle.h"
+#include "astrasweep/netsim/astrasim.h"
 #include "astrasweep/netsim/builtin.h"
 
 namespace astrasweep::exec {
 namespace {
 
-// `error`, its message saying which bundle it came from.
-std::unexpected<Error> OfBundle(const std::string& name, const Error& error) {
-  return std::unexpected(Error(error.code(), name + " bundle: " + error.message(), error.context()));
+namespace fs = std::filesystem;
+
+// `error`, its message saying which bundle (`what`) it came from.
+std::unexpected<Error> OfBundle(const std::string& what, const Error& error) {
+  return std::unexpected(Error(error.code(), what + ": " + error.message(), error.context()));
 }
+
+std::string Environment(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? value : "";
+}
+
+// The cache mode: the option's, else $ASTRASWEEP_CACHE_MODE's, else
+// read-write.
+Expected<netsim::CacheMode> ResolveCacheMode(const std::optional<netsim::CacheMode>& option) {
+  if (option) return *option;
+  const std::string text = Environment("ASTRASWEEP_CACHE_MODE");
+  if (text.empty()) return netsim::CacheMode::kReadWrite;
+  auto mode = netsim::ParseCacheMode(text);
+  if (!mode)
+    return InvalidInput("ASTRASWEEP_CACHE_MODE=" + text + ": " + mode.error().message() +
+                        " (or pass --cache-mode)");
+  return *mode;
+}
+
+constexpr std::size_t kKeptKeyDigits = 16;
 
 }  // namespace
 
@@ -22,71 +47,146 @@ struct Simulation::Impl {
   SimulationOptions options;
   netsim::SimCache cache;
   netsim::BuiltinSimulator builtin;
+  std::optional<netsim::AstraSimBinary> astrasim;
   // memo -> cache key, for bundles met before in this process
   std::unordered_map<std::string, std::string> memo;
+
+  // The simulator for a point's backend, or why there is none.
+  Expected<netsim::NetworkSimulator*> SimulatorFor(const config::Config& config) {
+    if (config.execution_backend.astra.backend == config::SimulatorBackend::kBuiltin)
+      return &builtin;
+    if (!astrasim)
+      return MakeError(ErrorCode::kUnavailable,
+                       "astrasim needs AstraSim's binary: pass --astrasim-bin or set "
+                       "ASTRASIM_BIN",
+                       {.key_path = "execution_backend.astra.backend"});
+    return &*astrasim;
+  }
+
+  // Where the bundle is written: a fresh temporary folder (`temp` holds
+  // it), inside the kept folder when bundles are kept (so Keep renames it).
+  Expected<fs::path> BundleFolder(std::optional<TempDir>& temp) {
+    const std::string& keep = options.keep_et_dir;
+    if (!keep.empty()) {
+      std::error_code ec;
+      fs::create_directories(keep, ec);
+      if (ec)
+        return MakeError(ErrorCode::kIo, "cannot make the --keep-et folder: " + ec.message(),
+                         {.file = keep});
+    }
+    ASTRASWEEP_ASSIGN_OR_RETURN(auto made, keep.empty() ? TempDir::Create("astrasweep-bundle-")
+                                                        : TempDir::Create(".writing-", keep));
+    temp.emplace(std::move(made));
+    return temp->path() / "bundle";
+  }
+
+  // Moves a written bundle to <keep>/<name>-<key digits>, unless a rank
+  // kept the same bundle already; where the bundle is then.
+  fs::path Keep(const fs::path& dir, const std::string& name, const std::string& key) {
+    const fs::path kept =
+        fs::path(options.keep_et_dir) / (name + "-" + key.substr(0, kKeptKeyDigits));
+    std::error_code ec;
+    if (fs::exists(kept, ec)) return dir;
+    fs::rename(dir, kept, ec);
+    if (!ec) return kept;
+    if (!fs::exists(kept, ec))
+      log::Warn("cannot keep the " + name + " bundle as " + kept.string() + ": " + ec.message());
+    return dir;
+  }
 };
 
-Simulation::Simulation(SimulationOptions options)
-    : impl_(std::make_unique<Impl>(Impl{
-          options,
-          netsim::SimCache(options.cache_dir.empty() ? netsim::DefaultCacheDir() : options.cache_dir,
-                           options.cache_mode),
-          {},
-          {}})) {}
+Simulation::Simulation(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Simulation::~Simulation() = default;
 
+Expected<std::unique_ptr<Simulation>> Simulation::Open(SimulationOptions options) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(const netsim::CacheMode mode, ResolveCacheMode(options.cache_mode));
+  options.cache_mode = mode;
+  std::optional<netsim::AstraSimBinary> astrasim;
+  if (!options.astrasim_bin.empty() || !Environment("ASTRASIM_BIN").empty()) {
+    ASTRASWEEP_ASSIGN_OR_RETURN(options.astrasim_bin,
+                                netsim::ResolveAstraSimBinary(options.astrasim_bin));
+    ASTRASWEEP_ASSIGN_OR_RETURN(
+        astrasim, netsim::AstraSimBinary::Open(options.astrasim_bin,
+                                               {.timeout = options.astrasim_timeout}));
+  }
+  return Make(std::move(options), std::move(astrasim));
+}
+
+std::unique_ptr<Simulation> Simulation::Make(SimulationOptions options,
+                                             std::optional<netsim::AstraSimBinary> astrasim) {
+  std::string dir = options.cache_dir.empty() ? netsim::DefaultCacheDir() : options.cache_dir;
+  const netsim::CacheMode mode = options.cache_mode.value_or(netsim::CacheMode::kReadWrite);
+  auto impl = std::make_unique<Impl>(
+      Impl{std::move(options), netsim::SimCache(std::move(dir), mode), {}, std::move(astrasim), {}});
+  return std::unique_ptr<Simulation>(new Simulation(std::move(impl)));
+}
+
 const netsim::CacheStats& Simulation::cache_stats() const { return impl_->cache.stats(); }
+
+std::string Simulation::Description() const {
+  std::string text = impl_->builtin.Identity(netsim::Congestion::kUnaware) + ", " +
+                     impl_->builtin.Identity(netsim::Congestion::kAware);
+  if (impl_->astrasim)
+    text += "; astrasim " + impl_->astrasim->BinaryPath(netsim::Congestion::kUnaware) + " (" +
+            impl_->astrasim->Identity(netsim::Congestion::kUnaware) + ", " +
+            impl_->astrasim->Identity(netsim::Congestion::kAware) + ")";
+  else
+    text += "; no AstraSim binary";
+  return text + fmt::format("; cache {} in {}", netsim::CacheModeName(impl_->cache.mode()),
+                            impl_->cache.dir());
+}
 
 Expected<netsim::SimResult> Simulation::Run(const config::Config& config, const std::string& name,
                                             const std::string& memo,
                                             const std::function<Status(const std::string&)>& write,
                                             SimulationCounts& counts) {
+  Impl& self = *impl_;
   const auto& astra = config.execution_backend.astra;
   const netsim::Congestion congestion = astra.network == config::NetworkModel::kCongestionAware
                                             ? netsim::Congestion::kAware
                                             : netsim::Congestion::kUnaware;
-  netsim::NetworkSimulator* simulator = &impl_->builtin;
-  if (astra.backend != config::SimulatorBackend::kBuiltin)
-    return MakeError(ErrorCode::kUnavailable,
-                     "execution_backend.astra.backend: astrasim needs AstraSim's binary "
-                     "(--astrasim-bin or ASTRASIM_BIN)",
-                     {.key_path = "execution_backend.astra.backend"});
+  ASTRASWEEP_ASSIGN_OR_RETURN(netsim::NetworkSimulator* const simulator,
+                              self.SimulatorFor(config));
   const std::string identity = simulator->Identity(congestion);
   const std::string memo_key = memo.empty() ? std::string() : identity + "\n" + memo;
-  if (!memo_key.empty() && impl_->options.cache_mode != netsim::CacheMode::kNone) {
-    if (const auto it = impl_->memo.find(memo_key); it != impl_->memo.end()) {
-      if (auto hit = impl_->cache.Lookup(it->second)) {
+  if (!memo_key.empty() && self.cache.mode() != netsim::CacheMode::kNone) {
+    if (const auto it = self.memo.find(memo_key); it != self.memo.end()) {
+      if (auto hit = self.cache.Lookup(it->second)) {
         ++counts.hits;
         return *hit;
       }
     }
   }
-  std::filesystem::path dir;
   std::optional<TempDir> temp;
-  if (!impl_->options.keep_et_dir.empty()) {
-    dir = std::filesystem::path(impl_->options.keep_et_dir) / name;
-  } else {
-    ASTRASWEEP_ASSIGN_OR_RETURN(auto made, TempDir::Create("astrasweep-bundle-"));
-    temp.emplace(std::move(made));
-    dir = temp->path() / "bundle";
-  }
-  if (auto written = write(dir.string()); !written) return OfBundle(name, written.error());
+  ASTRASWEEP_ASSIGN_OR_RETURN(const fs::path dir, self.BundleFolder(temp));
+  if (auto written = write(dir.string()); !written)
+    return OfBundle(name + " bundle", written.error());
   ASTRASWEEP_ASSIGN_OR_RETURN(const std::string content, et::ReadContentHash(dir.string()));
   const std::string key = netsim::CacheKey({identity, content});
-  if (!memo_key.empty()) impl_->memo[memo_key] = key;
-  if (auto hit = impl_->cache.Lookup(key)) {
+  if (!memo_key.empty()) self.memo[memo_key] = key;
+  const fs::path bundle = self.options.keep_et_dir.empty() ? dir : self.Keep(dir, name, key);
+  if (auto hit = self.cache.Lookup(key)) {
     ++counts.hits;
     return *hit;
   }
   ++counts.runs;
-  auto result = simulator->Run(netsim::BundlePaths::InFolder(dir.string()), congestion);
-  if (!result) return OfBundle(name, result.error());
-  for (std::size_t r = 0; r < result->ranks.size(); ++r)
+  auto result = simulator->Run(netsim::BundlePaths::InFolder(bundle.string()), congestion);
+  for (std::size_t r = 0; result && r < result->ranks.size(); ++r)
     if (result->ranks[r].finish_ns == 0)
-      return MakeError(ErrorCode::kUnavailable,
-                       name + " bundle: the simulator reported 0 ns for rank " + std::to_string(r));
-  impl_->cache.Store(key, *result);
+      result = MakeError(ErrorCode::kUnavailable,
+                         "the simulator reported 0 ns for rank " + std::to_string(r));
+  if (!result) {
+    // A temporary bundle is gone with the error: say how to keep it.
+    if (self.options.keep_et_dir.empty()) {
+      ErrorContext context = result.error().context();
+      context.file.clear();
+      return OfBundle(name + " bundle (removed; --keep-et DIR keeps it)",
+                      Error(result.error().code(), result.error().message(), context));
+    }
+    return OfBundle(name + " bundle " + bundle.string(), result.error());
+  }
+  self.cache.Store(key, *result);
   return result;
 }
 
@@ -98,19 +198,21 @@ std::unique_ptr<Simulation>& Slot() {
 }  // namespace
 
 Status ConfigureSimulation(SimulationOptions options) {
-  Slot() = std::make_unique<Simulation>(std::move(options));
+  ASTRASWEEP_ASSIGN_OR_RETURN(Slot(), Simulation::Open(std::move(options)));
   return Ok();
 }
 
 Simulation& ProcessSimulation() {
   auto& slot = Slot();
   if (!slot) {
-    SimulationOptions options;
-    if (const char* mode = std::getenv("ASTRASWEEP_CACHE_MODE"); mode && *mode) {
-      if (auto parsed = netsim::ParseCacheMode(mode)) options.cache_mode = *parsed;
-      else log::Warn("ASTRASWEEP_CACHE_MODE ignored: " + parsed.error().message());
+    auto opened = Simulation::Open({});
+    if (opened) {
+      slot = std::move(*opened);
+    } else {
+      log::Warn("the environment's simulation settings are ignored (the defaults instead: the "
+                "builtin simulator, cache read-write): " + opened.error().message());
+      slot = Simulation::Make({}, std::nullopt);
     }
-    slot = std::make_unique<Simulation>(std::move(options));
   }
   return *slot;
 }

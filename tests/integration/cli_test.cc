@@ -379,3 +379,49 @@ TEST(CacheCommand, AnUnknownSubcommandOrFlagIsBadUsage) {
 }
 
 }  // namespace
+
+// `run` on AstraSim's backend, with a double of its binary: a binary that
+// cannot be used or a bad cache mode stops the run before it starts; a
+// crashing one fails each point with the reason and the sweep goes on; a
+// good one fills the archive, keeps the bundles asked for, and a second
+// run over the same cache simulates nothing.
+TEST(RunCommand, OnAstraSimsBinary) {
+  const std::string dir = ::testing::TempDir() + "run-astrasim-" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string spec = Data("sweeps/astrasim-backend.yaml");
+  const std::string run = "run " + spec + " --progress lines --cache-dir " + dir + "/cache";
+  const std::string fake = std::string(" --astrasim-bin ") + FAKE_ASTRASIM;
+
+  RunResult r = RunCli(run + " -o " + dir + "/a.h5 --astrasim-bin " + dir + "/no-such-binary");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find(dir + "/no-such-binary"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/a.h5")) << "the sweep must not start";
+  r = RunCli("run " + spec + " -o " + dir + "/a.h5 --cache-mode SOMETIMES");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("unknown cache mode"), std::string::npos) << r.output;
+
+  ::setenv("FAKE_ASTRASIM_MODE", "crash", 1);
+  r = RunCli(run + fake + " -o " + dir + "/crash.h5");
+  ::unsetenv("FAKE_ASTRASIM_MODE");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  r = RunCli("inspect " + dir + "/crash.h5", true);
+  EXPECT_NE(r.output.find("0 ok  0 infeasible  4 failed"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("killed by SIGABRT"), std::string::npos) << r.output;
+
+  r = RunCli(run + fake + " -o " + dir + "/ok.h5 --keep-et " + dir + "/kept");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("4 of 4 points (4 ok"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("cache hits 100%"), std::string::npos) << "a cold cache:\n" << r.output;
+  bool kept = false;
+  for (const auto& entry : std::filesystem::directory_iterator(dir + "/kept"))
+    kept = kept || std::filesystem::exists(entry.path() / "network.yml");
+  EXPECT_TRUE(kept) << "no bundle kept in " << dir << "/kept";
+  r = RunCli("inspect " + dir + "/ok.h5", true);
+  EXPECT_NE(r.output.find("astrasim-unaware sha256:"), std::string::npos) << r.output;
+
+  r = RunCli(run + fake + " -o " + dir + "/again.h5");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("cache hits 100%"), std::string::npos) << r.output;
+  std::filesystem::remove_all(dir);
+}

@@ -13,6 +13,7 @@
 #include "astrasweep/dist/coordinator.h"
 #include "astrasweep/dist/shard.h"
 #include "astrasweep/dist/transport.h"
+#include "astrasweep/exec/simulation.h"
 
 namespace astrasweep::dist {
 
@@ -30,6 +31,9 @@ struct RunOptions {
   ProgressStyle progress = ProgressStyle::kAuto;
   double progress_interval_s = 10;  // between progress lines (not a terminal)
   const std::atomic<bool>* stop = nullptr;
+  // The network simulators and the cache, set up on every rank before the
+  // sweep starts (a bad cache mode or AstraSim binary stops it there).
+  exec::SimulationOptions simulation;
   // Replaces the evaluation of each point (benchmarks of the dispatch and
   // the store); empty: EvaluateSweepPoint.
   EvaluateFn evaluate;

@@ -4,14 +4,17 @@
 // (ConfigureSimulation) and used by Evaluate.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "astrasweep/base/error.h"
 #include "astrasweep/config/config.h"
+#include "astrasweep/netsim/astrasim.h"
 #include "astrasweep/netsim/cache.h"
 #include "astrasweep/netsim/simulator.h"
 
@@ -19,11 +22,16 @@ namespace astrasweep::exec {
 
 struct SimulationOptions {
   std::string cache_dir;  // empty: netsim::DefaultCacheDir()
-  netsim::CacheMode cache_mode = netsim::CacheMode::kReadWrite;
-  // AstraSim's binary, for points with execution_backend.astra.backend:
-  // astrasim; empty: such points fail, saying how to name one.
+  // Unset: $ASTRASWEEP_CACHE_MODE, else CACHE_READWRITE.
+  std::optional<netsim::CacheMode> cache_mode;
+  // AstraSim's congestion-unaware binary (its aware one is looked for
+  // beside it), for points with execution_backend.astra.backend: astrasim.
+  // Empty: $ASTRASIM_BIN; neither: such points fail, saying how to name one.
   std::string astrasim_bin;
-  // Keep every simulated bundle under this folder; empty: removed.
+  std::chrono::seconds astrasim_timeout{600};  // per AstraSim run
+  // Keep every simulated bundle under this folder, named <bundle>-<its
+  // cache key's first 16 hex digits> (one copy of a bundle many points
+  // share); empty: removed.
   std::string keep_et_dir;
 };
 
@@ -35,7 +43,9 @@ struct SimulationCounts {
 
 class Simulation {
  public:
-  explicit Simulation(SimulationOptions options);
+  // The options resolved (the environment read, AstraSim's binaries opened
+  // and hashed); errors as ConfigureSimulation's.
+  static Expected<std::unique_ptr<Simulation>> Open(SimulationOptions options);
   ~Simulation();
 
   // The answer for the bundle `write` writes into a folder, for a point of
@@ -51,15 +61,26 @@ class Simulation {
                                   SimulationCounts& counts);
 
   const netsim::CacheStats& cache_stats() const;
+  // The simulators and the cache, for the archive's provenance: each
+  // simulator's identity (AstraSim's with its binaries' sha256), the cache
+  // mode and folder.
+  std::string Description() const;
 
  private:
   struct Impl;
+  friend Simulation& ProcessSimulation();
+  explicit Simulation(std::unique_ptr<Impl> impl);
+  // Options already resolved (an unset cache mode: read-write).
+  static std::unique_ptr<Simulation> Make(SimulationOptions options,
+                                          std::optional<netsim::AstraSimBinary> astrasim);
   std::unique_ptr<Impl> impl_;
 };
 
 // The process's simulation; ConfigureSimulation replaces it (before any
-// point is evaluated). Without it, the defaults (cache read-write in
-// node-local scratch, ASTRASIM_BIN if set).
+// point is evaluated). An unknown $ASTRASWEEP_CACHE_MODE, or an AstraSim
+// binary (named or $ASTRASIM_BIN) that is missing or not executable, is an
+// error then, before any point runs. Without it, the defaults (and a bad
+// environment is logged, then ignored).
 Status ConfigureSimulation(SimulationOptions options);
 Simulation& ProcessSimulation();
 
