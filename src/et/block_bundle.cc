@@ -33,7 +33,7 @@ class BlockEmitter {
 
  private:
   void Step(const ChainStep& step) {
-    Node node = StepNode(step, chains_.activation_bytes, std::to_string(replica_ + 1));
+    Node node = StepNode(step, chains_, std::to_string(replica_ + 1));
     node.id = next_id_++;
     if (chain_end_) node.data_deps.push_back(*chain_end_);
     chain_end_ = node.id;

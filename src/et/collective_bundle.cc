@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "astrasweep/et/astrasim_files.h"
 #include "astrasweep/et/bundle.h"
 
@@ -15,6 +17,12 @@ CollectiveType ChakraCollective(model::Collective collective) {
     case model::Collective::kAllToAll: return CollectiveType::kAllToAll;
   }
   return CollectiveType::kInvalid;
+}
+
+std::uint64_t CommSize(CollectiveType type, double bytes, std::int64_t group) {
+  const double per_rank =
+      type == CollectiveType::kAllGather && group > 1 ? bytes / static_cast<double>(group) : bytes;
+  return static_cast<std::uint64_t>(std::llround(per_rank));
 }
 
 namespace {

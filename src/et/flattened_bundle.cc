@@ -104,7 +104,7 @@ class FlattenedEmitter {
     if (n.kind == graph::NodeKind::kCompute && n.layer_begin >= 0) {
       const std::string tp_group = std::to_string(TensorGroup(at));
       for (const auto* chain : ChainsOf(n))
-        for (const ChainStep& step : *chain) out.push_back(StepNode(step, chains_.activation_bytes, tp_group));
+        for (const ChainStep& step : *chain) out.push_back(StepNode(step, chains_, tp_group));
     } else {
       out.push_back(Single(at, id));
     }
@@ -140,7 +140,8 @@ class FlattenedEmitter {
       case graph::NodeKind::kCollective:
         node.type = NodeType::kCollective;
         node.Set("comm_type", std::int64_t{static_cast<int>(ChakraCollective(n.collective))});
-        node.Set("comm_size", static_cast<std::int64_t>(std::llround(n.bytes)));
+        node.Set("comm_size", static_cast<std::int64_t>(CommSize(ChakraCollective(n.collective), n.bytes,
+                                                                 config_.parallelism.dp)));
         node.Set("pg_name", std::to_string(DataGroup(at)));
         break;
     }

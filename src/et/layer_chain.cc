@@ -126,11 +126,12 @@ Expected<LayerChains> LayerChains::For(const config::Config& config) {
   chains.head_forward = builder.Build(Pass::kForward, model::HeadForward(shape));
   chains.head_backward = builder.Build(Pass::kBackward, model::HeadBackward(shape));
   builder.Reduction(Pass::kBackward, "logits", chains.head_backward);
+  chains.tp = config.parallelism.tp;
   chains.activation_bytes = static_cast<std::uint64_t>(static_cast<double>(shape.b * shape.s * shape.h) * shape.e);
   return chains;
 }
 
-Node StepNode(const ChainStep& step, std::uint64_t activation_bytes, const std::string& tp_group) {
+Node StepNode(const ChainStep& step, const LayerChains& chains, const std::string& tp_group) {
   Node node{.name = step.name, .type = step.type};
   node.Set("is_cpu_op", false);
   if (step.type == NodeType::kCompute) {
@@ -138,7 +139,8 @@ Node StepNode(const ChainStep& step, std::uint64_t activation_bytes, const std::
     return node;
   }
   node.Set("comm_type", std::int64_t{static_cast<int>(step.collective)});
-  node.Set("comm_size", static_cast<std::int64_t>(activation_bytes));
+  node.Set("comm_size", static_cast<std::int64_t>(CommSize(
+                            step.collective, static_cast<double>(chains.activation_bytes), chains.tp)));
   node.Set("pg_name", tp_group);
   return node;
 }

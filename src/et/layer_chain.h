@@ -32,11 +32,12 @@ struct LayerChains {
   std::vector<ChainStep> embedding_forward, embedding_backward;
   std::vector<ChainStep> head_forward, head_backward;
   std::uint64_t activation_bytes = 0;  // what each tensor-parallel collective moves
+  std::int64_t tp = 1;                 // the tensor-parallel group's size
   // 2-D tensor parallelism (kp1 x kp2) is not expressed: an error.
   static Expected<LayerChains> For(const config::Config& config);
 };
 
 // A node of a chain step (attributes set, no id or dependencies).
-Node StepNode(const ChainStep& step, std::uint64_t activation_bytes, const std::string& tp_group);
+Node StepNode(const ChainStep& step, const LayerChains& chains, const std::string& tp_group);
 
 }  // namespace astrasweep::et

@@ -22,6 +22,7 @@ class PipelineEmitter {
       : graph_(g),
         pp_(config.parallelism.pp),
         tp_(config.parallelism.tp),
+        dp_(config.parallelism.dp),
         replicated_(config.parallelism.dp > 1),
         index_(g, pp_, tp_) {}
 
@@ -71,7 +72,8 @@ class PipelineEmitter {
     }
     Node node = Base(id, NodeType::kCollective);
     node.Set("comm_type", std::int64_t{static_cast<int>(ChakraCollective(n.collective))});
-    node.Set("comm_size", static_cast<std::int64_t>(std::llround(n.bytes)));
+    node.Set("comm_size", static_cast<std::int64_t>(
+                              CommSize(ChakraCollective(n.collective), n.bytes, dp_)));
     if (replicated_) node.Set("pg_name", std::to_string(n.stage + 1));
     return node;
   }
@@ -94,7 +96,7 @@ class PipelineEmitter {
   }
 
   const graph::Graph& graph_;
-  std::int64_t pp_, tp_;
+  std::int64_t pp_, tp_, dp_;
   bool replicated_;
   GraphIndex index_;
 };

@@ -51,9 +51,7 @@ class SimulatedCollectives {
 
   double operator()(model::Collective coll, double bytes, std::int64_t stride, std::int64_t size) {
     if (failure_ || size <= 1) return 0;
-    // AstraSim's comm_size of an all-gather is what each rank contributes.
-    const double per_rank = coll == model::Collective::kAllGather ? bytes / D(size) : bytes;
-    const auto comm = static_cast<std::uint64_t>(std::llround(per_rank));
+    const std::uint64_t comm = et::CommSize(et::ChakraCollective(coll), bytes, size);
     if (comm == 0) return 0;
     const et::CollectiveBenchmark benchmark{
         .collective = coll, .bytes = comm, .stride = stride, .size = size};

@@ -17,6 +17,11 @@ namespace astrasweep::et {
 // The Chakra comm_type of a collective.
 CollectiveType ChakraCollective(model::Collective collective);
 
+// The comm_size of a collective that moves `bytes` over `group` ranks, as
+// AstraSim reads it: what each rank contributes to an all-gather (its
+// result is `group` times comm_size), the whole input of the others.
+std::uint64_t CommSize(CollectiveType type, double bytes, std::int64_t group);
+
 struct CollectiveBenchmark {
   model::Collective collective = model::Collective::kAllReduce;
   std::uint64_t bytes = 0;  // per rank, as the collective's comm_size

@@ -15,7 +15,8 @@
 namespace astrasweep::et {
 namespace {
 
-std::vector<std::string> CollectiveNames(const config::Config& c) {
+// Rank 3's collectives, in order.
+std::vector<Node> Collectives(const config::Config& c) {
   auto dir = TempDir::Create("block-bundle");
   EXPECT_TRUE(dir);
   EXPECT_TRUE(WriteBlockBundle(c, dir->path().string()));
@@ -24,9 +25,15 @@ std::vector<std::string> CollectiveNames(const config::Config& c) {
   EXPECT_EQ(report->ranks, c.parallelism.tp * c.parallelism.dp);
   auto trace = ReadTrace(TracePath((dir->path() / "w").string(), 3));
   EXPECT_TRUE(trace);
-  std::vector<std::string> names;
+  std::vector<Node> collectives;
   for (const Node& node : trace->nodes)
-    if (node.type == NodeType::kCollective) names.push_back(node.name);
+    if (node.type == NodeType::kCollective) collectives.push_back(node);
+  return collectives;
+}
+
+std::vector<std::string> CollectiveNames(const config::Config& c) {
+  std::vector<std::string> names;
+  for (const Node& node : Collectives(c)) names.push_back(node.name);
   return names;
 }
 
@@ -59,6 +66,22 @@ TEST(BlockBundle, SequenceParallelismGathersBeforeAndScattersAfter) {
   EXPECT_NE(std::find(names.begin(), names.end(), "dp reduce_scatter of qkv gradients"),
             names.end())
       << "ZeRO 1 reduce-scatters the gradients";
+}
+
+// AstraSim's comm_size of an all-gather is each rank's part (its result is
+// tp times larger); a reduce-scatter's is its whole input. Both move the
+// layer's activation.
+TEST(BlockBundle, AnAllGathersCommSizeIsEachRanksPart) {
+  config::Config c = SmallConfig();
+  c.training.sequence_parallel = true;
+  const std::vector<Node> collectives = Collectives(c);
+  ASSERT_GE(collectives.size(), 2u);
+  ASSERT_EQ(collectives[0].name, "forward all_gather before qkv");
+  ASSERT_EQ(collectives[1].name, "forward reduce_scatter after attention_output");
+  const auto gathered = collectives[0].Integer("comm_size");
+  const auto scattered = collectives[1].Integer("comm_size");
+  ASSERT_TRUE(gathered && scattered);
+  EXPECT_EQ(*gathered * c.parallelism.tp, *scattered);
 }
 
 }  // namespace
