@@ -109,6 +109,7 @@ void EvaluateCounted(const EvaluateFn& evaluate, std::uint64_t index, int rank,
   stats.set_points(stats.points() + 1);
   stats.set_sim_runs(stats.sim_runs() + SimRuns(result));
   stats.set_cache_hits(stats.cache_hits() + CacheHits(result));
+  stats.set_cache_misses(stats.cache_misses() + CacheMisses(result));
 }
 
 Expected<RunSummary> CoordinateAlone(Transport& transport, IndexSource& source, ResultSink& sink,

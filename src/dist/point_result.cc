@@ -81,4 +81,9 @@ std::uint64_t CacheHits(const proto::PointResult& result) {
   return CountAt(result, at);
 }
 
+std::uint64_t CacheMisses(const proto::PointResult& result) {
+  static const std::size_t at = *exec::FindResultField("cache_misses");
+  return CountAt(result, at);
+}
+
 }  // namespace astrasweep::dist

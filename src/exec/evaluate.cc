@@ -142,6 +142,7 @@ PointOutcome Evaluate(const config::Config& c, graph::Graph* graph_out) {
   const auto count = [&](PointOutcome& o) {
     o.sim_runs = counts.runs;
     o.cache_hits = counts.hits;
+    o.cache_misses = counts.misses;
     return std::move(o);
   };
   model::StepCosts costs;
@@ -221,6 +222,7 @@ PointOutcome Evaluate(const config::Config& c, graph::Graph* graph_out) {
   }
   out.sim_runs = counts.runs;
   out.cache_hits = counts.hits;
+  out.cache_misses = counts.misses;
   double flops = 0;
   for (const auto& node : g.nodes()) flops += node.flops;
   out.hardware_flops = flops * D(c.parallelism.tp) * D(c.parallelism.dp);

@@ -52,11 +52,15 @@ constexpr ResultField kFields[] = {
      .meaning = "peak_mem_bytes is within the hardware's memory",
      .read = [](const PointOutcome& o) { return o.metrics.fits_memory ? 1.0 : 0.0; }},
     {.name = "sim_runs", .unit = U::kCount, .label = "simulator runs",
-     .meaning = "network simulator runs this point needed (cache misses)",
+     .meaning = "network simulator runs this point needed",
      .read = [](const PointOutcome& o) { return static_cast<double>(o.sim_runs); }},
     {.name = "cache_hits", .unit = U::kCount, .label = "cache hits",
      .meaning = "simulator answers this point found in the cache",
      .read = [](const PointOutcome& o) { return static_cast<double>(o.cache_hits); }},
+    {.name = "cache_misses", .unit = U::kCount, .label = "cache misses",
+     .meaning = "simulator answers this point looked for in the cache and did not find "
+                "(0 with NO_CACHE)",
+     .read = [](const PointOutcome& o) { return static_cast<double>(o.cache_misses); }},
 };
 // clang-format on
 

@@ -170,6 +170,7 @@ Expected<netsim::SimResult> Simulation::Run(const config::Config& config, const 
     ++counts.hits;
     return *hit;
   }
+  if (self.cache.mode() != netsim::CacheMode::kNone) ++counts.misses;
   ++counts.runs;
   auto result = simulator->Run(netsim::BundlePaths::InFolder(bundle.string()), congestion);
   for (std::size_t r = 0; result && r < result->ranks.size(); ++r)

@@ -247,7 +247,10 @@ TEST_F(MpiRun, AHybridSweepRunTwiceOverOneCacheSimulatesNothingTheSecondTime) {
   EXPECT_EQ(ColumnSum(second, "sim_runs"), 0);
   EXPECT_EQ(ColumnSum(second, "cache_hits"),
             ColumnSum(first, "sim_runs") + ColumnSum(first, "cache_hits"));
-  ExpectSameResults(first, second, {"eval_s", "worker_rank", "sim_runs", "cache_hits"});
+  EXPECT_EQ(ColumnSum(first, "cache_misses"), ColumnSum(first, "sim_runs"));
+  EXPECT_EQ(ColumnSum(second, "cache_misses"), 0);
+  ExpectSameResults(first, second,
+                    {"eval_s", "worker_rank", "sim_runs", "cache_hits", "cache_misses"});
 }
 
 TEST_F(MpiRun, FailedPointsAreRowsAndTheSummaryCountsThem) {
@@ -280,7 +283,7 @@ expected = {
              'training.micro_batch', 'parallelism.dp', 'step_time_s', 'tokens_per_s',
              'model_tflops_per_gpu', 'mfu', 'compute_s', 'tp_comm_s', 'pp_comm_s', 'dp_comm_s',
              'exposed_comm_s', 'bubble_s', 'peak_mem_bytes', 'fits_memory', 'sim_runs',
-             'cache_hits', 'eval_s', 'worker_rank'],
+             'cache_hits', 'cache_misses', 'eval_s', 'worker_rank'],
   'rank_timings': ['point_index', 'npu', 'finish_s', 'compute_s', 'comm_s', 'exposed_comm_s'],
   'workers': ['run', 'rank', 'host', 'points', 'busy_s', 'idle_s', 'comm_s', 'sim_runs', 'cache_hits',
               'cache_misses'],

@@ -28,5 +28,6 @@ void EvaluateSweepPoint(const sweep::Expander& expander, std::uint64_t index,
 // The simulator runs and cache hits a result carries (0 when it has none).
 std::uint64_t SimRuns(const proto::PointResult& result);
 std::uint64_t CacheHits(const proto::PointResult& result);
+std::uint64_t CacheMisses(const proto::PointResult& result);
 
 }  // namespace astrasweep::dist

@@ -62,6 +62,7 @@ struct PointOutcome {
   std::size_t graph_nodes = 0;
   std::uint32_t sim_runs = 0;    // network simulator runs (cache misses)
   std::uint32_t cache_hits = 0;  // simulator answers found in the cache
+  std::uint32_t cache_misses = 0;  // looked for in the cache and not found
   // Failed points: where and why.
   std::string failure_stage;
   std::string failure_message;

@@ -39,6 +39,7 @@ struct SimulationOptions {
 struct SimulationCounts {
   std::uint32_t runs = 0;  // the simulator ran
   std::uint32_t hits = 0;  // the cache answered
+  std::uint32_t misses = 0;  // the cache was asked and did not answer
 };
 
 class Simulation {

@@ -37,7 +37,7 @@ TEST(ResultFields, EachReadsTheOutcomeMemberItNames) {
       {"mfu", 0.45},          {"compute_s", 5.5},      {"tp_comm_s", 6.5},
       {"pp_comm_s", 7.5},     {"dp_comm_s", 8.5},      {"exposed_comm_s", 9.5},
       {"bubble_s", 10.5},     {"peak_mem_bytes", 11.5}, {"fits_memory", 1},
-      {"sim_runs", 13},       {"cache_hits", 14}};
+      {"sim_runs", 13},       {"cache_hits", 14},       {"cache_misses", 15}};
   m.step_time_s = 1.5;
   m.tokens_per_s = 2.5;
   m.model_tflops_per_gpu = 3.5;
@@ -52,6 +52,7 @@ TEST(ResultFields, EachReadsTheOutcomeMemberItNames) {
   m.fits_memory = true;
   o.sim_runs = 13;
   o.cache_hits = 14;
+  o.cache_misses = 15;
   ASSERT_EQ(ResultFields().size(), expected.size()) << "a field without a test value here";
   for (const ResultField& field : ResultFields()) {
     ASSERT_TRUE(expected.contains(field.name)) << field.name << " has no test value here";
