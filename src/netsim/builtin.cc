@@ -206,18 +206,30 @@ struct MatchEntry {
   bool arrived = false, posted = false;
   Target send, recv;
 };
+// The sends and receives of one MatchKey, paired in issue order. A channel
+// whose every entry is matched holds nothing and is dropped (Trim says
+// when): a new one numbers from 0 again and pairs in the same order, and
+// the map stays as small as the messages in flight (every collective
+// chunk has tags of its own, so kept channels would grow with the run).
 struct Channel {
   std::uint64_t base = 0, sends = 0, recvs = 0;
-  std::deque<MatchEntry> entries;
+  std::vector<MatchEntry> entries;  // seq base + i at entries[head + i]
+  std::size_t head = 0;
   MatchEntry& At(std::uint64_t seq) {
-    while (base + entries.size() <= seq) entries.emplace_back();
-    return entries[seq - base];
+    const std::size_t at = head + static_cast<std::size_t>(seq - base);
+    if (entries.size() <= at) entries.resize(at + 1);
+    return entries[at];
   }
-  void Trim() {
-    while (!entries.empty() && entries.front().arrived && entries.front().posted) {
-      entries.pop_front();
+  // Drops the matched entries at the front; true when none is left.
+  bool Trim() {
+    while (head < entries.size() && entries[head].arrived && entries[head].posted) {
+      ++head;
       ++base;
     }
+    if (head < entries.size()) return false;
+    entries.clear();
+    head = 0;
+    return true;
   }
 };
 
@@ -521,7 +533,7 @@ void Engine::PostRecv(const MatchKey& key, Target target) {
     // AstraSim calls back at once, through its event queue.
     Schedule(0, EventKind::kRecvLate, target.rank, static_cast<std::uint32_t>(target.kind),
              target.index);
-    ch.Trim();
+    if (ch.Trim()) channels_.erase(key);
   }
 }
 
@@ -533,7 +545,7 @@ Status Engine::Deliver(std::uint64_t id) {
   e.arrived = true;
   const Target send = e.send, recv = e.recv;
   const bool posted = e.posted;
-  ch.Trim();
+  if (ch.Trim()) channels_.erase(m.key);
   if (send.kind != Target::Kind::kNone) ASTRASWEEP_RETURN_IF_ERROR(Notify(send));
   if (posted) ASTRASWEEP_RETURN_IF_ERROR(Notify(recv));
   return Ok();
