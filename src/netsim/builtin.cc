@@ -5,6 +5,7 @@
 #include <cmath>
 #include <deque>
 #include <filesystem>
+#include <optional>
 #include <queue>
 #include <unordered_map>
 
@@ -42,6 +43,42 @@ struct SimNode {
 struct RankTrace {
   std::vector<SimNode> nodes;
   std::vector<std::uint32_t> children;
+};
+
+// Node positions by id: open addressing in a power-of-two table at most
+// half full. Ids are arbitrary 64-bit values (the builders encode what a
+// node is in them), and a hash map's allocation per id cost more than the
+// rest of compiling a trace.
+class IdIndex {
+ public:
+  explicit IdIndex(std::size_t count) : slots_(std::bit_ceil(2 * count + 2)) {}
+  // False when the id is there already.
+  bool Insert(std::uint64_t id, std::uint32_t position) {
+    Slot& slot = slots_[Probe(id)];
+    if (slot.position != kEmpty) return false;
+    slot = Slot{id, position};
+    return true;
+  }
+  std::optional<std::uint32_t> Find(std::uint64_t id) const {
+    const std::uint32_t position = slots_[Probe(id)].position;
+    if (position == kEmpty) return std::nullopt;
+    return position;
+  }
+
+ private:
+  static constexpr std::uint32_t kEmpty = ~0u;
+  struct Slot {
+    std::uint64_t id = 0;
+    std::uint32_t position = kEmpty;
+  };
+  // The id's slot, or the empty one where it would go.
+  std::size_t Probe(std::uint64_t id) const {
+    const std::size_t mask = slots_.size() - 1;
+    const std::uint64_t hash = id * 0x9E3779B97F4A7C15ull;
+    for (auto at = static_cast<std::size_t>(hash ^ (hash >> 29)) & mask;; at = (at + 1) & mask)
+      if (slots_[at].position == kEmpty || slots_[at].id == id) return at;
+  }
+  std::vector<Slot> slots_;
 };
 
 // Compiles one rank's nodes as they are read, so a bundle's traces are
@@ -151,30 +188,24 @@ Status RankCompiler::Add(const et::Node& n) {
 Expected<RankTrace> RankCompiler::Finish() && {
   std::vector<SimNode>& nodes = out_.nodes;
   const auto node_count = static_cast<std::uint32_t>(nodes.size());
-  // Node index by id: a sorted list (the builders write ids in order, so
-  // sorting is rarely needed), searched by halving.
-  std::vector<std::pair<std::uint64_t, std::uint32_t>> by_id(node_count);
-  for (std::uint32_t i = 0; i < node_count; ++i) by_id[i] = {nodes[i].id, i};
-  if (!std::is_sorted(by_id.begin(), by_id.end())) std::sort(by_id.begin(), by_id.end());
-  const auto twice = std::adjacent_find(by_id.begin(), by_id.end(),
-                                        [](auto a, auto b) { return a.first == b.first; });
-  if (twice != by_id.end())
-    return InvalidInput("rank " + std::to_string(rank_) + ": node id " +
-                        std::to_string(twice->first) + " appears twice");
+  IdIndex index(node_count);
+  for (std::uint32_t i = 0; i < node_count; ++i)
+    if (!index.Insert(nodes[i].id, i))
+      return InvalidInput("rank " + std::to_string(rank_) + ": node id " +
+                          std::to_string(nodes[i].id) + " appears twice");
   // Each parent's position, then the children in one array: counted,
   // placed, filled (a child in the order its parents list it).
   std::vector<std::uint32_t> parents(parent_ids_.size());
   std::size_t at = 0;
   for (std::uint32_t i = 0; i < node_count; ++i) {
     for (std::uint32_t k = 0; k < nodes[i].parents; ++k, ++at) {
-      const auto it = std::lower_bound(by_id.begin(), by_id.end(),
-                                       std::pair{parent_ids_[at], std::uint32_t{0}});
-      if (it == by_id.end() || it->first != parent_ids_[at])
+      const auto parent = index.Find(parent_ids_[at]);
+      if (!parent)
         return InvalidInput("rank " + std::to_string(rank_) + ", node " +
                             std::to_string(nodes[i].id) + ": depends on node " +
                             std::to_string(parent_ids_[at]) + ", which is not in the trace");
-      parents[at] = it->second;
-      ++nodes[it->second].child_count;
+      parents[at] = *parent;
+      ++nodes[*parent].child_count;
     }
   }
   std::uint32_t first = 0;
