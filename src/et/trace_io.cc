@@ -127,27 +127,29 @@ struct TraceReader::Impl {
     return Ok();
   }
 
-  // The next message's bytes; empty optional at the clean end.
-  Expected<std::optional<std::string_view>> NextMessage(const std::string& what) {
+  // The next message's bytes; empty optional at the clean end. `what()`
+  // names the message in errors.
+  template <typename What>
+  Expected<std::optional<std::string_view>> NextMessage(const What& what) {
     ASTRASWEEP_RETURN_IF_ERROR(Fill(10));
     if (pos == data.size()) return std::optional<std::string_view>();
     std::uint64_t size = 0;
     std::size_t at = pos;
     for (int shift = 0;; shift += 7) {
       if (at == data.size() || shift > 63)
-        return InvalidInput("a damaged length before " + what, {.file = path});
+        return InvalidInput("a damaged length before " + what(), {.file = path});
       const auto byte = static_cast<std::uint8_t>(data[at++]);
       size |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
       if (!(byte & 0x80)) break;
     }
     if (size > kMaxMessageBytes)
-      return InvalidInput("a damaged length before " + what + " (" + std::to_string(size) +
+      return InvalidInput("a damaged length before " + what() + " (" + std::to_string(size) +
                               " bytes)",
                           {.file = path});
     const std::size_t header = at - pos;
     ASTRASWEEP_RETURN_IF_ERROR(Fill(header + size));
     if (data.size() - pos < header + size)
-      return InvalidInput("the file ends inside " + what + " (torn or truncated)",
+      return InvalidInput("the file ends inside " + what() + " (torn or truncated)",
                           {.file = path});
     const std::string_view bytes(data.data() + pos + header, size);
     pos += header + size;
@@ -165,7 +167,8 @@ Expected<TraceReader> TraceReader::Open(const std::string& path) {
   impl->path = path;
   impl->fd.Reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!impl->fd.valid()) return IoError("cannot open the trace", path);
-  ASTRASWEEP_ASSIGN_OR_RETURN(auto bytes, impl->NextMessage("the global metadata"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(auto bytes,
+                              impl->NextMessage([] { return std::string("the global metadata"); }));
   chakra::GlobalMetadata message;
   if (!bytes || !message.ParseFromArray(bytes->data(), static_cast<int>(bytes->size())))
     return InvalidInput("not a Chakra execution trace: no global metadata first", {.file = path});
@@ -179,16 +182,18 @@ const GlobalMetadata& TraceReader::metadata() const { return impl_->metadata; }
 
 Expected<bool> TraceReader::Next(Node& node) {
   Impl& r = *impl_;
-  const std::string what = "node " + std::to_string(r.read) + " (counting from 0)";
+  // Named only when something is wrong: a string per node costs more than
+  // the rest of reading a small one.
+  const auto what = [&r] { return "node " + std::to_string(r.read) + " (counting from 0)"; };
   ASTRASWEEP_ASSIGN_OR_RETURN(auto bytes, r.NextMessage(what));
   if (!bytes) return false;
   if (!r.message.ParseFromArray(bytes->data(), static_cast<int>(bytes->size())))
-    return InvalidInput(what + " is not a Chakra node (damaged?)", {.file = r.path});
+    return InvalidInput(what() + " is not a Chakra node (damaged?)", {.file = r.path});
   auto converted = FromProto(r.message, node);
   if (!converted)
     return std::unexpected(std::move(converted)
                                .error()
-                               .WithKeyPath(what + ", id " + std::to_string(r.message.id()))
+                               .WithKeyPath(what() + ", id " + std::to_string(r.message.id()))
                                .WithFile(r.path));
   ++r.read;
   return true;

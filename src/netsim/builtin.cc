@@ -5,6 +5,7 @@
 #include <cmath>
 #include <deque>
 #include <filesystem>
+#include <optional>
 #include <queue>
 #include <unordered_map>
 
@@ -44,117 +45,183 @@ struct RankTrace {
   std::vector<std::uint32_t> children;
 };
 
-Expected<RankTrace> Compile(const std::vector<et::Node>& trace, int rank) {
-  RankTrace out;
-  out.nodes.resize(trace.size());
-  std::unordered_map<std::uint64_t, std::uint32_t> index;
-  index.reserve(trace.size() * 2);
-  for (std::uint32_t i = 0; i < trace.size(); ++i)
-    if (!index.emplace(trace[i].id, i).second)
-      return InvalidInput("rank " + std::to_string(rank) + ": node id " +
-                          std::to_string(trace[i].id) + " appears twice");
-  const auto fail = [&](const et::Node& n, const std::string& what) {
-    return InvalidInput("rank " + std::to_string(rank) + ", node " + std::to_string(n.id) + " (" +
+// Node positions by id: open addressing in a power-of-two table at most
+// half full. Ids are arbitrary 64-bit values (the builders encode what a
+// node is in them), and a hash map's allocation per id cost more than the
+// rest of compiling a trace.
+class IdIndex {
+ public:
+  explicit IdIndex(std::size_t count) : slots_(std::bit_ceil(2 * count + 2)) {}
+  // False when the id is there already.
+  bool Insert(std::uint64_t id, std::uint32_t position) {
+    Slot& slot = slots_[Probe(id)];
+    if (slot.position != kEmpty) return false;
+    slot = Slot{id, position};
+    return true;
+  }
+  std::optional<std::uint32_t> Find(std::uint64_t id) const {
+    const std::uint32_t position = slots_[Probe(id)].position;
+    if (position == kEmpty) return std::nullopt;
+    return position;
+  }
+
+ private:
+  static constexpr std::uint32_t kEmpty = ~0u;
+  struct Slot {
+    std::uint64_t id = 0;
+    std::uint32_t position = kEmpty;
+  };
+  // The id's slot, or the empty one where it would go.
+  std::size_t Probe(std::uint64_t id) const {
+    const std::size_t mask = slots_.size() - 1;
+    const std::uint64_t hash = id * 0x9E3779B97F4A7C15ull;
+    for (auto at = static_cast<std::size_t>(hash ^ (hash >> 29)) & mask;; at = (at + 1) & mask)
+      if (slots_[at].position == kEmpty || slots_[at].id == id) return at;
+  }
+  std::vector<Slot> slots_;
+};
+
+// Compiles one rank's nodes as they are read, so a bundle's traces are
+// never held as et::Node (their strings and attribute lists cost more than
+// replaying them): each node becomes a SimNode and its parents' ids are
+// kept until Finish, which resolves them into children once every id is
+// known (a node may depend on one later in the file).
+class RankCompiler {
+ public:
+  explicit RankCompiler(int rank) : rank_(rank) {}
+  Status Add(const et::Node& n);
+  Expected<RankTrace> Finish() &&;
+
+ private:
+  int rank_;
+  RankTrace out_;
+  std::vector<std::uint64_t> parent_ids_;  // every node's parents, in node order
+};
+
+Status RankCompiler::Add(const et::Node& n) {
+  const auto fail = [&](const std::string& what) {
+    return InvalidInput("rank " + std::to_string(rank_) + ", node " + std::to_string(n.id) + " (" +
                         n.name + "): " + what);
   };
-  std::vector<std::vector<std::uint32_t>> children(trace.size());
-  for (std::uint32_t i = 0; i < trace.size(); ++i) {
-    const et::Node& n = trace[i];
-    SimNode& s = out.nodes[i];
-    s.id = n.id;
-    const auto is_cpu = n.Find("is_cpu_op");
-    if (is_cpu && std::holds_alternative<bool>(is_cpu->value) && std::get<bool>(is_cpu->value) &&
-        n.type != et::NodeType::kCompute)
-      return fail(n, "a communication node cannot be a CPU op");
-    switch (n.type) {
-      case et::NodeType::kCompute:
-        s.kind = SimNode::Kind::kCompute;
-        s.duration_ns = n.duration_micros == 0 ? 1 : n.duration_micros * 1000;
-        break;
-      case et::NodeType::kSend:
-      case et::NodeType::kRecv: {
-        const bool send = n.type == et::NodeType::kSend;
-        s.kind = send ? SimNode::Kind::kSend : SimNode::Kind::kRecv;
-        const auto size = n.Integer("comm_size");
-        const auto tag = n.Integer("comm_tag");
-        const auto peer = n.Integer(send ? "comm_dst" : "comm_src");
-        const auto self = n.Integer(send ? "comm_src" : "comm_dst");
-        if (!size || !tag || !peer)
-          return fail(n, std::string("needs integer comm_size, comm_tag and ") +
-                             (send ? "comm_dst" : "comm_src"));
-        if (self && *self != rank)
-          return fail(n, std::string(send ? "comm_src" : "comm_dst") + " is not its own rank");
-        s.bytes = static_cast<std::uint64_t>(*size);
-        s.tag = static_cast<std::uint32_t>(*tag % 500000000);
-        s.peer = static_cast<int>(*peer);
-        if (s.bytes == 0) return fail(n, "comm_size must be > 0");
-        break;
+  SimNode& s = out_.nodes.emplace_back();
+  s.id = n.id;
+  const auto is_cpu = n.Find("is_cpu_op");
+  if (is_cpu && std::holds_alternative<bool>(is_cpu->value) && std::get<bool>(is_cpu->value) &&
+      n.type != et::NodeType::kCompute)
+    return fail("a communication node cannot be a CPU op");
+  switch (n.type) {
+    case et::NodeType::kCompute:
+      s.kind = SimNode::Kind::kCompute;
+      s.duration_ns = n.duration_micros == 0 ? 1 : n.duration_micros * 1000;
+      break;
+    case et::NodeType::kSend:
+    case et::NodeType::kRecv: {
+      const bool send = n.type == et::NodeType::kSend;
+      s.kind = send ? SimNode::Kind::kSend : SimNode::Kind::kRecv;
+      const auto size = n.Integer("comm_size");
+      const auto tag = n.Integer("comm_tag");
+      const auto peer = n.Integer(send ? "comm_dst" : "comm_src");
+      const auto self = n.Integer(send ? "comm_src" : "comm_dst");
+      if (!size || !tag || !peer)
+        return fail(std::string("needs integer comm_size, comm_tag and ") +
+                    (send ? "comm_dst" : "comm_src"));
+      if (self && *self != rank_)
+        return fail(std::string(send ? "comm_src" : "comm_dst") + " is not its own rank");
+      s.bytes = static_cast<std::uint64_t>(*size);
+      s.tag = static_cast<std::uint32_t>(*tag % 500000000);
+      s.peer = static_cast<int>(*peer);
+      if (s.bytes == 0) return fail("comm_size must be > 0");
+      break;
+    }
+    case et::NodeType::kCollective: {
+      s.kind = SimNode::Kind::kColl;
+      const auto type = n.Integer("comm_type");
+      const auto size = n.Integer("comm_size");
+      if (!type || !size) return fail("needs integer comm_type and comm_size");
+      switch (static_cast<et::CollectiveType>(*type)) {
+        case et::CollectiveType::kAllReduce: s.coll = Coll::kAllReduce; break;
+        case et::CollectiveType::kAllGather: s.coll = Coll::kAllGather; break;
+        case et::CollectiveType::kReduceScatter: s.coll = Coll::kReduceScatter; break;
+        case et::CollectiveType::kAllToAll: s.coll = Coll::kAllToAll; break;
+        case et::CollectiveType::kBroadcast:
+          // AstraSim replays a broadcast as a compute-like delay.
+          s.kind = SimNode::Kind::kCompute;
+          s.duration_ns = n.duration_micros == 0 ? 1 : n.duration_micros * 1000;
+          break;
+        default: return fail("unsupported collective type " + std::to_string(*type));
       }
-      case et::NodeType::kCollective: {
-        s.kind = SimNode::Kind::kColl;
-        const auto type = n.Integer("comm_type");
-        const auto size = n.Integer("comm_size");
-        if (!type || !size) return fail(n, "needs integer comm_type and comm_size");
-        switch (static_cast<et::CollectiveType>(*type)) {
-          case et::CollectiveType::kAllReduce: s.coll = Coll::kAllReduce; break;
-          case et::CollectiveType::kAllGather: s.coll = Coll::kAllGather; break;
-          case et::CollectiveType::kReduceScatter: s.coll = Coll::kReduceScatter; break;
-          case et::CollectiveType::kAllToAll: s.coll = Coll::kAllToAll; break;
-          case et::CollectiveType::kBroadcast:
-            // AstraSim replays a broadcast as a compute-like delay.
-            s.kind = SimNode::Kind::kCompute;
-            s.duration_ns = n.duration_micros == 0 ? 1 : n.duration_micros * 1000;
-            break;
-          default: return fail(n, "unsupported collective type " + std::to_string(*type));
-        }
-        s.bytes = static_cast<std::uint64_t>(*size);
-        if (const auto* pg = n.Find("pg_name")) {
-          if (!std::holds_alternative<std::string>(pg->value))
-            return fail(n, "pg_name must be a string");
-          const auto& text = std::get<std::string>(pg->value);
-          if (!text.empty()) {
-            try {
-              s.group = std::stoi(text);
-            } catch (...) {
-              return fail(n, "pg_name '" + text + "' is not a group id");
-            }
+      s.bytes = static_cast<std::uint64_t>(*size);
+      if (const auto* pg = n.Find("pg_name")) {
+        if (!std::holds_alternative<std::string>(pg->value))
+          return fail("pg_name must be a string");
+        const auto& text = std::get<std::string>(pg->value);
+        if (!text.empty()) {
+          try {
+            s.group = std::stoi(text);
+          } catch (...) {
+            return fail("pg_name '" + text + "' is not a group id");
           }
         }
-        if (const auto* dims = n.Find("involved_dim")) {
-          if (!std::holds_alternative<std::vector<bool>>(dims->value))
-            return fail(n, "involved_dim must be a bool list");
-          const auto& list = std::get<std::vector<bool>>(dims->value);
-          s.involved = 0;
-          for (std::size_t d = 0; d < list.size() && d < 32; ++d)
-            if (list[d]) s.involved |= 1u << d;
-        }
-        break;
       }
-      case et::NodeType::kMetadata:
-      case et::NodeType::kInvalid:
-        s.kind = SimNode::Kind::kNoop;
-        break;
-      default:
-        return fail(n, std::string("node type ") + et::NodeTypeName(n.type) +
-                           " needs remote memory, which the builtin simulator does not model");
+      if (const auto* dims = n.Find("involved_dim")) {
+        if (!std::holds_alternative<std::vector<bool>>(dims->value))
+          return fail("involved_dim must be a bool list");
+        const auto& list = std::get<std::vector<bool>>(dims->value);
+        s.involved = 0;
+        for (std::size_t d = 0; d < list.size() && d < 32; ++d)
+          if (list[d]) s.involved |= 1u << d;
+      }
+      break;
     }
-    const auto add_parent = [&](std::uint64_t parent) -> Status {
-      const auto it = index.find(parent);
-      if (it == index.end())
-        return fail(n, "depends on node " + std::to_string(parent) + ", which is not in the trace");
-      children[it->second].push_back(i);
-      ++s.parents;
-      return Ok();
-    };
-    for (auto p : n.data_deps) ASTRASWEEP_RETURN_IF_ERROR(add_parent(p));
-    for (auto p : n.ctrl_deps) ASTRASWEEP_RETURN_IF_ERROR(add_parent(p));
+    case et::NodeType::kMetadata:
+    case et::NodeType::kInvalid: s.kind = SimNode::Kind::kNoop; break;
+    default:
+      return fail(std::string("node type ") + et::NodeTypeName(n.type) +
+                  " needs remote memory, which the builtin simulator does not model");
   }
-  for (std::uint32_t i = 0; i < trace.size(); ++i) {
-    out.nodes[i].first_child = static_cast<std::uint32_t>(out.children.size());
-    out.nodes[i].child_count = static_cast<std::uint32_t>(children[i].size());
-    out.children.insert(out.children.end(), children[i].begin(), children[i].end());
+  s.parents = static_cast<std::uint32_t>(n.data_deps.size() + n.ctrl_deps.size());
+  parent_ids_.insert(parent_ids_.end(), n.data_deps.begin(), n.data_deps.end());
+  parent_ids_.insert(parent_ids_.end(), n.ctrl_deps.begin(), n.ctrl_deps.end());
+  return Ok();
+}
+
+Expected<RankTrace> RankCompiler::Finish() && {
+  std::vector<SimNode>& nodes = out_.nodes;
+  const auto node_count = static_cast<std::uint32_t>(nodes.size());
+  IdIndex index(node_count);
+  for (std::uint32_t i = 0; i < node_count; ++i)
+    if (!index.Insert(nodes[i].id, i))
+      return InvalidInput("rank " + std::to_string(rank_) + ": node id " +
+                          std::to_string(nodes[i].id) + " appears twice");
+  // Each parent's position, then the children in one array: counted,
+  // placed, filled (a child in the order its parents list it).
+  std::vector<std::uint32_t> parents(parent_ids_.size());
+  std::size_t at = 0;
+  for (std::uint32_t i = 0; i < node_count; ++i) {
+    for (std::uint32_t k = 0; k < nodes[i].parents; ++k, ++at) {
+      const auto parent = index.Find(parent_ids_[at]);
+      if (!parent)
+        return InvalidInput("rank " + std::to_string(rank_) + ", node " +
+                            std::to_string(nodes[i].id) + ": depends on node " +
+                            std::to_string(parent_ids_[at]) + ", which is not in the trace");
+      parents[at] = *parent;
+      ++nodes[*parent].child_count;
+    }
   }
-  return out;
+  std::uint32_t first = 0;
+  for (SimNode& node : nodes) {
+    node.first_child = first;
+    first += node.child_count;
+    node.child_count = 0;
+  }
+  out_.children.resize(first);
+  at = 0;
+  for (std::uint32_t i = 0; i < node_count; ++i)
+    for (std::uint32_t k = 0; k < nodes[i].parents; ++k, ++at) {
+      SimNode& parent = nodes[parents[at]];
+      out_.children[parent.first_child + parent.child_count++] = i;
+    }
+  return std::move(out_);
 }
 
 // ---------------------------------------------------------------- engine
@@ -206,18 +273,30 @@ struct MatchEntry {
   bool arrived = false, posted = false;
   Target send, recv;
 };
+// The sends and receives of one MatchKey, paired in issue order. A channel
+// whose every entry is matched holds nothing and is dropped (Trim says
+// when): a new one numbers from 0 again and pairs in the same order, and
+// the map stays as small as the messages in flight (every collective
+// chunk has tags of its own, so kept channels would grow with the run).
 struct Channel {
   std::uint64_t base = 0, sends = 0, recvs = 0;
-  std::deque<MatchEntry> entries;
+  std::vector<MatchEntry> entries;  // seq base + i at entries[head + i]
+  std::size_t head = 0;
   MatchEntry& At(std::uint64_t seq) {
-    while (base + entries.size() <= seq) entries.emplace_back();
-    return entries[seq - base];
+    const std::size_t at = head + static_cast<std::size_t>(seq - base);
+    if (entries.size() <= at) entries.resize(at + 1);
+    return entries[at];
   }
-  void Trim() {
-    while (!entries.empty() && entries.front().arrived && entries.front().posted) {
-      entries.pop_front();
+  // Drops the matched entries at the front; true when none is left.
+  bool Trim() {
+    while (head < entries.size() && entries[head].arrived && entries[head].posted) {
+      ++head;
       ++base;
     }
+    if (head < entries.size()) return false;
+    entries.clear();
+    head = 0;
+    return true;
   }
 };
 
@@ -305,7 +384,7 @@ class Engine {
  public:
   Engine(const Setup& setup, Congestion congestion) : setup_(setup), congestion_(congestion) {}
 
-  Expected<SimResult> Run(const Traces& traces);
+  Expected<SimResult> Run(std::vector<RankTrace> traces);
 
  private:
   // events
@@ -521,7 +600,7 @@ void Engine::PostRecv(const MatchKey& key, Target target) {
     // AstraSim calls back at once, through its event queue.
     Schedule(0, EventKind::kRecvLate, target.rank, static_cast<std::uint32_t>(target.kind),
              target.index);
-    ch.Trim();
+    if (ch.Trim()) channels_.erase(key);
   }
 }
 
@@ -533,7 +612,7 @@ Status Engine::Deliver(std::uint64_t id) {
   e.arrived = true;
   const Target send = e.send, recv = e.recv;
   const bool posted = e.posted;
-  ch.Trim();
+  if (ch.Trim()) channels_.erase(m.key);
   if (send.kind != Target::Kind::kNone) ASTRASWEEP_RETURN_IF_ERROR(Notify(send));
   if (posted) ASTRASWEEP_RETURN_IF_ERROR(Notify(recv));
   return Ok();
@@ -1094,7 +1173,7 @@ Status Engine::Dispatch(const Event& e) {
   return Ok();
 }
 
-Expected<SimResult> Engine::Run(const Traces& traces) {
+Expected<SimResult> Engine::Run(std::vector<RankTrace> traces) {
   npus_ = setup_.npus();
   if (static_cast<int>(traces.size()) != npus_)
     return InvalidInput("the network has " + std::to_string(npus_) + " NPUs but there are " +
@@ -1148,7 +1227,7 @@ Expected<SimResult> Engine::Run(const Traces& traces) {
                             std::to_string(m) + " of " + std::to_string(npus_));
   ranks_.resize(npus_);
   for (int rank = 0; rank < npus_; ++rank) {
-    ASTRASWEEP_ASSIGN_OR_RETURN(ranks_[rank].trace, Compile(traces[rank], rank));
+    ranks_[rank].trace = std::move(traces[rank]);
     RankState& r = ranks_[rank];
     for (std::uint32_t i = 0; i < r.trace.nodes.size(); ++i)
       if (r.trace.nodes[i].parents == 0) MakeReady(r, i);
@@ -1178,6 +1257,15 @@ Expected<SimResult> Engine::Run(const Traces& traces) {
     out.exposed_ns = r.finish_time - std::min(r.finish_time, r.compute_ns);
   }
   return result;
+}
+
+Expected<SimResult> Replay(const Setup& setup, std::vector<RankTrace> traces,
+                           Congestion congestion) {
+  if (setup.system.local_mem_bw_gbps <= 0)
+    return InvalidInput("system.json needs local-mem-bw > 0 (reducing collectives read and "
+                        "write local memory)");
+  Engine engine(setup, congestion);
+  return engine.Run(std::move(traces));
 }
 
 }  // namespace
@@ -1217,11 +1305,15 @@ Expected<Setup> ReadSetup(const BundlePaths& bundle) {
 }
 
 Expected<SimResult> Simulate(const Setup& setup, const Traces& traces, Congestion congestion) {
-  if (setup.system.local_mem_bw_gbps <= 0)
-    return InvalidInput("system.json needs local-mem-bw > 0 (reducing collectives read and "
-                        "write local memory)");
-  Engine engine(setup, congestion);
-  return engine.Run(traces);
+  std::vector<RankTrace> compiled;
+  compiled.reserve(traces.size());
+  for (std::size_t rank = 0; rank < traces.size(); ++rank) {
+    RankCompiler compiler(static_cast<int>(rank));
+    for (const et::Node& node : traces[rank]) ASTRASWEEP_RETURN_IF_ERROR(compiler.Add(node));
+    ASTRASWEEP_ASSIGN_OR_RETURN(RankTrace trace, std::move(compiler).Finish());
+    compiled.push_back(std::move(trace));
+  }
+  return Replay(setup, std::move(compiled), congestion);
 }
 
 std::string BuiltinSimulator::Identity(Congestion congestion) const {
@@ -1231,13 +1323,22 @@ std::string BuiltinSimulator::Identity(Congestion congestion) const {
 
 Expected<SimResult> BuiltinSimulator::Run(const BundlePaths& bundle, Congestion congestion) {
   ASTRASWEEP_ASSIGN_OR_RETURN(const Setup setup, ReadSetup(bundle));
-  Traces traces(static_cast<std::size_t>(setup.npus()));
+  std::vector<RankTrace> traces;
+  traces.reserve(static_cast<std::size_t>(setup.npus()));
+  et::Node node;  // reused: its strings and lists keep their memory
   for (int rank = 0; rank < setup.npus(); ++rank) {
-    const std::string path = et::TracePath(bundle.workload, rank);
-    ASTRASWEEP_ASSIGN_OR_RETURN(auto trace, et::ReadTrace(path));
-    traces[rank] = std::move(trace.nodes);
+    ASTRASWEEP_ASSIGN_OR_RETURN(et::TraceReader reader,
+                                et::TraceReader::Open(et::TracePath(bundle.workload, rank)));
+    RankCompiler compiler(rank);
+    while (true) {
+      ASTRASWEEP_ASSIGN_OR_RETURN(const bool more, reader.Next(node));
+      if (!more) break;
+      ASTRASWEEP_RETURN_IF_ERROR(compiler.Add(node));
+    }
+    ASTRASWEEP_ASSIGN_OR_RETURN(RankTrace trace, std::move(compiler).Finish());
+    traces.push_back(std::move(trace));
   }
-  return Simulate(setup, traces, congestion);
+  return Replay(setup, std::move(traces), congestion);
 }
 
 }  // namespace astrasweep::netsim
