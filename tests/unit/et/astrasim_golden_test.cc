@@ -11,10 +11,7 @@
 //     exposed-communication cycles equal the golden. Without, that test is
 //     skipped, saying so.
 // ASTRASWEEP_RECORD_GOLDEN=1 with the binaries (re)writes the goldens.
-// Bundles: collectives over groups of two small configs, and their
-// pipeline, block and flattened bundles (most on two network dimensions,
-// which only the congestion-unaware binary runs); and every kind of a
-// one-switch config, which both binaries run.
+// The cases are those of golden_cases.h.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -23,90 +20,22 @@
 #include <nlohmann/json.hpp>
 
 #include "astrasweep/base/temp_dir.h"
-#include "astrasweep/config/loader.h"
-#include "astrasweep/et/block_bundle.h"
-#include "astrasweep/et/bundle.h"
-#include "astrasweep/et/collective_bundle.h"
-#include "astrasweep/et/flattened_bundle.h"
-#include "astrasweep/et/pipeline_bundle.h"
 #include "astrasweep/netsim/astrasim.h"
-#include "et_test_util.h"
+#include "golden_cases.h"
 
 namespace astrasweep::et {
 namespace {
 
 using testing::FileText;
+using testing::GoldenCase;
+using testing::GoldenFile;
+using testing::IsGraph;
+using testing::kGoldenCases;
+using testing::Name;
+using testing::WriteBundle;
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-const fs::path kData = fs::path(ASTRASWEEP_SOURCE_DIR) / "tests/data";
-
-struct GoldenCase {
-  const char* config;  // under tests/data/points
-  model::Collective collective;
-  const char* group;  // "pipeline", "block" or "flattened": the point's bundle of that graph
-  std::uint64_t bytes;
-  bool aware;  // one dimension and no Ring of 2: the aware binary runs it
-};
-
-const GoldenCase kGoldenCases[] = {
-    {"et-small-8", model::Collective::kAllReduce, "tp", 1u << 20, true},
-    {"et-small-8", model::Collective::kAllGather, "dp", 64u << 20, true},
-    {"et-small-8", model::Collective::kReduceScatter, "all", 64u << 20, false},
-    {"et-small-8", model::Collective::kAllToAll, "tp", 1u << 20, true},
-    {"et-small-16", model::Collective::kAllReduce, "tp", 64u << 20, true},
-    {"et-small-16", model::Collective::kAllGather, "dp", 1u << 20, false},
-    {"et-small-16", model::Collective::kReduceScatter, "pp", 1u << 20, true},
-    {"et-small-16", model::Collective::kAllToAll, "all", 64u << 20, false},
-    {"et-small-8", model::Collective::kAllReduce, "pipeline", 0, true},
-    {"et-small-16", model::Collective::kAllReduce, "pipeline", 0, false},
-    {"et-small-8", model::Collective::kAllReduce, "block", 0, false},
-    {"et-small-16", model::Collective::kAllReduce, "block", 0, false},
-    {"et-small-8", model::Collective::kAllReduce, "flattened", 0, false},
-    {"et-small-16", model::Collective::kAllReduce, "flattened", 0, false},
-    {"et-small-8-switch", model::Collective::kAllToAll, "all", 4u << 20, true},
-    {"et-small-8-switch", model::Collective::kAllReduce, "pipeline", 0, true},
-    {"et-small-8-switch", model::Collective::kAllReduce, "block", 0, true},
-    {"et-small-8-switch", model::Collective::kAllReduce, "flattened", 0, true},
-};
-
-bool IsGraph(const GoldenCase& c) {
-  const std::string group = c.group;
-  return group == "pipeline" || group == "block" || group == "flattened";
-}
-
-std::string Name(const GoldenCase& c) {
-  if (IsGraph(c)) return std::string(c.config) + "-" + c.group;
-  return std::string(c.config) + "-" + model::CollectiveName(c.collective) + "-" + c.group;
-}
-
-// Writes the case's bundle into `dir`; returns its manifest.
-json WriteBundle(const GoldenCase& c, const fs::path& dir) {
-  auto point =
-      config::LoadPointFile((kData / "points" / (std::string(c.config) + ".yaml")).string());
-  EXPECT_TRUE(point) << point.error().ToString();
-  if (IsGraph(c)) {
-    const std::string graph = c.group;
-    auto written = graph == "pipeline" ? WritePipelineBundle(point->config, dir.string())
-                   : graph == "block"  ? WriteBlockBundle(point->config, dir.string())
-                                       : WriteFlattenedBundle(point->config, dir.string());
-    EXPECT_TRUE(written) << written.error().ToString();
-    return json::parse(FileText(dir / "manifest.json"));
-  }
-  const auto& p = point->config.parallelism;
-  const std::string group = c.group;
-  const std::int64_t stride = group == "dp" ? p.tp * p.pp : group == "pp" ? p.tp : 1;
-  const std::int64_t size = group == "tp"   ? p.tp
-                            : group == "pp" ? p.pp
-                            : group == "dp" ? p.dp
-                                            : p.Gpus();
-  auto written = WriteCollectiveBundle(
-      point->config, {.collective = c.collective, .bytes = c.bytes, .stride = stride, .size = size},
-      dir.string());
-  EXPECT_TRUE(written) << written.error().ToString();
-  return json::parse(FileText(dir / "manifest.json"));
-}
 
 // Every rank's finish and exposed-communication cycles, as
 // netsim::AstraSimBinary reads them: it requires every rank's finished and
@@ -133,9 +62,10 @@ TEST(AstraSimGolden, TheRecordedAnswersAreForTheBundlesBuiltToday) {
   for (const GoldenCase& c : kGoldenCases) {
     auto dir = TempDir::Create("golden-test");
     ASSERT_TRUE(dir);
-    const fs::path golden = kData / "et-golden" / (Name(c) + ".json");
+    const fs::path golden = GoldenFile(c);
     ASSERT_TRUE(fs::exists(golden)) << golden << " is missing";
     const json manifest = WriteBundle(c, dir->path());
+    if (manifest.is_null()) continue;  // reported
     const json recorded = json::parse(FileText(golden));
     EXPECT_EQ(manifest["content_hash"], recorded["content_hash"])
         << Name(c) << ": the bundle changed since AstraSim's answer was recorded; re-record it "
@@ -167,13 +97,14 @@ TEST(AstraSimGolden, TheRealAstraSimAnswersWhatWasRecorded) {
       bundle["bytes"] = c.bytes;
     }
     const json manifest = WriteBundle(c, dir->path());
+    if (manifest.is_null()) continue;  // reported
     json answer = {{"bundle", bundle},
                    {"content_hash", manifest["content_hash"]},
                    {"manifest", manifest},
                    {"unaware", RunAstraSim(*binary, netsim::Congestion::kUnaware, dir->path())}};
     if (c.aware && binary->Has(netsim::Congestion::kAware))
       answer["aware"] = RunAstraSim(*binary, netsim::Congestion::kAware, dir->path());
-    const fs::path golden = kData / "et-golden" / (Name(c) + ".json");
+    const fs::path golden = GoldenFile(c);
     if (record) {
       // A failed run was reported above; its golden is left as it was.
       if (!answer["unaware"].contains("error") &&
