@@ -37,15 +37,20 @@ Simulation::Simulation(SimulationOptions options)
 Simulation::~Simulation() = default;
 
 const netsim::CacheStats& Simulation::cache_stats() const { return impl_->cache.stats(); }
+const SimulationOptions& Simulation::options() const { return impl_->options; }
+
+netsim::Congestion CongestionOf(const config::Config& config) {
+  return config.execution_backend.astra.network == config::NetworkModel::kCongestionAware
+             ? netsim::Congestion::kAware
+             : netsim::Congestion::kUnaware;
+}
 
 Expected<netsim::SimResult> Simulation::Run(const config::Config& config, const std::string& name,
                                             const std::string& memo,
                                             const std::function<Status(const std::string&)>& write,
                                             SimulationCounts& counts) {
   const auto& astra = config.execution_backend.astra;
-  const netsim::Congestion congestion = astra.network == config::NetworkModel::kCongestionAware
-                                            ? netsim::Congestion::kAware
-                                            : netsim::Congestion::kUnaware;
+  const netsim::Congestion congestion = CongestionOf(config);
   netsim::NetworkSimulator* simulator = &impl_->builtin;
   if (astra.backend != config::SimulatorBackend::kBuiltin)
     return MakeError(ErrorCode::kUnavailable,
@@ -75,12 +80,21 @@ Expected<netsim::SimResult> Simulation::Run(const config::Config& config, const 
   ASTRASWEEP_ASSIGN_OR_RETURN(const std::string content, et::ReadContentHash(dir.string()));
   const std::string key = netsim::CacheKey({identity, content});
   if (!memo_key.empty()) impl_->memo[memo_key] = key;
+  return Cached(
+      key, name,
+      [&] { return simulator->Run(netsim::BundlePaths::InFolder(dir.string()), congestion); },
+      counts);
+}
+
+Expected<netsim::SimResult> Simulation::Cached(
+    const std::string& key, const std::string& name,
+    const std::function<Expected<netsim::SimResult>()>& simulate, SimulationCounts& counts) {
   if (auto hit = impl_->cache.Lookup(key)) {
     ++counts.hits;
     return *hit;
   }
   ++counts.runs;
-  auto result = simulator->Run(netsim::BundlePaths::InFolder(dir.string()), congestion);
+  auto result = simulate();
   if (!result) return OfBundle(name, result.error());
   for (std::size_t r = 0; r < result->ranks.size(); ++r)
     if (result->ranks[r].finish_ns == 0)
