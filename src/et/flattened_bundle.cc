@@ -4,10 +4,10 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <functional>
 #include <map>
 
 #include "astrasweep/et/astrasim_files.h"
-#include "astrasweep/et/bundle.h"
 #include "astrasweep/et/collective_bundle.h"
 #include "astrasweep/et/pipeline_bundle.h"
 #include "astrasweep/graph/pipeline.h"
@@ -37,14 +37,19 @@ class FlattenedEmitter {
 
   std::int64_t Rank(const Place& at) const { return (at.replica * pp_ + at.stage) * tp_ + at.tp_rank; }
 
-  Status EmitRank(BundleWriter& writer, const Place& at) {
+  Place PlaceOf(std::int64_t rank) const {
+    return {rank / (tp_ * pp_), rank / tp_ % pp_, rank % tp_};
+  }
+
+  // Hands the rank's nodes to `add` one by one.
+  Status EmitRank(const Place& at, const std::function<Status(const Node&)>& add) const {
     for (NodeId transfer : index_.receives_of_stage[static_cast<std::size_t>(at.stage)])
-      ASTRASWEEP_RETURN_IF_ERROR(writer.Add(Receive(at, transfer)));
+      ASTRASWEEP_RETURN_IF_ERROR(add(Receive(at, transfer)));
     std::vector<Node> expansion;
     for (NodeId id = 0; id < static_cast<NodeId>(graph_.size()); ++id) {
       if (graph_.node(id).stage != at.stage) continue;
       Expand(at, id, expansion);
-      for (const Node& node : expansion) ASTRASWEEP_RETURN_IF_ERROR(writer.Add(node));
+      for (const Node& node : expansion) ASTRASWEEP_RETURN_IF_ERROR(add(node));
     }
     return Ok();
   }
@@ -176,10 +181,24 @@ class FlattenedEmitter {
 
 }  // namespace
 
-Status WriteFlattenedBundle(const config::Config& config, const std::string& dir) {
-  const auto& p = config.parallelism;
-  ASTRASWEEP_ASSIGN_OR_RETURN(const LayerChains chains, LayerChains::For(config));
-  graph::Graph g;
+struct FlattenedWorkload::Impl {
+  config::Config config;
+  LayerChains chains;
+  graph::Graph graph;
+  BundleConfig files;
+  std::unique_ptr<FlattenedEmitter> emitter;  // refers to the members above
+};
+
+FlattenedWorkload::FlattenedWorkload(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+FlattenedWorkload::FlattenedWorkload(FlattenedWorkload&&) noexcept = default;
+FlattenedWorkload& FlattenedWorkload::operator=(FlattenedWorkload&&) noexcept = default;
+FlattenedWorkload::~FlattenedWorkload() = default;
+
+Expected<FlattenedWorkload> FlattenedWorkload::Build(const config::Config& config) {
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  ASTRASWEEP_ASSIGN_OR_RETURN(impl->chains, LayerChains::For(config));
+  graph::Graph& g = impl->graph;
   ASTRASWEEP_RETURN_IF_ERROR(graph::BuildPipelineGraph(config, model::ComputeStepCosts(config), g));
   if (g.size() >= kExpansionStride)
     return InvalidInput(fmt::format("the pipeline graph has {} nodes: more than the flattened "
@@ -191,19 +210,48 @@ Status WriteFlattenedBundle(const config::Config& config, const std::string& dir
     return InvalidInput("one GPU: the flattened bundle has no communication to simulate",
                         {.key_path = "parallelism"});
   ASTRASWEEP_ASSIGN_OR_RETURN(std::string system, SystemJson(config, dims));
-  ASTRASWEEP_ASSIGN_OR_RETURN(BundleWriter writer,
-                              BundleWriter::Create(dir, static_cast<int>(p.Gpus())));
-  FlattenedEmitter emitter(config, g, chains);
-  for (std::int64_t d = 0; d < p.dp; ++d)
-    for (std::int64_t s = 0; s < p.pp; ++s)
-      for (std::int64_t t = 0; t < p.tp; ++t) {
-        ASTRASWEEP_RETURN_IF_ERROR(writer.BeginRank(static_cast<int>(emitter.Rank({d, s, t}))));
-        ASTRASWEEP_RETURN_IF_ERROR(emitter.EmitRank(writer, {d, s, t}));
-      }
-  return writer.Finish({.network_yml = NetworkYaml(dims),
-                        .system_json = std::move(system),
-                        .remote_memory_json = RemoteMemoryJson(),
-                        .comm_groups = emitter.Groups()});
+  impl->emitter = std::make_unique<FlattenedEmitter>(impl->config, g, impl->chains);
+  impl->files = {.network_yml = NetworkYaml(dims),
+                 .system_json = std::move(system),
+                 .remote_memory_json = RemoteMemoryJson(),
+                 .comm_groups = impl->emitter->Groups()};
+  return FlattenedWorkload(std::move(impl));
+}
+
+int FlattenedWorkload::ranks() const { return static_cast<int>(impl_->config.parallelism.Gpus()); }
+
+const BundleConfig& FlattenedWorkload::files() const { return impl_->files; }
+
+RankSymmetry FlattenedWorkload::symmetry() const {
+  const auto& p = impl_->config.parallelism;
+  return RankSymmetry({{.name = "tp", .size = static_cast<int>(p.tp), .cyclic = true},
+                       {.name = "pp", .size = static_cast<int>(p.pp), .cyclic = false},
+                       {.name = "dp", .size = static_cast<int>(p.dp), .cyclic = true}});
+}
+
+std::vector<Node> FlattenedWorkload::Trace(int rank) const {
+  std::vector<Node> nodes;
+  // Adding to a vector cannot fail.
+  (void)impl_->emitter->EmitRank(impl_->emitter->PlaceOf(rank), [&](const Node& node) {
+    nodes.push_back(node);
+    return Ok();
+  });
+  return nodes;
+}
+
+Status FlattenedWorkload::Write(const std::string& dir) const {
+  ASTRASWEEP_ASSIGN_OR_RETURN(BundleWriter writer, BundleWriter::Create(dir, ranks()));
+  const auto add = [&](const Node& node) { return writer.Add(node); };
+  for (int rank = 0; rank < ranks(); ++rank) {
+    ASTRASWEEP_RETURN_IF_ERROR(writer.BeginRank(rank));
+    ASTRASWEEP_RETURN_IF_ERROR(impl_->emitter->EmitRank(impl_->emitter->PlaceOf(rank), add));
+  }
+  return writer.Finish(impl_->files);
+}
+
+Status WriteFlattenedBundle(const config::Config& config, const std::string& dir) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(const FlattenedWorkload workload, FlattenedWorkload::Build(config));
+  return workload.Write(dir);
 }
 
 }  // namespace astrasweep::et

@@ -217,4 +217,19 @@ Status WriteTrace(const std::string& path, const Trace& trace) {
   return writer.Close();
 }
 
+Hash128 ContentHash(const GlobalMetadata& metadata, const std::vector<Node>& nodes) {
+  Hasher hasher;
+  std::string frame;
+  chakra::GlobalMetadata header;
+  ToProto(metadata, header);
+  AppendFramed(header, frame, hasher);
+  chakra::Node message;
+  for (const Node& node : nodes) {
+    frame.clear();
+    ToProto(node, message);
+    AppendFramed(message, frame, hasher);
+  }
+  return hasher.Finish();
+}
+
 }  // namespace astrasweep::et

@@ -13,12 +13,12 @@
 #include "astrasweep/et/astrasim_files.h"
 #include "astrasweep/et/block_bundle.h"
 #include "astrasweep/et/collective_bundle.h"
-#include "astrasweep/et/flattened_bundle.h"
 #include "astrasweep/et/pipeline_bundle.h"
 #include "astrasweep/exec/simulation.h"
 #include "astrasweep/graph/pipeline.h"
 #include "astrasweep/model/compute.h"
 #include "astrasweep/model/step_costs.h"
+#include "flattened_simulation.h"
 
 namespace astrasweep::exec {
 namespace {
@@ -183,9 +183,7 @@ PointOutcome Evaluate(const config::Config& c, graph::Graph* graph_out) {
     const bool flattened = mode == config::AstraMode::kFullAstrasimFlattened;
     auto result =
         flattened
-            ? SimulateGraphBundle(c, "flattened",
-                                  [&](const std::string& dir) { return et::WriteFlattenedBundle(c, dir); },
-                                  counts)
+            ? SimulateFlattened(c, counts)
             : SimulateGraphBundle(
                   c, "pipeline",
                   [&](const std::string& dir) { return et::WritePipelineBundle(c, costs, dir); },

@@ -123,6 +123,13 @@ std::unique_ptr<Simulation> Simulation::Make(SimulationOptions options,
 }
 
 const netsim::CacheStats& Simulation::cache_stats() const { return impl_->cache.stats(); }
+const SimulationOptions& Simulation::options() const { return impl_->options; }
+
+netsim::Congestion CongestionOf(const config::Config& config) {
+  return config.execution_backend.astra.network == config::NetworkModel::kCongestionAware
+             ? netsim::Congestion::kAware
+             : netsim::Congestion::kUnaware;
+}
 
 std::string Simulation::Description() const {
   std::string text = impl_->builtin.Identity(netsim::Congestion::kUnaware) + ", " +
@@ -142,10 +149,7 @@ Expected<netsim::SimResult> Simulation::Run(const config::Config& config, const 
                                             const std::function<Status(const std::string&)>& write,
                                             SimulationCounts& counts) {
   Impl& self = *impl_;
-  const auto& astra = config.execution_backend.astra;
-  const netsim::Congestion congestion = astra.network == config::NetworkModel::kCongestionAware
-                                            ? netsim::Congestion::kAware
-                                            : netsim::Congestion::kUnaware;
+  const netsim::Congestion congestion = CongestionOf(config);
   ASTRASWEEP_ASSIGN_OR_RETURN(netsim::NetworkSimulator* const simulator,
                               self.SimulatorFor(config));
   const std::string identity = simulator->Identity(congestion);
@@ -165,29 +169,39 @@ Expected<netsim::SimResult> Simulation::Run(const config::Config& config, const 
   ASTRASWEEP_ASSIGN_OR_RETURN(const std::string content, et::ReadContentHash(dir.string()));
   const std::string key = netsim::CacheKey({identity, content});
   if (!memo_key.empty()) self.memo[memo_key] = key;
-  const fs::path bundle = self.options.keep_et_dir.empty() ? dir : self.Keep(dir, name, key);
-  if (auto hit = self.cache.Lookup(key)) {
+  const bool temporary = self.options.keep_et_dir.empty();
+  const fs::path bundle = temporary ? dir : self.Keep(dir, name, key);
+  // A temporary bundle is gone with an error: say how to keep it.
+  const std::string what = temporary ? name + " bundle (removed; --keep-et DIR keeps it)"
+                                     : name + " bundle " + bundle.string();
+  return Cached(
+      key, what,
+      [&]() -> Expected<netsim::SimResult> {
+        auto result = simulator->Run(netsim::BundlePaths::InFolder(bundle.string()), congestion);
+        if (result || !temporary) return result;
+        ErrorContext context = result.error().context();
+        context.file.clear();
+        return std::unexpected(Error(result.error().code(), result.error().message(), context));
+      },
+      counts);
+}
+
+Expected<netsim::SimResult> Simulation::Cached(
+    const std::string& key, const std::string& name,
+    const std::function<Expected<netsim::SimResult>()>& simulate, SimulationCounts& counts) {
+  if (auto hit = impl_->cache.Lookup(key)) {
     ++counts.hits;
     return *hit;
   }
-  if (self.cache.mode() != netsim::CacheMode::kNone) ++counts.misses;
+  if (impl_->cache.mode() != netsim::CacheMode::kNone) ++counts.misses;
   ++counts.runs;
-  auto result = simulator->Run(netsim::BundlePaths::InFolder(bundle.string()), congestion);
+  auto result = simulate();
   for (std::size_t r = 0; result && r < result->ranks.size(); ++r)
     if (result->ranks[r].finish_ns == 0)
       result = MakeError(ErrorCode::kUnavailable,
                          "the simulator reported 0 ns for rank " + std::to_string(r));
-  if (!result) {
-    // A temporary bundle is gone with the error: say how to keep it.
-    if (self.options.keep_et_dir.empty()) {
-      ErrorContext context = result.error().context();
-      context.file.clear();
-      return OfBundle(name + " bundle (removed; --keep-et DIR keeps it)",
-                      Error(result.error().code(), result.error().message(), context));
-    }
-    return OfBundle(name + " bundle " + bundle.string(), result.error());
-  }
-  self.cache.Store(key, *result);
+  if (!result) return OfBundle(name, result.error());
+  impl_->cache.Store(key, *result);
   return result;
 }
 

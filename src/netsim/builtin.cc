@@ -11,6 +11,8 @@
 
 #include "astrasweep/base/strings.h"
 #include "astrasweep/et/trace_io.h"
+#include "astrasweep/netsim/fold.h"
+#include "group_implementation.h"
 
 namespace astrasweep::netsim {
 namespace {
@@ -380,9 +382,25 @@ auto LaterId(const RankState& r) {
 
 int Log2Exact(int n) { return std::countr_zero(static_cast<unsigned>(n)); }
 
+// A collective stream's tag on a comm group: a counter from group x 10^6,
+// kept in [5 x 10^8, 10^9) (StartCollective).
+constexpr std::uint32_t kStreamTagBase = 500000000u;
+constexpr std::uint32_t kGroupTagStride = 1000000u;
+
+// The tag a member of comm group `to` gives the stream a member of `from`
+// tags `tag` (the same collective, as many streams before it).
+std::uint32_t GroupTagImage(std::uint32_t tag, int from, int to) {
+  const std::int64_t moved = static_cast<std::int64_t>(tag - kStreamTagBase) +
+                             (static_cast<std::int64_t>(to) - from) * kGroupTagStride;
+  const std::int64_t base = kStreamTagBase;
+  return static_cast<std::uint32_t>((moved % base + base) % base + base);
+}
+
 class Engine {
  public:
-  Engine(const Setup& setup, Congestion congestion) : setup_(setup), congestion_(congestion) {}
+  // With a fold, only its representatives are simulated (fold.h).
+  Engine(const Setup& setup, Congestion congestion, const FoldMap* fold = nullptr)
+      : setup_(setup), congestion_(congestion), fold_(fold) {}
 
   Expected<SimResult> Run(std::vector<RankTrace> traces);
 
@@ -402,7 +420,8 @@ class Engine {
   void CommClose(RankState& r);
 
   // messages
-  void Send(const MatchKey& key, Target on_delivered);
+  // `group`: the comm group of the collective the message belongs to, or 0.
+  void Send(const MatchKey& key, Target on_delivered, int group = 0);
   void PostRecv(const MatchKey& key, Target target);
   Status Deliver(std::uint64_t message);
   Status Notify(const Target& target);
@@ -433,6 +452,8 @@ class Engine {
 
   const Setup& setup_;
   Congestion congestion_;
+  const FoldMap* fold_;
+  std::vector<int> simulated_;  // every rank, or the fold's representatives
   std::vector<RankState> ranks_;
   std::priority_queue<Event, std::vector<Event>, std::greater<>> heap_;
   std::uint64_t now_ = 0, seq_ = 0;
@@ -570,7 +591,16 @@ Status Engine::NodeDone(int rank, std::uint32_t node) {
 
 // ------------------------------------------------------------------ messages
 
-void Engine::Send(const MatchKey& key, Target on_delivered) {
+void Engine::Send(const MatchKey& sent, Target on_delivered, int group) {
+  MatchKey key = sent;
+  if (fold_ != nullptr) {
+    // A folded destination: its representative receives the same message
+    // from the sender's image, after the same delay (fold.h).
+    const FoldMap::Route route = fold_->Deliver(sent.src, sent.dst, group);
+    key.src = route.src;
+    key.dst = route.dst;
+    if (route.group != group) key.tag = GroupTagImage(sent.tag, group, route.group);
+  }
   Channel& ch = channels_[key];
   const std::uint64_t seq = ch.sends++;
   ch.At(seq).send = on_delivered;
@@ -584,7 +614,7 @@ void Engine::Send(const MatchKey& key, Target on_delivered) {
     messages_.push_back(Message{key, seq, key.src});
   }
   if (congestion_ == Congestion::kUnaware) {
-    Schedule(NetworkDelay(key.src, key.dst, key.bytes), EventKind::kDeliver, -1, 0, id);
+    Schedule(NetworkDelay(sent.src, sent.dst, sent.bytes), EventKind::kDeliver, -1, 0, id);
   } else {
     TransmitOnLink(LinkOf(key.src, NextDevice(key.src, key.src, key.dst)), id);
   }
@@ -741,7 +771,7 @@ Expected<std::vector<PhaseSpec>> Engine::ChunkPhases(int rank, const SimNode& no
     if (it == setup_.comm_groups.end())
       return InvalidInput("communicator group " + std::to_string(node.group) + " not found");
     if (static_cast<int>(it->second.size()) != npus_) {
-      const auto impl = impls.size() > 1 ? et::AstraImplementation{} : impls[0];
+      const auto impl = GroupImplementation(impls);
       ASTRASWEEP_ASSIGN_OR_RETURN(auto p, make(impl.algorithm, node.coll, chunk, 0, true,
                                                it->second, true, impl.window));
       phases.push_back(std::move(p));
@@ -826,9 +856,13 @@ Status Engine::StartCollective(int rank, std::uint32_t node) {
       r.streams_left = 0;
       return NodeDone(rank, node);
     }
-    std::uint32_t& counter = n.group != 0 ? r.group_tags.try_emplace(n.group, static_cast<std::uint32_t>(n.group) * 1000000u).first->second
-                                          : r.next_tag;
-    r.streams[c].tag = (counter++ % 500000000u) + 500000000u;
+    std::uint32_t& counter =
+        n.group != 0
+            ? r.group_tags
+                  .try_emplace(n.group, static_cast<std::uint32_t>(n.group) * kGroupTagStride)
+                  .first->second
+            : r.next_tag;
+    r.streams[c].tag = (counter++ % kStreamTagBase) + kStreamTagBase;
     r.streams[c].phase = r.streams[c].phases.size();  // not started
   }
   for (std::uint32_t c = 0; c < count; ++c) EnterNextPhase(rank, c);
@@ -1017,7 +1051,8 @@ bool Engine::Ready(int rank, std::uint32_t stream) {
   if (st.packets.empty() || st.stream_count == 0 || st.free_packets == 0) return false;
   const Packet packet = st.packets.front();
   st.packets.pop_front();
-  Send(MatchKey{s.tag, rank, packet.dst, packet.bytes}, Target{});
+  Send(MatchKey{s.tag, rank, packet.dst, packet.bytes}, Target{},
+       ranks_[rank].trace.nodes[ranks_[rank].coll_node].group);
   PostRecv(MatchKey{s.tag, packet.src, rank, packet.bytes},
            Target{Target::Kind::kStream, rank, stream});
   --st.stream_count;
@@ -1175,8 +1210,15 @@ Status Engine::Dispatch(const Event& e) {
 
 Expected<SimResult> Engine::Run(std::vector<RankTrace> traces) {
   npus_ = setup_.npus();
-  if (static_cast<int>(traces.size()) != npus_)
-    return InvalidInput("the network has " + std::to_string(npus_) + " NPUs but there are " +
+  if (fold_ != nullptr) {
+    simulated_ = fold_->representatives();
+  } else {
+    simulated_.resize(static_cast<std::size_t>(npus_));
+    for (int rank = 0; rank < npus_; ++rank) simulated_[static_cast<std::size_t>(rank)] = rank;
+  }
+  if (traces.size() != simulated_.size())
+    return InvalidInput("the network has " + std::to_string(npus_) + " NPUs, " +
+                        std::to_string(simulated_.size()) + " of them simulated, but there are " +
                         std::to_string(traces.size()) + " traces");
   strides_.resize(setup_.network.size());
   int stride = 1;
@@ -1226,13 +1268,14 @@ Expected<SimResult> Engine::Run(std::vector<RankTrace> traces) {
         return InvalidInput("communicator group " + std::to_string(id) + " names rank " +
                             std::to_string(m) + " of " + std::to_string(npus_));
   ranks_.resize(npus_);
-  for (int rank = 0; rank < npus_; ++rank) {
-    ranks_[rank].trace = std::move(traces[rank]);
+  for (std::size_t i = 0; i < simulated_.size(); ++i) {
+    const int rank = simulated_[i];
+    ranks_[rank].trace = std::move(traces[i]);
     RankState& r = ranks_[rank];
-    for (std::uint32_t i = 0; i < r.trace.nodes.size(); ++i)
-      if (r.trace.nodes[i].parents == 0) MakeReady(r, i);
+    for (std::uint32_t n = 0; n < r.trace.nodes.size(); ++n)
+      if (r.trace.nodes[n].parents == 0) MakeReady(r, n);
   }
-  for (int rank = 0; rank < npus_; ++rank) ASTRASWEEP_RETURN_IF_ERROR(IssueReady(rank));
+  for (int rank : simulated_) ASTRASWEEP_RETURN_IF_ERROR(IssueReady(rank));
   while (!heap_.empty()) {
     const Event e = heap_.top();
     heap_.pop();
@@ -1241,7 +1284,7 @@ Expected<SimResult> Engine::Run(std::vector<RankTrace> traces) {
   }
   SimResult result;
   result.ranks.resize(npus_);
-  for (int rank = 0; rank < npus_; ++rank) {
+  for (int rank : simulated_) {
     const RankState& r = ranks_[rank];
     if (r.finished != r.trace.nodes.size()) {
       return InvalidInput("rank " + std::to_string(rank) + " never finished: " +
@@ -1256,19 +1299,42 @@ Expected<SimResult> Engine::Run(std::vector<RankTrace> traces) {
     out.comm_ns = r.comm_ns;
     out.exposed_ns = r.finish_time - std::min(r.finish_time, r.compute_ns);
   }
+  // A folded rank finishes as its representative does.
+  if (fold_ != nullptr)
+    for (int rank = 0; rank < npus_; ++rank)
+      result.ranks[rank] = result.ranks[fold_->symmetry().Representative(rank)];
   return result;
 }
 
+// `traces` are every rank's, or the fold's representatives' in order.
 Expected<SimResult> Replay(const Setup& setup, std::vector<RankTrace> traces,
-                           Congestion congestion) {
+                           Congestion congestion, const FoldMap* fold = nullptr) {
   if (setup.system.local_mem_bw_gbps <= 0)
     return InvalidInput("system.json needs local-mem-bw > 0 (reducing collectives read and "
                         "write local memory)");
-  Engine engine(setup, congestion);
+  Engine engine(setup, congestion, fold);
   return engine.Run(std::move(traces));
 }
 
+// traces[i] compiled as rank ranks[i]'s.
+Expected<std::vector<RankTrace>> CompileTraces(const Traces& traces, const std::vector<int>& ranks) {
+  std::vector<RankTrace> compiled;
+  compiled.reserve(traces.size());
+  for (std::size_t i = 0; i < traces.size(); ++i) {
+    RankCompiler compiler(i < ranks.size() ? ranks[i] : static_cast<int>(i));
+    for (const et::Node& node : traces[i]) ASTRASWEEP_RETURN_IF_ERROR(compiler.Add(node));
+    ASTRASWEEP_ASSIGN_OR_RETURN(RankTrace trace, std::move(compiler).Finish());
+    compiled.push_back(std::move(trace));
+  }
+  return compiled;
+}
+
 }  // namespace
+
+et::AstraImplementation GroupImplementation(
+    const std::vector<et::AstraImplementation>& per_dimension) {
+  return per_dimension.size() > 1 ? et::AstraImplementation{} : per_dimension[0];
+}
 
 int Setup::npus() const {
   int n = 1;
@@ -1305,15 +1371,15 @@ Expected<Setup> ReadSetup(const BundlePaths& bundle) {
 }
 
 Expected<SimResult> Simulate(const Setup& setup, const Traces& traces, Congestion congestion) {
-  std::vector<RankTrace> compiled;
-  compiled.reserve(traces.size());
-  for (std::size_t rank = 0; rank < traces.size(); ++rank) {
-    RankCompiler compiler(static_cast<int>(rank));
-    for (const et::Node& node : traces[rank]) ASTRASWEEP_RETURN_IF_ERROR(compiler.Add(node));
-    ASTRASWEEP_ASSIGN_OR_RETURN(RankTrace trace, std::move(compiler).Finish());
-    compiled.push_back(std::move(trace));
-  }
+  ASTRASWEEP_ASSIGN_OR_RETURN(std::vector<RankTrace> compiled, CompileTraces(traces, {}));
   return Replay(setup, std::move(compiled), congestion);
+}
+
+Expected<SimResult> SimulateFolded(const Setup& setup, const FoldMap& fold,
+                                   const Traces& representatives) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(std::vector<RankTrace> compiled,
+                              CompileTraces(representatives, fold.representatives()));
+  return Replay(setup, std::move(compiled), Congestion::kUnaware, &fold);
 }
 
 std::string BuiltinSimulator::Identity(Congestion congestion) const {

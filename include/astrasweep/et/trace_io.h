@@ -71,4 +71,8 @@ struct Trace {
 Expected<Trace> ReadTrace(const std::string& path);
 Status WriteTrace(const std::string& path, const Trace& trace);
 
+// The content hash a TraceWriter of these would give (its file's bytes),
+// without writing it: for traces that stay in memory.
+Hash128 ContentHash(const GlobalMetadata& metadata, const std::vector<Node>& nodes);
+
 }  // namespace astrasweep::et

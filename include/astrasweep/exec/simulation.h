@@ -61,6 +61,15 @@ class Simulation {
                                   const std::function<Status(const std::string& dir)>& write,
                                   SimulationCounts& counts);
 
+  // The answer stored under `key` (a netsim::CacheKey of everything that
+  // decides it, the simulator's identity first), else what `simulate`
+  // answers, stored: for workloads simulated from memory, with no bundle
+  // folder. `name` names the workload in errors.
+  Expected<netsim::SimResult> Cached(const std::string& key, const std::string& name,
+                                     const std::function<Expected<netsim::SimResult>()>& simulate,
+                                     SimulationCounts& counts);
+
+  const SimulationOptions& options() const;
   const netsim::CacheStats& cache_stats() const;
   // The simulators and the cache, for the archive's provenance: each
   // simulator's identity (AstraSim's with its binaries' sha256), the cache
@@ -76,6 +85,9 @@ class Simulation {
                                           std::optional<netsim::AstraSimBinary> astrasim);
   std::unique_ptr<Impl> impl_;
 };
+
+// The congestion model of a point's execution_backend.astra.network.
+netsim::Congestion CongestionOf(const config::Config& config);
 
 // The process's simulation; ConfigureSimulation replaces it (before any
 // point is evaluated). An unknown $ASTRASWEEP_CACHE_MODE, or an AstraSim

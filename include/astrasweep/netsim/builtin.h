@@ -61,6 +61,13 @@ using Traces = std::vector<std::vector<et::Node>>;
 // its group does not join) is an error naming the rank and node.
 Expected<SimResult> Simulate(const Setup& setup, const Traces& traces, Congestion congestion);
 
+// The same answer from the traces of `fold`'s representatives alone (in
+// the order of fold.representatives()), congestion unaware: every rank
+// reported, each folded one with its representative's timing.
+class FoldMap;
+Expected<SimResult> SimulateFolded(const Setup& setup, const FoldMap& fold,
+                                   const Traces& representatives);
+
 class BuiltinSimulator final : public NetworkSimulator {
  public:
   std::string Identity(Congestion congestion) const override;

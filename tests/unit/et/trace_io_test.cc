@@ -120,6 +120,14 @@ TEST(TraceIo, NodesOfEveryAttributeKindRoundTrip) {
   EXPECT_EQ(*back, trace);
   EXPECT_EQ(back->nodes[0].Integer("comm_size"), std::int64_t{1} << 40);
   EXPECT_EQ(back->nodes[0].Integer("pg_name"), std::nullopt) << "a string is not an integer";
+
+  // The content hash of the nodes in memory is the writer's.
+  auto writer = TraceWriter::Create(path, trace.metadata);
+  ASSERT_TRUE(writer);
+  for (const Node& each : trace.nodes) ASSERT_TRUE(writer->Add(each));
+  EXPECT_EQ(ContentHash(trace.metadata, trace.nodes), writer->content_hash())
+      << "the in-memory hash differs from the file's";
+  EXPECT_NE(ContentHash(trace.metadata, {node}), writer->content_hash());
 }
 
 TEST(TraceIo, TornDamagedAndForeignFilesAreRefusedNamingTheFileAndNode) {

@@ -4,6 +4,8 @@
 // the second time and answers the same.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "astrasweep/base/temp_dir.h"
 #include "astrasweep/config/loader.h"
 #include "astrasweep/exec/evaluate.h"
@@ -97,6 +99,32 @@ TEST_F(Modes, TheSamePointTwiceSimulatesNothingTheSecondTime) {
   const PointOutcome third = Evaluate(Point(config::AstraMode::kFullAstrasim));
   EXPECT_EQ(third.cache_hits, 0u);
   EXPECT_EQ(third.metrics.step_time_s, first.metrics.step_time_s);
+}
+
+TEST_F(Modes, TheFlattenedPointFoldedAnswersAsItsWholeBundle) {
+  const config::Config c = Point(config::AstraMode::kFullAstrasimFlattened);
+  // Keeping the bundle simulates it whole; otherwise one rank per stage.
+  auto kept = TempDir::Create("modes-kept-");
+  ASSERT_TRUE(kept);
+  ASSERT_TRUE(ConfigureSimulation(
+      {.cache_mode = netsim::CacheMode::kNone, .keep_et_dir = kept->path().string()}));
+  const PointOutcome whole = Evaluate(c);
+  ASSERT_EQ(whole.status, PointStatus::kOk) << whole.failure_message;
+  bool whole_bundle_kept = false;
+  for (const auto& entry : std::filesystem::directory_iterator(kept->path()))
+    whole_bundle_kept = whole_bundle_kept || (entry.path().filename().string().starts_with(
+                                                  "flattened-") &&
+                                              std::filesystem::exists(entry.path() / "w.15.et"));
+  EXPECT_TRUE(whole_bundle_kept) << "no flattened-<key> folder with rank 15's trace";
+  ASSERT_TRUE(ConfigureSimulation({.cache_mode = netsim::CacheMode::kNone}));
+  const PointOutcome folded = Evaluate(c);
+  ASSERT_EQ(folded.status, PointStatus::kOk) << folded.failure_message;
+  ASSERT_EQ(folded.sim_ranks.size(), whole.sim_ranks.size());
+  for (std::size_t r = 0; r < whole.sim_ranks.size(); ++r) {
+    EXPECT_EQ(folded.sim_ranks[r].finish_s, whole.sim_ranks[r].finish_s) << "npu " << r;
+    EXPECT_EQ(folded.sim_ranks[r].exposed_comm_s, whole.sim_ranks[r].exposed_comm_s) << "npu " << r;
+  }
+  EXPECT_EQ(folded.metrics.step_time_s, whole.metrics.step_time_s);
 }
 
 TEST_F(Modes, TheAstraSimBackendWithoutABinaryFailsThePointSayingHow) {
