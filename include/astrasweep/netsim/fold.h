@@ -23,6 +23,13 @@
 // - a comm group's image is exactly one comm group (stream tags carry it).
 // That the traces themselves are images of one another is the builder's
 // claim (et::FlattenedWorkload's is checked by its test).
+//
+// Events of the same nanosecond run in the order they were scheduled, as
+// in AstraSim. A folded message is scheduled by its real sender, not by
+// the image sender the whole simulation would have, so its place among a
+// receiver's events of that very nanosecond may differ; the answer changes
+// only if that decides which of two ready nodes takes a slot. fold_test
+// compares folded and whole simulations rank by rank to catch that.
 #pragma once
 
 #include <expected>

@@ -63,7 +63,7 @@ config::Config ConfigOf(const Point& p) {
 
 struct Workload {
   et::FlattenedWorkload flattened;
-  Setup setup;
+  netsim::Setup setup;
 };
 
 Workload Build(const Point& p) {
@@ -130,6 +130,48 @@ INSTANTIATE_TEST_SUITE_P(
         Point{2, 2, 4, {{Topology::kSwitch, 4}, {Topology::kRing, 2}, {Topology::kRing, 2}}},
         // no pipeline: every rank one orbit.
         Point{4, 1, 4, {{Topology::kSwitch, 4}, {Topology::kFullyConnected, 4}}}));
+
+// Four ranks (x fastest, cyclic; y not) on one switch, comm groups {0, 3}
+// and {1, 2}: the shift of x maps one group onto the other, so a message
+// of rank 0 to rank 3 arrives at rank 2 on the other group's stream tags.
+TEST(FoldEqualsFull, WhenAShiftMapsAGroupOntoAnother) {
+  netsim::Setup setup;
+  setup.network = {
+      {.topology = Topology::kSwitch, .npus = 4, .bandwidth_gbps = 100, .latency_ns = 700}};
+  setup.system.preferred_dataset_splits = 2;
+  setup.system.local_mem_bw_gbps = 1000;
+  for (auto& implementations : setup.system.implementations)
+    implementations = {et::AstraImplementation{}};
+  setup.comm_groups = {{1, {0, 3}}, {2, {1, 2}}};
+  const auto trace = [](int rank) {
+    const std::string group = rank == 0 || rank == 3 ? "1" : "2";
+    std::vector<et::Node> nodes;
+    for (std::uint64_t i = 0; i < 3; ++i) {
+      et::Node compute{.id = 2 * i, .name = "compute", .type = et::NodeType::kCompute};
+      compute.duration_micros = 5 + 10 * i;
+      if (i > 0) compute.data_deps = {2 * i - 1};
+      et::Node reduce{.id = 2 * i + 1, .name = "all-reduce", .type = et::NodeType::kCollective};
+      reduce.data_deps = {2 * i};
+      reduce.Set("comm_type", std::int64_t{static_cast<int>(et::CollectiveType::kAllReduce)});
+      reduce.Set("comm_size", static_cast<std::int64_t>((i + 1) << 20));
+      reduce.Set("pg_name", group);
+      nodes.push_back(std::move(compute));
+      nodes.push_back(std::move(reduce));
+    }
+    return nodes;
+  };
+  auto full = Simulate(setup, {trace(0), trace(1), trace(2), trace(3)}, Congestion::kUnaware);
+  ASSERT_TRUE(full) << full.error().ToString();
+  const et::RankSymmetry symmetry(
+      {{.name = "x", .size = 2, .cyclic = true}, {.name = "y", .size = 2, .cyclic = false}});
+  ASSERT_EQ(symmetry.Representatives(), (std::vector<int>{0, 2}));
+  const Traces representatives = {trace(0), trace(2)};
+  auto fold = FoldMap::Check(setup, symmetry, representatives, Congestion::kUnaware);
+  ASSERT_TRUE(fold) << fold.error();
+  auto folded = SimulateFolded(setup, *fold, representatives);
+  ASSERT_TRUE(folded) << folded.error().ToString();
+  EXPECT_EQ(*folded, *full);
+}
 
 // Why the fold of `p` is refused; empty when it is not.
 std::string Refusal(const Point& p, Congestion congestion) {
