@@ -139,7 +139,8 @@ PointOutcome Evaluate(const config::Config& c, graph::Graph* graph_out) {
   const bool simulated = c.execution_backend.model != config::ExecutionModel::kAnalytical;
   const config::AstraMode mode = c.execution_backend.astra.mode;
   SimulationCounts counts;
-  const auto count = [&](PointOutcome& o) {
+  // Records the simulations' counts in `o`, and hands it on.
+  const auto count = [&](PointOutcome& o) -> PointOutcome&& {
     o.sim_runs = counts.runs;
     o.cache_hits = counts.hits;
     o.cache_misses = counts.misses;
@@ -218,9 +219,7 @@ PointOutcome Evaluate(const config::Config& c, graph::Graph* graph_out) {
     m.exposed_comm_s = slowest_npu->exposed_comm_s;
     m.bubble_s = std::max(0.0, step - slowest_npu->compute_s - slowest_npu->exposed_comm_s);
   }
-  out.sim_runs = counts.runs;
-  out.cache_hits = counts.hits;
-  out.cache_misses = counts.misses;
+  count(out);
   double flops = 0;
   for (const auto& node : g.nodes()) flops += node.flops;
   out.hardware_flops = flops * D(c.parallelism.tp) * D(c.parallelism.dp);
