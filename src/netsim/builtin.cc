@@ -12,7 +12,7 @@
 #include "astrasweep/base/strings.h"
 #include "astrasweep/et/trace_io.h"
 #include "astrasweep/netsim/fold.h"
-#include "group_implementation.h"
+#include "network_rules.h"
 
 namespace astrasweep::netsim {
 namespace {
@@ -655,27 +655,10 @@ Status Engine::Notify(const Target& t) {
 }
 
 std::uint64_t Engine::NetworkDelay(int src, int dst, std::uint64_t bytes) const {
-  // The first dimension in which the two ranks' coordinates differ.
-  std::size_t d = 0;
-  int a = 0, b = 0;
-  for (; d < setup_.network.size(); ++d) {
-    const int n = setup_.network[d].npus;
-    a = (src / strides_[d]) % n;
-    b = (dst / strides_[d]) % n;
-    if (a != b) break;
-  }
-  const auto& dim = setup_.network[d];
-  int hops = 1;
-  switch (dim.topology) {
-    case AstraTopology::kRing: {
-      int cw = b - a;
-      if (cw < 0) cw += dim.npus;
-      hops = std::min(cw, dim.npus - cw);
-      break;
-    }
-    case AstraTopology::kSwitch: hops = 2; break;
-    case AstraTopology::kFullyConnected: hops = 1; break;
-  }
+  const Crossing crossing = CrossingOf(setup_.network, strides_, src, dst);
+  if (crossing.dimension == setup_.network.size()) return 0;  // to itself: no link
+  const auto& dim = setup_.network[crossing.dimension];
+  const int hops = crossing.hops;
   const double bytes_per_ns = dim.bandwidth_gbps * static_cast<double>(1 << 30) / 1e9;
   const double delay = hops * dim.latency_ns + static_cast<double>(bytes) / bytes_per_ns;
   return static_cast<std::uint64_t>(delay);
@@ -792,12 +775,7 @@ Expected<std::vector<PhaseSpec>> Engine::ChunkPhases(int rank, const SimNode& no
       dims.push_back(Dim{setup_.network[d].npus, strides_[d], impls[d],
                          d >= 32 || (node.involved >> d & 1u) != 0});
   }
-  const auto members_of = [&](const Dim& d) {
-    std::vector<int> m(static_cast<std::size_t>(d.npus));
-    const int base = rank - ((rank / d.stride) % d.npus) * d.stride;
-    for (int i = 0; i < d.npus; ++i) m[i] = base + i * d.stride;
-    return m;
-  };
+  const auto members_of = [&](const Dim& d) { return DimensionLine(rank, d.npus, d.stride); };
   const auto active = [&](const Dim& d) { return d.npus > 1 && d.involved; };
   std::uint64_t remain = chunk;
   const auto add = [&](std::size_t d, Coll type, bool clockwise) -> Status {
@@ -1220,12 +1198,7 @@ Expected<SimResult> Engine::Run(std::vector<RankTrace> traces) {
     return InvalidInput("the network has " + std::to_string(npus_) + " NPUs, " +
                         std::to_string(simulated_.size()) + " of them simulated, but there are " +
                         std::to_string(traces.size()) + " traces");
-  strides_.resize(setup_.network.size());
-  int stride = 1;
-  for (std::size_t d = 0; d < setup_.network.size(); ++d) {
-    strides_[d] = stride;
-    stride *= setup_.network[d].npus;
-  }
+  strides_ = Strides(setup_.network);
   if (congestion_ == Congestion::kAware) {
     if (setup_.network.size() != 1)
       return InvalidInput("the congestion-aware model handles one network dimension, as "
@@ -1330,11 +1303,6 @@ Expected<std::vector<RankTrace>> CompileTraces(const Traces& traces, const std::
 }
 
 }  // namespace
-
-et::AstraImplementation GroupImplementation(
-    const std::vector<et::AstraImplementation>& per_dimension) {
-  return per_dimension.size() > 1 ? et::AstraImplementation{} : per_dimension[0];
-}
 
 int Setup::npus() const {
   int n = 1;

@@ -9,7 +9,7 @@
 #include <set>
 
 #include "astrasweep/et/astrasim_files.h"
-#include "group_implementation.h"
+#include "network_rules.h"
 
 namespace astrasweep::netsim {
 namespace {
@@ -84,12 +84,7 @@ std::string PositionalNames(const std::set<Algorithm>& algorithms) {
 class Checker {
  public:
   Checker(const Setup& setup, const et::RankSymmetry& symmetry)
-      : setup_(setup), symmetry_(symmetry) {
-    int stride = 1;
-    for (const auto& dim : setup.network) {
-      strides_.push_back(stride);
-      stride *= dim.npus;
-    }
+      : setup_(setup), symmetry_(symmetry), strides_(Strides(setup.network)) {
     for (const auto& [id, members] : setup.comm_groups) {
       std::vector<int> sorted = members;
       std::sort(sorted.begin(), sorted.end());
@@ -109,26 +104,15 @@ class Checker {
   }
 
  private:
-  // What a message's unaware delay depends on besides its size: the first
-  // dimension its endpoints differ in and, on a Ring, the hops.
-  std::pair<std::size_t, int> Crossing(int a, int b) const {
-    for (std::size_t d = 0; d < setup_.network.size(); ++d) {
-      const int n = setup_.network[d].npus;
-      const int from = (a / strides_[d]) % n, to = (b / strides_[d]) % n;
-      if (from == to) continue;
-      if (setup_.network[d].topology != config::Topology::kRing) return {d, 0};
-      const int clockwise = (to - from + n) % n;
-      return {d, std::min(clockwise, n - clockwise)};
-    }
-    return {setup_.network.size(), 0};
-  }
+  // What a message's unaware delay depends on besides its size.
+  Crossing CrossingBetween(int a, int b) const { return CrossingOf(setup_.network, strides_, a, b); }
 
   std::string CheckPair(int rank, int peer) const {
     if (peer < 0 || peer >= symmetry_.ranks()) return {};  // the simulation reports it
-    const auto crossing = Crossing(rank, peer);
+    const Crossing crossing = CrossingBetween(rank, peer);
     for (int shift = 1; shift < symmetry_.shifts(); ++shift) {
       const int a = symmetry_.Apply(shift, rank), b = symmetry_.Apply(shift, peer);
-      if (Crossing(a, b) != crossing)
+      if (CrossingBetween(a, b) != crossing)
         return "ranks " + std::to_string(a) + " and " + std::to_string(b) +
                " are not as far apart on the network as ranks " + std::to_string(rank) + " and " +
                std::to_string(peer);
@@ -144,11 +128,7 @@ class Checker {
   }
 
   std::vector<int> Line(int rank, std::size_t d) const {
-    const int n = setup_.network[d].npus, stride = strides_[d];
-    std::vector<int> members(static_cast<std::size_t>(n));
-    const int base = rank - ((rank / stride) % n) * stride;
-    for (int i = 0; i < n; ++i) members[static_cast<std::size_t>(i)] = base + i * stride;
-    return members;
+    return DimensionLine(rank, setup_.network[d].npus, strides_[d]);
   }
 
   std::vector<int> Mapped(int shift, const std::vector<int>& members) const {
