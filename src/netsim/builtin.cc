@@ -153,18 +153,9 @@ Status RankCompiler::Add(const et::Node& n) {
         default: return fail("unsupported collective type " + std::to_string(*type));
       }
       s.bytes = static_cast<std::uint64_t>(*size);
-      if (const auto* pg = n.Find("pg_name")) {
-        if (!std::holds_alternative<std::string>(pg->value))
-          return fail("pg_name must be a string");
-        const auto& text = std::get<std::string>(pg->value);
-        if (!text.empty()) {
-          try {
-            s.group = std::stoi(text);
-          } catch (...) {
-            return fail("pg_name '" + text + "' is not a group id");
-          }
-        }
-      }
+      const auto group = CommGroupOf(n);
+      if (!group) return fail(group.error());
+      s.group = *group;
       if (const auto* dims = n.Find("involved_dim")) {
         if (!std::holds_alternative<std::vector<bool>>(dims->value))
           return fail("involved_dim must be a bool list");

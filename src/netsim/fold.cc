@@ -36,18 +36,11 @@ std::expected<Usage, std::string> UsageOf(const std::vector<et::Node>& trace, in
       continue;
     }
     if (node.type != et::NodeType::kCollective) continue;
-    const et::Attribute* pg = node.Find("pg_name");
-    const std::string* text = pg ? std::get_if<std::string>(&pg->value) : nullptr;
-    if (text == nullptr || text->empty()) {
-      usage.groups.insert(0);
-      continue;
-    }
-    try {
-      usage.groups.insert(std::stoi(*text));
-    } catch (...) {
+    const auto group = CommGroupOf(node);
+    if (!group)
       return std::unexpected("rank " + std::to_string(rank) + ", node " + std::to_string(node.id) +
-                             ": pg_name '" + *text + "' is not a group id");
-    }
+                             ": " + group.error());
+    usage.groups.insert(*group);
   }
   return usage;
 }

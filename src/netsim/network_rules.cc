@@ -41,6 +41,19 @@ Crossing CrossingOf(const std::vector<et::AstraDimension>& network, const std::v
   return {network.size(), 0};
 }
 
+std::expected<int, std::string> CommGroupOf(const et::Node& node) {
+  const et::Attribute* pg = node.Find("pg_name");
+  if (pg == nullptr) return 0;
+  const std::string* text = std::get_if<std::string>(&pg->value);
+  if (text == nullptr) return std::unexpected("pg_name must be a string");
+  if (text->empty()) return 0;
+  try {
+    return std::stoi(*text);
+  } catch (...) {
+    return std::unexpected("pg_name '" + *text + "' is not a group id");
+  }
+}
+
 et::AstraImplementation GroupImplementation(
     const std::vector<et::AstraImplementation>& per_dimension) {
   return per_dimension.size() > 1 ? et::AstraImplementation{} : per_dimension[0];

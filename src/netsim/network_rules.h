@@ -5,9 +5,12 @@
 #pragma once
 
 #include <cstddef>
+#include <expected>
+#include <string>
 #include <vector>
 
 #include "astrasweep/et/astrasim_config.h"
+#include "astrasweep/et/node.h"
 
 namespace astrasweep::netsim {
 
@@ -29,6 +32,10 @@ struct Crossing {
 };
 Crossing CrossingOf(const std::vector<et::AstraDimension>& network, const std::vector<int>& strides,
                     int src, int dst);
+
+// The comm group a collective node runs on: its pg_name as a group id, 0
+// without one; or what is wrong with it.
+std::expected<int, std::string> CommGroupOf(const et::Node& node);
 
 // One ring in the group's listed order, with the network's one dimension's
 // implementation, or a plain ring when the network has several (as
