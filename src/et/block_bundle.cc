@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <optional>
@@ -16,19 +17,35 @@
 namespace astrasweep::et {
 namespace {
 
+// Whether a collective of rank 0's trace is a tensor-parallel one (its
+// group "1"; its gradient group is dp + 1).
+bool TensorParallel(const Node& collective) {
+  const Attribute* group = collective.Find("pg_name");
+  return group != nullptr && group->value == AttributeValue(std::string("1"));
+}
+
 // One rank's nodes: the layer's chains in order, each weight's gradient
 // collective hanging off its gradient kernel, the gradient collectives
-// chained among themselves.
+// chained among themselves. Given a timer, it also times what it emits as
+// if nothing contended: kernels one after another, each collective taking
+// the timer's time for it alone from when its dependencies are met.
 class BlockEmitter {
  public:
   BlockEmitter(const config::Config& config, const LayerChains& chains, std::int64_t replica,
-               std::int64_t tp_rank)
-      : config_(config), chains_(chains), replica_(replica), tp_rank_(tp_rank) {}
+               std::int64_t tp_rank, const BlockCollectiveTimer* timer = nullptr)
+      : config_(config), chains_(chains), replica_(replica), tp_rank_(tp_rank), timer_(timer) {}
 
   std::vector<Node> Build() {
     for (const auto* chain : {&chains_.layer_forward, &chains_.layer_backward})
       for (const ChainStep& step : *chain) Step(step);
     return std::move(nodes_);
+  }
+
+  // When the last node finished, in nanoseconds (with a timer), or the
+  // timer's first error.
+  Expected<std::uint64_t> Uncontended() const {
+    if (error_) return std::unexpected(*error_);
+    return std::max(chain_done_, gradients_done_);
   }
 
  private:
@@ -37,6 +54,7 @@ class BlockEmitter {
     node.id = next_id_++;
     if (chain_end_) node.data_deps.push_back(*chain_end_);
     chain_end_ = node.id;
+    chain_done_ += step.type == NodeType::kCompute ? step.duration_micros * 1000 : Alone(node);
     nodes_.push_back(std::move(node));
     if (step.gradient_bytes > 0) GradientCollective(step);
   }
@@ -59,12 +77,29 @@ class BlockEmitter {
     node.data_deps.push_back(*chain_end_);  // the weight gradient just computed
     if (last_gradient_) node.ctrl_deps.push_back(*last_gradient_);
     last_gradient_ = node.id;
+    gradients_done_ = std::max(chain_done_, gradients_done_) + Alone(node);
     nodes_.push_back(std::move(node));
+  }
+
+  std::uint64_t Alone(const Node& collective) {
+    if (!timer_ || error_) return 0;
+    const std::string name = fmt::format(
+        "block-{}-{}B-{}",
+        CollectiveTypeName(
+            static_cast<CollectiveType>(collective.Integer("comm_type").value_or(-1))),
+        collective.Integer("comm_size").value_or(0), TensorParallel(collective) ? "tp" : "dp");
+    auto ns = (*timer_)(collective, name);
+    if (ns) return *ns;
+    error_ = ns.error();
+    return 0;
   }
 
   const config::Config& config_;
   const LayerChains& chains_;
   std::int64_t replica_, tp_rank_;
+  const BlockCollectiveTimer* timer_;
+  std::uint64_t chain_done_ = 0, gradients_done_ = 0;
+  std::optional<Error> error_;
   std::vector<Node> nodes_;
   std::uint64_t next_id_ = 0;
   std::optional<std::uint64_t> chain_end_;
@@ -88,7 +123,8 @@ std::map<int, std::vector<int>> Groups(std::int64_t tp, std::int64_t dp) {
 std::vector<config::NetworkDimension> StageNetwork(const config::Config& config) {
   const auto& p = config.parallelism;
   std::vector<std::int64_t> npus(config.network.size(), 1);
-  for (const auto& share : model::GroupShares(config.network, 1, p.tp)) npus[share.dimension] *= share.npus;
+  for (const auto& share : model::GroupShares(config.network, 1, p.tp))
+    npus[share.dimension] *= share.npus;
   for (const auto& share : model::GroupShares(config.network, p.tp * p.pp, p.dp))
     npus[share.dimension] *= share.npus;
   std::vector<config::NetworkDimension> dims = config.network;
@@ -118,6 +154,41 @@ Status WriteBlockBundle(const config::Config& config, const std::string& dir) {
                         .system_json = std::move(system),
                         .remote_memory_json = RemoteMemoryJson(),
                         .comm_groups = Groups(p.tp, p.dp)});
+}
+
+Status WriteBlockCollectiveBundle(const config::Config& config, const Node& collective,
+                                  const std::string& dir) {
+  const auto& p = config.parallelism;
+  if (collective.type != NodeType::kCollective || collective.Find("pg_name") == nullptr)
+    return MakeError(ErrorCode::kInternal,
+                     "a block collective alone: " + collective.name + " is no group's collective");
+  const bool tensor_parallel = TensorParallel(collective);
+  const auto dims = StageNetwork(config);
+  ASTRASWEEP_ASSIGN_OR_RETURN(std::string system, SystemJson(config, dims));
+  ASTRASWEEP_ASSIGN_OR_RETURN(BundleWriter writer,
+                              BundleWriter::Create(dir, static_cast<int>(p.tp * p.dp)));
+  Node node = collective;
+  node.id = 0;
+  node.data_deps.clear();
+  node.ctrl_deps.clear();
+  for (std::int64_t replica = 0; replica < p.dp; ++replica)
+    for (std::int64_t tp_rank = 0; tp_rank < p.tp; ++tp_rank) {
+      ASTRASWEEP_RETURN_IF_ERROR(writer.BeginRank(static_cast<int>(replica * p.tp + tp_rank)));
+      node.Set("pg_name", std::to_string(tensor_parallel ? replica + 1 : p.dp + tp_rank + 1));
+      ASTRASWEEP_RETURN_IF_ERROR(writer.Add(node));
+    }
+  return writer.Finish({.network_yml = NetworkYaml(dims),
+                        .system_json = std::move(system),
+                        .remote_memory_json = RemoteMemoryJson(),
+                        .comm_groups = Groups(p.tp, p.dp)});
+}
+
+Expected<std::uint64_t> UncontendedBlockNanoseconds(const config::Config& config,
+                                                    const BlockCollectiveTimer& alone) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(const LayerChains chains, LayerChains::For(config));
+  BlockEmitter emitter(config, chains, 0, 0, &alone);
+  emitter.Build();
+  return emitter.Uncontended();
 }
 
 }  // namespace astrasweep::et

@@ -28,8 +28,8 @@ const char* PassName(Pass pass) {
 }
 
 bool IsWeightGemm(const model::Op& op) {
-  return op.kind == model::OpKind::kGemm &&
-         (op.name == "qkv" || op.name == "attention_output" || op.name == "fc1" || op.name == "fc2");
+  return op.kind == model::OpKind::kGemm && (op.name == "qkv" || op.name == "attention_output" ||
+                                             op.name == "fc1" || op.name == "fc2");
 }
 bool IsColumnParallel(std::string_view name) { return name == "qkv" || name == "fc1"; }
 bool IsRowParallel(std::string_view name) { return name == "attention_output" || name == "fc2"; }
@@ -68,7 +68,7 @@ class ChainBuilder {
     return {.name = fmt::format("{} {} after {}", PassName(pass), model::CollectiveName(collective),
                                 after),
             .type = NodeType::kCollective,
-            .collective = ChakraCollective(collective)};
+            .collective = collective};
   }
 
   void CollectiveBefore(Pass pass, const model::Op& op, std::vector<ChainStep>& steps) const {
@@ -77,7 +77,7 @@ class ChainBuilder {
     if (forward ? IsColumnParallel(op.name) : IsRowParallel(op.name))
       steps.push_back({.name = fmt::format("{} all_gather before {}", PassName(pass), op.name),
                        .type = NodeType::kCollective,
-                       .collective = CollectiveType::kAllGather});
+                       .collective = model::Collective::kAllGather});
   }
 
   void CollectiveAfter(Pass pass, const model::Op& op, std::vector<ChainStep>& steps) const {
@@ -98,7 +98,8 @@ class ChainBuilder {
       // dW = X^T dY is k x n: the weight's elements on this GPU.
       const double grad_bytes = config_.training.dtype == config::DType::kFp32 ? 4 : 2;
       step.weight = std::string(op.name);
-      step.gradient_bytes = static_cast<std::uint64_t>(static_cast<double>(op.m * op.n) * grad_bytes);
+      step.gradient_bytes =
+          static_cast<std::uint64_t>(static_cast<double>(op.m * op.n) * grad_bytes);
     }
     return step;
   }
@@ -127,7 +128,8 @@ Expected<LayerChains> LayerChains::For(const config::Config& config) {
   chains.head_backward = builder.Build(Pass::kBackward, model::HeadBackward(shape));
   builder.Reduction(Pass::kBackward, "logits", chains.head_backward);
   chains.tp = config.parallelism.tp;
-  chains.activation_bytes = static_cast<std::uint64_t>(static_cast<double>(shape.b * shape.s * shape.h) * shape.e);
+  chains.activation_bytes =
+      static_cast<std::uint64_t>(static_cast<double>(shape.b * shape.s * shape.h) * shape.e);
   return chains;
 }
 
@@ -138,9 +140,10 @@ Node StepNode(const ChainStep& step, const LayerChains& chains, const std::strin
     node.duration_micros = step.duration_micros;
     return node;
   }
-  node.Set("comm_type", std::int64_t{static_cast<int>(step.collective)});
+  const CollectiveType type = ChakraCollective(step.collective);
+  node.Set("comm_type", std::int64_t{static_cast<int>(type)});
   node.Set("comm_size", static_cast<std::int64_t>(CommSize(
-                            step.collective, static_cast<double>(chains.activation_bytes), chains.tp)));
+                            type, static_cast<double>(chains.activation_bytes), chains.tp)));
   node.Set("pg_name", tp_group);
   return node;
 }

@@ -12,6 +12,7 @@
 #include "astrasweep/base/error.h"
 #include "astrasweep/config/config.h"
 #include "astrasweep/et/node.h"
+#include "astrasweep/model/collectives.h"
 
 namespace astrasweep::et {
 
@@ -21,7 +22,7 @@ struct ChainStep {
   std::string name;  // "forward qkv", "backward fc1 dW", "forward all_reduce after fc2"
   NodeType type = NodeType::kCompute;
   std::uint64_t duration_micros = 0;                      // kernels
-  CollectiveType collective = CollectiveType::kInvalid;  // collectives
+  model::Collective collective = model::Collective::kAllReduce;  // collectives
   std::string weight;           // a weight gradient (dW) kernel: the weight's name
   std::uint64_t gradient_bytes = 0;  // and its gradient's bytes on this GPU
 };

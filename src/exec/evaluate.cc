@@ -35,10 +35,13 @@ PointOutcome Failed(PointOutcome outcome, std::string stage, const Error& error)
 double Seconds(std::uint64_t ns) { return static_cast<double>(ns) * 1e-9; }
 
 // When the slowest rank of a simulation finished.
-double SlowestSeconds(const netsim::SimResult& result) {
+std::uint64_t SlowestNanoseconds(const netsim::SimResult& result) {
   std::uint64_t slowest = 0;
   for (const auto& rank : result.ranks) slowest = std::max(slowest, rank.finish_ns);
-  return Seconds(slowest);
+  return slowest;
+}
+double SlowestSeconds(const netsim::SimResult& result) {
+  return Seconds(SlowestNanoseconds(result));
 }
 
 // Times each distinct collective of a point with the network simulator:
@@ -47,7 +50,8 @@ double SlowestSeconds(const netsim::SimResult& result) {
 // fails with it.
 class SimulatedCollectives {
  public:
-  SimulatedCollectives(const config::Config& c, SimulationCounts& counts) : c_(c), counts_(counts) {}
+  SimulatedCollectives(const config::Config& c, SimulationCounts& counts)
+      : c_(c), counts_(counts) {}
 
   double operator()(model::Collective coll, double bytes, std::int64_t stride, std::int64_t size) {
     if (failure_ || size <= 1) return 0;
@@ -55,9 +59,8 @@ class SimulatedCollectives {
     if (comm == 0) return 0;
     const et::CollectiveBenchmark benchmark{
         .collective = coll, .bytes = comm, .stride = stride, .size = size};
-    const std::string name = std::string(model::CollectiveName(coll)) + "-" +
-                             std::to_string(comm) + "B-" + std::to_string(size) + "x" +
-                             std::to_string(stride);
+    const std::string name = std::string(model::CollectiveName(coll)) + "-" + std::to_string(comm) +
+                             "B-" + std::to_string(size) + "x" + std::to_string(stride);
     if (const auto it = seen_.find(name); it != seen_.end()) return it->second;
     auto network = et::BenchmarkNetwork(c_, benchmark);
     if (!network) return Fail(network.error());
@@ -85,30 +88,49 @@ class SimulatedCollectives {
 };
 
 // A graph bundle (block, pipeline, flattened) of the point, simulated.
-Expected<netsim::SimResult> SimulateGraphBundle(const config::Config& c, const std::string& kind,
-                                                const std::function<Status(const std::string&)>& write,
-                                                SimulationCounts& counts) {
+Expected<netsim::SimResult> SimulateGraphBundle(
+    const config::Config& c, const std::string& kind,
+    const std::function<Status(const std::string&)>& write, SimulationCounts& counts) {
   return ProcessSimulation().Run(c, kind, "", write, counts);
 }
 
 // hybrid_congestion and full_astrasim: each transformer layer's forward,
-// recompute and backward, with their tensor-parallel communication, take
-// what the simulated block takes (the tensor- and data-parallel traffic of
-// a stage contending), in the analytical proportions.
+// recompute and backward, with their tensor-parallel communication, slowed
+// by what contention costs the simulated block (one layer of a stage, its
+// tensor- and data-parallel traffic together): by the block's simulated
+// time over its time with each of its collectives simulated alone
+// (et::UncontendedBlockNanoseconds). The block's gradient traffic itself is
+// not charged to the layers: the step's gradient synchronisation is, as in
+// hybrid. A stage of one GPU has no traffic to contend: its layers keep
+// their times.
 Status ApplyBlock(const config::Config& c, model::StepCosts& costs, SimulationCounts& counts) {
+  if (c.parallelism.tp * c.parallelism.dp == 1) return Ok();
   ASTRASWEEP_ASSIGN_OR_RETURN(
       const auto block,
-      SimulateGraphBundle(c, "block", [&](const std::string& dir) { return et::WriteBlockBundle(c, dir); },
-                          counts));
-  const double simulated = SlowestSeconds(block);
-  const double analytical = costs.layer_forward + costs.layer_forward_tp + costs.layer_backward +
-                            costs.layer_backward_tp + costs.layer_recompute +
-                            costs.layer_recompute_tp;
-  if (analytical <= 0 || simulated <= 0) return Ok();
-  const double scale = simulated / analytical;
+      SimulateGraphBundle(
+          c, "block", [&](const std::string& dir) { return et::WriteBlockBundle(c, dir); },
+          counts));
+  std::map<std::string, std::uint64_t> alone;  // by the collective's name
+  ASTRASWEEP_ASSIGN_OR_RETURN(
+      const std::uint64_t uncontended,
+      et::UncontendedBlockNanoseconds(
+          c, [&](const et::Node& node, const std::string& name) -> Expected<std::uint64_t> {
+            if (const auto it = alone.find(name); it != alone.end()) return it->second;
+            ASTRASWEEP_ASSIGN_OR_RETURN(const auto result,
+                                        SimulateGraphBundle(
+                                            c, name,
+                                            [&](const std::string& dir) {
+                                              return et::WriteBlockCollectiveBundle(c, node, dir);
+                                            },
+                                            counts));
+            return alone[name] = SlowestNanoseconds(result);
+          }));
+  const std::uint64_t simulated = SlowestNanoseconds(block);
+  if (uncontended == 0 || simulated == 0) return Ok();
+  const double slowdown = static_cast<double>(simulated) / static_cast<double>(uncontended);
   for (double* t : {&costs.layer_forward, &costs.layer_forward_tp, &costs.layer_backward,
                     &costs.layer_backward_tp, &costs.layer_recompute, &costs.layer_recompute_tp})
-    *t *= scale;
+    *t *= slowdown;
   return Ok();
 }
 
@@ -178,8 +200,12 @@ PointOutcome Evaluate(const config::Config& c, graph::Graph* graph_out) {
   const double gpus = D(c.parallelism.Gpus());
   double step = schedule->makespan;
   const SimRankTiming* slowest_npu = nullptr;
-  // The full modes: the simulator schedules the step.
-  if (simulated && (mode == config::AstraMode::kFullAstrasim ||
+  // The full modes: the simulator schedules the step. A pipeline of one
+  // NPU (pp = dp = 1) sends nothing: its ops run back to back, as the
+  // analytical schedule has them, and that is its answer (AstraSim does
+  // not take one NPU).
+  const bool one_npu = c.parallelism.pp * c.parallelism.dp == 1;
+  if (simulated && ((mode == config::AstraMode::kFullAstrasim && !one_npu) ||
                     mode == config::AstraMode::kFullAstrasimFlattened)) {
     const bool flattened = mode == config::AstraMode::kFullAstrasimFlattened;
     auto result =
@@ -196,9 +222,9 @@ PointOutcome Evaluate(const config::Config& c, graph::Graph* graph_out) {
                                             Seconds(rank.compute_ns), Seconds(rank.comm_ns),
                                             Seconds(rank.exposed_ns)});
     }
-    slowest_npu = &*std::max_element(
-        out.sim_ranks.begin(), out.sim_ranks.end(),
-        [](const auto& a, const auto& b) { return a.finish_s < b.finish_s; });
+    slowest_npu =
+        &*std::max_element(out.sim_ranks.begin(), out.sim_ranks.end(),
+                           [](const auto& a, const auto& b) { return a.finish_s < b.finish_s; });
     step = slowest_npu->finish_s;
   }
   Metrics& m = out.metrics;

@@ -19,13 +19,37 @@
 // 2-D tensor parallelism is not expressed yet (an error says so).
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 
 #include "astrasweep/base/error.h"
 #include "astrasweep/config/config.h"
+#include "astrasweep/et/node.h"
 
 namespace astrasweep::et {
 
 Status WriteBlockBundle(const config::Config& config, const std::string& dir);
+
+// One collective of rank 0's block trace (a tensor-parallel or gradient
+// one) issued alone by every rank of the block, each in its own group of
+// that kind, over the block's network: what it takes when nothing else
+// runs.
+Status WriteBlockCollectiveBundle(const config::Config& config, const Node& collective,
+                                  const std::string& dir);
+
+// The nanoseconds a collective of rank 0's block trace takes alone (a
+// simulation of its WriteBlockCollectiveBundle); `name` names it by kind,
+// size and group ("block-ALL_REDUCE-4194304B-tp"), the same for the same.
+using BlockCollectiveTimer =
+    std::function<Expected<std::uint64_t>(const Node& collective, const std::string& name)>;
+
+// What the block takes on rank 0 when nothing contends: its kernels one
+// after another, each collective taking `alone`'s answer for it (the
+// tensor-parallel ones blocking the next kernel, the gradient ones one
+// after another from their gradients on), until the last of them ends.
+// What the simulated block takes over this is what contention costs it.
+Expected<std::uint64_t> UncontendedBlockNanoseconds(const config::Config& config,
+                                                    const BlockCollectiveTimer& alone);
 
 }  // namespace astrasweep::et
