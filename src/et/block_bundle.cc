@@ -134,7 +134,7 @@ std::vector<config::NetworkDimension> StageNetwork(const config::Config& config)
 
 }  // namespace
 
-Status WriteBlockBundle(const config::Config& config, const std::string& dir) {
+Status WriteBlockBundle(const config::Config& config, const BundleDestination& to) {
   const auto& p = config.parallelism;
   ASTRASWEEP_ASSIGN_OR_RETURN(const LayerChains chains, LayerChains::For(config));
   if (p.tp * p.dp == 1)
@@ -143,7 +143,7 @@ Status WriteBlockBundle(const config::Config& config, const std::string& dir) {
   const auto dims = StageNetwork(config);
   ASTRASWEEP_ASSIGN_OR_RETURN(std::string system, SystemJson(config, dims));
   ASTRASWEEP_ASSIGN_OR_RETURN(BundleWriter writer,
-                              BundleWriter::Create(dir, static_cast<int>(p.tp * p.dp)));
+                              BundleWriter::Create(to, static_cast<int>(p.tp * p.dp)));
   for (std::int64_t replica = 0; replica < p.dp; ++replica)
     for (std::int64_t tp_rank = 0; tp_rank < p.tp; ++tp_rank) {
       ASTRASWEEP_RETURN_IF_ERROR(writer.BeginRank(static_cast<int>(replica * p.tp + tp_rank)));
@@ -157,7 +157,7 @@ Status WriteBlockBundle(const config::Config& config, const std::string& dir) {
 }
 
 Status WriteBlockCollectiveBundle(const config::Config& config, const Node& collective,
-                                  const std::string& dir) {
+                                  const BundleDestination& to) {
   const auto& p = config.parallelism;
   if (collective.type != NodeType::kCollective || collective.Find("pg_name") == nullptr)
     return MakeError(ErrorCode::kInternal,
@@ -166,7 +166,7 @@ Status WriteBlockCollectiveBundle(const config::Config& config, const Node& coll
   const auto dims = StageNetwork(config);
   ASTRASWEEP_ASSIGN_OR_RETURN(std::string system, SystemJson(config, dims));
   ASTRASWEEP_ASSIGN_OR_RETURN(BundleWriter writer,
-                              BundleWriter::Create(dir, static_cast<int>(p.tp * p.dp)));
+                              BundleWriter::Create(to, static_cast<int>(p.tp * p.dp)));
   Node node = collective;
   node.id = 0;
   node.data_deps.clear();

@@ -62,6 +62,7 @@ void RankSummary::Count(const Node& node) {
 
 struct BundleWriter::Impl {
   fs::path dir;
+  MemoryBundle* memory = nullptr;  // or into memory
   std::string prefix;
   int ranks = 0;
   int next_rank = 0;
@@ -70,11 +71,23 @@ struct BundleWriter::Impl {
   Hasher hasher;  // every rank's trace hash, in rank order, then the files
 
   Status CloseRank() {
-    if (!trace) return Ok();
-    ASTRASWEEP_RETURN_IF_ERROR(trace->Close());
-    hasher.Add(std::to_string(next_rank - 1)).Add(trace->content_hash().Hex());
-    trace.reset();
+    if (next_rank == 0) return Ok();
+    std::string hash;
+    if (memory) {
+      hash = ContentHash(Metadata(), memory->traces.back()).Hex();
+    } else if (trace) {
+      ASTRASWEEP_RETURN_IF_ERROR(trace->Close());
+      hash = trace->content_hash().Hex();
+      trace.reset();
+    } else {
+      return Ok();
+    }
+    hasher.Add(std::to_string(next_rank - 1)).Add(hash);
     return Ok();
+  }
+
+  static GlobalMetadata Metadata() {
+    return {.version = std::string(kChakraVersion), .attrs = {}};
   }
 };
 
@@ -83,15 +96,21 @@ BundleWriter::BundleWriter(BundleWriter&&) noexcept = default;
 BundleWriter& BundleWriter::operator=(BundleWriter&&) noexcept = default;
 BundleWriter::~BundleWriter() = default;
 
-Expected<BundleWriter> BundleWriter::Create(const std::string& dir, int ranks,
+Expected<BundleWriter> BundleWriter::Create(const BundleDestination& to, int ranks,
                                             std::string prefix) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec)
-    return MakeError(ErrorCode::kIo, "cannot create the bundle folder: " + ec.message(),
-                     {.file = dir});
   auto impl = std::make_unique<Impl>();
-  impl->dir = dir;
+  if (const auto* memory = std::get_if<MemoryBundle*>(&to)) {
+    impl->memory = *memory;
+    *impl->memory = {};
+  } else {
+    const std::string& dir = std::get<std::string>(to);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec)
+      return MakeError(ErrorCode::kIo, "cannot create the bundle folder: " + ec.message(),
+                       {.file = dir});
+    impl->dir = dir;
+  }
   impl->prefix = std::move(prefix);
   impl->ranks = ranks;
   return BundleWriter(std::move(impl));
@@ -104,11 +123,14 @@ Status BundleWriter::BeginRank(int rank) {
                                                std::to_string(b.next_rank) + ", got " +
                                                std::to_string(rank));
   ASTRASWEEP_RETURN_IF_ERROR(b.CloseRank());
-  ASTRASWEEP_ASSIGN_OR_RETURN(
-      TraceWriter writer,
-      TraceWriter::Create(TracePath((b.dir / b.prefix).string(), rank),
-                          {.version = std::string(kChakraVersion), .attrs = {}}));
-  b.trace.emplace(std::move(writer));
+  if (b.memory) {
+    b.memory->traces.emplace_back();
+  } else {
+    ASTRASWEEP_ASSIGN_OR_RETURN(
+        TraceWriter writer,
+        TraceWriter::Create(TracePath((b.dir / b.prefix).string(), rank), Impl::Metadata()));
+    b.trace.emplace(std::move(writer));
+  }
   b.summaries.emplace_back();
   ++b.next_rank;
   return Ok();
@@ -116,8 +138,12 @@ Status BundleWriter::BeginRank(int rank) {
 
 Status BundleWriter::Add(const Node& node) {
   Impl& b = *impl_;
-  if (!b.trace) return MakeError(ErrorCode::kInternal, "a node added before BeginRank");
+  if (b.next_rank == 0) return MakeError(ErrorCode::kInternal, "a node added before BeginRank");
   b.summaries.back().Count(node);
+  if (b.memory) {
+    b.memory->traces.back().push_back(node);
+    return Ok();
+  }
   return b.trace->Add(node);
 }
 
@@ -140,10 +166,15 @@ Status BundleWriter::Finish(const BundleConfig& config) {
   manifest["ranks"] = b.ranks;
   manifest["chakra_version"] = kChakraVersion;
   for (const auto& [name, text] : files) {
-    ASTRASWEEP_RETURN_IF_ERROR(WriteText(b.dir / name, text));
+    if (!b.memory) ASTRASWEEP_RETURN_IF_ERROR(WriteText(b.dir / name, text));
     b.hasher.Add(name).Add(text);
   }
   manifest["content_hash"] = b.hasher.Finish().Hex();
+  if (b.memory) {
+    b.memory->files = config;
+    b.memory->content_hash = manifest["content_hash"].get<std::string>();
+    return Ok();
+  }
   nlohmann::ordered_json summaries = nlohmann::ordered_json::array();
   for (int rank = 0; rank < b.ranks; ++rank)
     summaries.push_back(SummaryJson(rank, b.summaries[static_cast<std::size_t>(rank)]));

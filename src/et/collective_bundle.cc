@@ -57,11 +57,11 @@ Expected<std::vector<config::NetworkDimension>> BenchmarkNetwork(
 }
 
 Status WriteCollectiveBundle(const config::Config& config, const CollectiveBenchmark& benchmark,
-                             const std::string& dir) {
+                             const BundleDestination& to) {
   ASTRASWEEP_ASSIGN_OR_RETURN(const auto dims, BenchmarkNetwork(config, benchmark));
   ASTRASWEEP_ASSIGN_OR_RETURN(std::string system, SystemJson(config, dims));
   ASTRASWEEP_ASSIGN_OR_RETURN(BundleWriter writer,
-                              BundleWriter::Create(dir, static_cast<int>(benchmark.size)));
+                              BundleWriter::Create(to, static_cast<int>(benchmark.size)));
   const Node node = CollectiveNode(benchmark);
   for (int rank = 0; rank < benchmark.size; ++rank) {
     ASTRASWEEP_RETURN_IF_ERROR(writer.BeginRank(rank));

@@ -239,8 +239,8 @@ std::vector<Node> FlattenedWorkload::Trace(int rank) const {
   return nodes;
 }
 
-Status FlattenedWorkload::Write(const std::string& dir) const {
-  ASTRASWEEP_ASSIGN_OR_RETURN(BundleWriter writer, BundleWriter::Create(dir, ranks()));
+Status FlattenedWorkload::Write(const BundleDestination& to) const {
+  ASTRASWEEP_ASSIGN_OR_RETURN(BundleWriter writer, BundleWriter::Create(to, ranks()));
   const auto add = [&](const Node& node) { return writer.Add(node); };
   for (int rank = 0; rank < ranks(); ++rank) {
     ASTRASWEEP_RETURN_IF_ERROR(writer.BeginRank(rank));
@@ -249,9 +249,9 @@ Status FlattenedWorkload::Write(const std::string& dir) const {
   return writer.Finish(impl_->files);
 }
 
-Status WriteFlattenedBundle(const config::Config& config, const std::string& dir) {
+Status WriteFlattenedBundle(const config::Config& config, const BundleDestination& to) {
   ASTRASWEEP_ASSIGN_OR_RETURN(const FlattenedWorkload workload, FlattenedWorkload::Build(config));
-  return workload.Write(dir);
+  return workload.Write(to);
 }
 
 }  // namespace astrasweep::et

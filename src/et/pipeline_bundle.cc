@@ -103,12 +103,12 @@ class PipelineEmitter {
 
 }  // namespace
 
-Status WritePipelineBundle(const config::Config& config, const std::string& dir) {
-  return WritePipelineBundle(config, model::ComputeStepCosts(config), dir);
+Status WritePipelineBundle(const config::Config& config, const BundleDestination& to) {
+  return WritePipelineBundle(config, model::ComputeStepCosts(config), to);
 }
 
 Status WritePipelineBundle(const config::Config& config, const model::StepCosts& costs,
-                           const std::string& dir) {
+                           const BundleDestination& to) {
   const auto& p = config.parallelism;
   graph::Graph g;
   ASTRASWEEP_RETURN_IF_ERROR(graph::BuildPipelineGraph(config, costs, g));
@@ -116,7 +116,7 @@ Status WritePipelineBundle(const config::Config& config, const model::StepCosts&
                               BenchmarkNetwork(config, {.stride = p.tp, .size = p.pp * p.dp}));
   ASTRASWEEP_ASSIGN_OR_RETURN(std::string system, SystemJson(config, dims));
   ASTRASWEEP_ASSIGN_OR_RETURN(BundleWriter writer,
-                              BundleWriter::Create(dir, static_cast<int>(p.pp * p.dp)));
+                              BundleWriter::Create(to, static_cast<int>(p.pp * p.dp)));
   PipelineEmitter emitter(config, g);
   for (std::int64_t replica = 0; replica < p.dp; ++replica)
     for (std::int64_t stage = 0; stage < p.pp; ++stage) {

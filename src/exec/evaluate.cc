@@ -68,7 +68,9 @@ class SimulatedCollectives {
     if (!system) return Fail(system.error());
     auto result = ProcessSimulation().Run(
         c_, name, "collective\n" + name + "\n" + et::NetworkYaml(*network) + *system,
-        [&](const std::string& dir) { return et::WriteCollectiveBundle(c_, benchmark, dir); },
+        [&](const et::BundleDestination& to) {
+          return et::WriteCollectiveBundle(c_, benchmark, to);
+        },
         counts_);
     if (!result) return Fail(result.error());
     return seen_[name] = SlowestSeconds(*result);
@@ -90,7 +92,7 @@ class SimulatedCollectives {
 // A graph bundle (block, pipeline, flattened) of the point, simulated.
 Expected<netsim::SimResult> SimulateGraphBundle(
     const config::Config& c, const std::string& kind,
-    const std::function<Status(const std::string&)>& write, SimulationCounts& counts) {
+    const std::function<Status(const et::BundleDestination&)>& write, SimulationCounts& counts) {
   return ProcessSimulation().Run(c, kind, "", write, counts);
 }
 
@@ -108,7 +110,7 @@ Status ApplyBlock(const config::Config& c, model::StepCosts& costs, SimulationCo
   ASTRASWEEP_ASSIGN_OR_RETURN(
       const auto block,
       SimulateGraphBundle(
-          c, "block", [&](const std::string& dir) { return et::WriteBlockBundle(c, dir); },
+          c, "block", [&](const et::BundleDestination& to) { return et::WriteBlockBundle(c, to); },
           counts));
   std::map<std::string, std::uint64_t> alone;  // by the collective's name
   ASTRASWEEP_ASSIGN_OR_RETURN(
@@ -119,8 +121,8 @@ Status ApplyBlock(const config::Config& c, model::StepCosts& costs, SimulationCo
             ASTRASWEEP_ASSIGN_OR_RETURN(const auto result,
                                         SimulateGraphBundle(
                                             c, name,
-                                            [&](const std::string& dir) {
-                                              return et::WriteBlockCollectiveBundle(c, node, dir);
+                                            [&](const et::BundleDestination& to) {
+                                              return et::WriteBlockCollectiveBundle(c, node, to);
                                             },
                                             counts));
             return alone[name] = SlowestNanoseconds(result);
@@ -208,13 +210,13 @@ PointOutcome Evaluate(const config::Config& c, graph::Graph* graph_out) {
   if (simulated && ((mode == config::AstraMode::kFullAstrasim && !one_npu) ||
                     mode == config::AstraMode::kFullAstrasimFlattened)) {
     const bool flattened = mode == config::AstraMode::kFullAstrasimFlattened;
-    auto result =
-        flattened
-            ? SimulateFlattened(c, counts)
-            : SimulateGraphBundle(
-                  c, "pipeline",
-                  [&](const std::string& dir) { return et::WritePipelineBundle(c, costs, dir); },
-                  counts);
+    auto result = flattened ? SimulateFlattened(c, counts)
+                            : SimulateGraphBundle(
+                                  c, "pipeline",
+                                  [&](const et::BundleDestination& to) {
+                                    return et::WritePipelineBundle(c, costs, to);
+                                  },
+                                  counts);
     if (!result) return Failed(count(out), "simulate", result.error());
     for (std::size_t r = 0; r < result->ranks.size(); ++r) {
       const auto& rank = result->ranks[r];

@@ -38,7 +38,8 @@ Expected<netsim::SimResult> SimulateWhole(const config::Config& config,
                                           const et::FlattenedWorkload& workload,
                                           SimulationCounts& counts) {
   return ProcessSimulation().Run(
-      config, kName, "", [&](const std::string& dir) { return workload.Write(dir); }, counts);
+      config, kName, "", [&](const et::BundleDestination& to) { return workload.Write(to); },
+      counts);
 }
 
 // Why the point's simulation is not one the fold applies to; empty: it is.

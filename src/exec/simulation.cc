@@ -7,6 +7,7 @@
 
 #include "astrasweep/base/logging.h"
 #include "astrasweep/base/temp_dir.h"
+#include "astrasweep/et/astrasim_files.h"
 #include "astrasweep/et/bundle.h"
 #include "astrasweep/netsim/astrasim.h"
 #include "astrasweep/netsim/builtin.h"
@@ -107,8 +108,8 @@ Expected<std::unique_ptr<Simulation>> Simulation::Open(SimulationOptions options
     ASTRASWEEP_ASSIGN_OR_RETURN(options.astrasim_bin,
                                 netsim::ResolveAstraSimBinary(options.astrasim_bin));
     ASTRASWEEP_ASSIGN_OR_RETURN(
-        astrasim, netsim::AstraSimBinary::Open(options.astrasim_bin,
-                                               {.timeout = options.astrasim_timeout}));
+        astrasim,
+        netsim::AstraSimBinary::Open(options.astrasim_bin, {.timeout = options.astrasim_timeout}));
   }
   return Make(std::move(options), std::move(astrasim));
 }
@@ -117,8 +118,8 @@ std::unique_ptr<Simulation> Simulation::Make(SimulationOptions options,
                                              std::optional<netsim::AstraSimBinary> astrasim) {
   std::string dir = options.cache_dir.empty() ? netsim::DefaultCacheDir() : options.cache_dir;
   const netsim::CacheMode mode = options.cache_mode.value_or(netsim::CacheMode::kReadWrite);
-  auto impl = std::make_unique<Impl>(
-      Impl{std::move(options), netsim::SimCache(std::move(dir), mode), {}, std::move(astrasim), {}});
+  auto impl = std::make_unique<Impl>(Impl{
+      std::move(options), netsim::SimCache(std::move(dir), mode), {}, std::move(astrasim), {}});
   return std::unique_ptr<Simulation>(new Simulation(std::move(impl)));
 }
 
@@ -144,14 +145,12 @@ std::string Simulation::Description() const {
                             impl_->cache.dir());
 }
 
-Expected<netsim::SimResult> Simulation::Run(const config::Config& config, const std::string& name,
-                                            const std::string& memo,
-                                            const std::function<Status(const std::string&)>& write,
-                                            SimulationCounts& counts) {
+Expected<netsim::SimResult> Simulation::Run(
+    const config::Config& config, const std::string& name, const std::string& memo,
+    const std::function<Status(const et::BundleDestination&)>& write, SimulationCounts& counts) {
   Impl& self = *impl_;
   const netsim::Congestion congestion = CongestionOf(config);
-  ASTRASWEEP_ASSIGN_OR_RETURN(netsim::NetworkSimulator* const simulator,
-                              self.SimulatorFor(config));
+  ASTRASWEEP_ASSIGN_OR_RETURN(netsim::NetworkSimulator* const simulator, self.SimulatorFor(config));
   const std::string identity = simulator->Identity(congestion);
   const std::string memo_key = memo.empty() ? std::string() : identity + "\n" + memo;
   if (!memo_key.empty() && self.cache.mode() != netsim::CacheMode::kNone) {
@@ -161,6 +160,25 @@ Expected<netsim::SimResult> Simulation::Run(const config::Config& config, const 
         return *hit;
       }
     }
+  }
+  // The builtin simulator replays a bundle from memory, unless it is kept.
+  if (simulator == &self.builtin && self.options.keep_et_dir.empty()) {
+    et::MemoryBundle bundle;
+    if (auto written = write(&bundle); !written) return OfBundle(name + " bundle", written.error());
+    const std::string key = netsim::CacheKey({identity, bundle.content_hash});
+    if (!memo_key.empty()) self.memo[memo_key] = key;
+    return Cached(
+        key, name + " bundle (in memory; --keep-et DIR writes it)",
+        [&]() -> Expected<netsim::SimResult> {
+          const et::BundleConfig& files = bundle.files;
+          ASTRASWEEP_ASSIGN_OR_RETURN(
+              const netsim::Setup setup,
+              netsim::ParseSetup(
+                  files.network_yml, files.system_json,
+                  files.comm_groups.empty() ? "" : et::CommGroupsJson(files.comm_groups)));
+          return netsim::Simulate(setup, bundle.traces, congestion);
+        },
+        counts);
   }
   std::optional<TempDir> temp;
   ASTRASWEEP_ASSIGN_OR_RETURN(const fs::path dir, self.BundleFolder(temp));
@@ -224,8 +242,10 @@ Simulation& ProcessSimulation() {
     if (opened) {
       slot = std::move(*opened);
     } else {
-      log::Warn("the environment's simulation settings are ignored (the defaults instead: the "
-                "builtin simulator, cache read-write): " + opened.error().message());
+      log::Warn(
+          "the environment's simulation settings are ignored (the defaults instead: the "
+          "builtin simulator, cache read-write): " +
+          opened.error().message());
       slot = Simulation::Make({}, std::nullopt);
     }
   }

@@ -25,18 +25,19 @@
 
 #include "astrasweep/base/error.h"
 #include "astrasweep/config/config.h"
+#include "astrasweep/et/bundle.h"
 #include "astrasweep/et/node.h"
 
 namespace astrasweep::et {
 
-Status WriteBlockBundle(const config::Config& config, const std::string& dir);
+Status WriteBlockBundle(const config::Config& config, const BundleDestination& to);
 
 // One collective of rank 0's block trace (a tensor-parallel or gradient
 // one) issued alone by every rank of the block, each in its own group of
 // that kind, over the block's network: what it takes when nothing else
 // runs.
 Status WriteBlockCollectiveBundle(const config::Config& config, const Node& collective,
-                                  const std::string& dir);
+                                  const BundleDestination& to);
 
 // The nanoseconds a collective of rank 0's block trace takes alone (a
 // simulation of its WriteBlockCollectiveBundle); `name` names it by kind,

@@ -3,13 +3,15 @@
 // with the ranks, then AstraSim's configuration files and manifest.json.
 // The manifest summarises each rank's operations and holds a content hash
 // of the traces and files; it is part of a cache key and never passed to
-// AstraSim.
+// AstraSim. Or the same bundle kept in memory, for the builtin simulator,
+// with the same content hash.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "astrasweep/base/error.h"
@@ -34,10 +36,22 @@ struct BundleConfig {
   std::map<int, std::vector<int>> comm_groups;  // empty: no comm_groups.json
 };
 
+// A bundle in memory: what its folder would hold, and manifest.json's
+// content hash.
+struct MemoryBundle {
+  std::vector<std::vector<Node>> traces;  // in rank order
+  BundleConfig files;
+  std::string content_hash;
+};
+
+// Where a bundle is written: a folder, or memory.
+using BundleDestination = std::variant<std::string, MemoryBundle*>;
+
 class BundleWriter {
  public:
-  // Creates `dir` (and parents) for a bundle of `ranks` ranks.
-  static Expected<BundleWriter> Create(const std::string& dir, int ranks,
+  // A writer of a bundle of `ranks` ranks into `to`: a folder (created,
+  // with its parents), or a MemoryBundle (filled by Finish).
+  static Expected<BundleWriter> Create(const BundleDestination& to, int ranks,
                                        std::string prefix = "w");
   BundleWriter(BundleWriter&&) noexcept;
   BundleWriter& operator=(BundleWriter&&) noexcept;
@@ -46,8 +60,9 @@ class BundleWriter {
   // Ranks are written in order: BeginRank(0), Add..., BeginRank(1), ...
   Status BeginRank(int rank);
   Status Add(const Node& node);
-  // Closes the last rank, writes the configuration files and the manifest.
-  // Every rank must have been begun.
+  // Closes the last rank, writes the configuration files and the manifest
+  // (in memory: the files and the content hash). Every rank must have been
+  // begun.
   Status Finish(const BundleConfig& config);
 
   const std::string& prefix() const;

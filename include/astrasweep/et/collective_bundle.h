@@ -9,6 +9,7 @@
 
 #include "astrasweep/base/error.h"
 #include "astrasweep/config/config.h"
+#include "astrasweep/et/bundle.h"
 #include "astrasweep/et/node.h"
 #include "astrasweep/model/collectives.h"
 
@@ -37,9 +38,9 @@ struct CollectiveBenchmark {
 Expected<std::vector<config::NetworkDimension>> BenchmarkNetwork(
     const config::Config& config, const CollectiveBenchmark& benchmark);
 
-// Writes the bundle into `dir`: ranks 0..size-1, each with one
+// Writes the bundle into `to`: ranks 0..size-1, each with one
 // COMM_COLL_NODE (id 0, named for what it is), and AstraSim's files.
 Status WriteCollectiveBundle(const config::Config& config, const CollectiveBenchmark& benchmark,
-                             const std::string& dir);
+                             const BundleDestination& to);
 
 }  // namespace astrasweep::et

@@ -46,8 +46,8 @@ class FlattenedWorkload {
   // tp (cyclic) x pp x dp (cyclic).
   RankSymmetry symmetry() const;
   std::vector<Node> Trace(int rank) const;
-  // Every rank's trace and the files into `dir`, one rank at a time.
-  Status Write(const std::string& dir) const;
+  // Every rank's trace and the files into `to`, one rank at a time.
+  Status Write(const BundleDestination& to) const;
 
  private:
   struct Impl;
@@ -55,6 +55,6 @@ class FlattenedWorkload {
   std::unique_ptr<Impl> impl_;
 };
 
-Status WriteFlattenedBundle(const config::Config& config, const std::string& dir);
+Status WriteFlattenedBundle(const config::Config& config, const BundleDestination& to);
 
 }  // namespace astrasweep::et

@@ -20,18 +20,19 @@
 
 #include "astrasweep/base/error.h"
 #include "astrasweep/config/config.h"
+#include "astrasweep/et/bundle.h"
 #include "astrasweep/model/step_costs.h"
 
 namespace astrasweep::et {
 
 inline constexpr std::uint64_t kReceiveIdBase = std::uint64_t{1} << 40;
 
-// Writes the bundle into `dir`; fails when the point cannot run its
+// Writes the bundle into `to`; fails when the point cannot run its
 // pipeline (the graph builder's reasons) or has one GPU group only.
-Status WritePipelineBundle(const config::Config& config, const std::string& dir);
+Status WritePipelineBundle(const config::Config& config, const BundleDestination& to);
 // The same with the step's costs given (full_astrasim: the layers' times
 // from the simulated transformer block).
 Status WritePipelineBundle(const config::Config& config, const model::StepCosts& costs,
-                           const std::string& dir);
+                           const BundleDestination& to);
 
 }  // namespace astrasweep::et

@@ -14,6 +14,7 @@
 
 #include "astrasweep/base/error.h"
 #include "astrasweep/config/config.h"
+#include "astrasweep/et/bundle.h"
 #include "astrasweep/netsim/astrasim.h"
 #include "astrasweep/netsim/cache.h"
 #include "astrasweep/netsim/simulator.h"
@@ -49,8 +50,9 @@ class Simulation {
   static Expected<std::unique_ptr<Simulation>> Open(SimulationOptions options);
   ~Simulation();
 
-  // The answer for the bundle `write` writes into a folder, for a point of
-  // `config` (its backend and congestion model): the bundle is written,
+  // The answer for the bundle `write` writes, for a point of `config` (its
+  // backend and congestion model): the bundle is written (in memory for
+  // the builtin simulator, unless bundles are kept; else into a folder),
   // then found in the cache under the simulator's identity and the
   // bundle's content hash (its traces and every configuration file), else
   // simulated and stored. `name` names the bundle in errors and in the
@@ -58,7 +60,7 @@ class Simulation {
   // lets a bundle met before in this process skip even the writing.
   Expected<netsim::SimResult> Run(const config::Config& config, const std::string& name,
                                   const std::string& memo,
-                                  const std::function<Status(const std::string& dir)>& write,
+                                  const std::function<Status(const et::BundleDestination&)>& write,
                                   SimulationCounts& counts);
 
   // The answer stored under `key` (a netsim::CacheKey of everything that
