@@ -103,13 +103,14 @@ Simulation::~Simulation() = default;
 Expected<std::unique_ptr<Simulation>> Simulation::Open(SimulationOptions options) {
   ASTRASWEEP_ASSIGN_OR_RETURN(const netsim::CacheMode mode, ResolveCacheMode(options.cache_mode));
   options.cache_mode = mode;
+  // The flag's binary, else $ASTRASIM_BIN's; neither: none.
+  if (options.astrasim_bin.empty()) options.astrasim_bin = Environment("ASTRASIM_BIN");
   std::optional<netsim::AstraSimBinary> astrasim;
-  if (!options.astrasim_bin.empty() || !Environment("ASTRASIM_BIN").empty()) {
-    ASTRASWEEP_ASSIGN_OR_RETURN(options.astrasim_bin,
-                                netsim::ResolveAstraSimBinary(options.astrasim_bin));
+  if (!options.astrasim_bin.empty()) {
     ASTRASWEEP_ASSIGN_OR_RETURN(
         astrasim,
         netsim::AstraSimBinary::Open(options.astrasim_bin, {.timeout = options.astrasim_timeout}));
+    options.astrasim_bin = astrasim->BinaryPath(netsim::Congestion::kUnaware);
   }
   return Make(std::move(options), std::move(astrasim));
 }

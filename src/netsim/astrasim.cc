@@ -255,18 +255,4 @@ Expected<SimResult> AstraSimBinary::Run(const BundlePaths& bundle, Congestion co
   }
 }
 
-Expected<std::string> ResolveAstraSimBinary(std::string_view flag_value) {
-  std::string path(flag_value);
-  if (path.empty()) {
-    const char* from_env = std::getenv("ASTRASIM_BIN");
-    if (from_env != nullptr) path = from_env;
-  }
-  if (path.empty())
-    return InvalidInput(
-        "the astrasim simulator needs AstraSim's analytical binary "
-        "(AstraSim_Analytical_Congestion_Unaware): " +
-        std::string(kHowToName) + " to its path");
-  return CheckExecutable(path, kHowToName);
-}
-
 }  // namespace astrasweep::netsim

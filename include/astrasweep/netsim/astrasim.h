@@ -87,9 +87,4 @@ class AstraSimBinary : public NetworkSimulator {
   Options options_;
 };
 
-// The unaware binary to use: `flag_value` if not empty, else
-// $ASTRASIM_BIN, else an error saying how to name one; checked as Open
-// checks it. Called before a sweep starts, so a bad path fails at once.
-Expected<std::string> ResolveAstraSimBinary(std::string_view flag_value);
-
 }  // namespace astrasweep::netsim

@@ -124,6 +124,11 @@ TEST(SimulationSetUp, ABadBinaryOrCacheModeIsAnErrorBeforeAnyPoint) {
     auto from_env = ConfigureSimulation({});
     ASSERT_FALSE(from_env);
     EXPECT_TRUE(Contains(from_env.error().message(), "/nonexistent/from-env"));
+    EXPECT_TRUE(Contains(from_env.error().message(), "ASTRASIM_BIN")) << "says how to name one";
+    // The flag wins over the environment.
+    auto flag = Simulation::Open({.astrasim_bin = FAKE_ASTRASIM});
+    ASSERT_TRUE(flag) << flag.error().message();
+    EXPECT_TRUE(Contains((*flag)->Description(), FAKE_ASTRASIM)) << (*flag)->Description();
   }
   {
     ScopedEnv mode("ASTRASWEEP_CACHE_MODE", "SOMETIMES");

@@ -207,22 +207,6 @@ TEST(AstraSimBinary, FindsTheAwareBinaryBesideTheUnawareOne) {
   ASSERT_FALSE(named) << "an aware binary named explicitly must exist";
 }
 
-TEST(ResolveAstraSimBinary, TheFlagThenTheEnvironmentThenAnError) {
-  ScopedEnv env("ASTRASIM_BIN", FAKE_ASTRASIM);
-  auto from_env = ResolveAstraSimBinary("");
-  ASSERT_TRUE(from_env) << from_env.error().message();
-  EXPECT_EQ(*from_env, fs::path(FAKE_ASTRASIM).lexically_normal().string());
-  auto from_flag = ResolveAstraSimBinary("/no/such/astrasim");
-  ASSERT_FALSE(from_flag) << "the flag wins over the environment";
-  EXPECT_TRUE(Contains(from_flag.error().message(), "/no/such/astrasim"));
-
-  ScopedEnv unset("ASTRASIM_BIN", "");
-  auto none = ResolveAstraSimBinary("");
-  ASSERT_FALSE(none);
-  EXPECT_TRUE(Contains(none.error().message(), "--astrasim-bin")) << none.error().message();
-  EXPECT_TRUE(Contains(none.error().message(), "ASTRASIM_BIN")) << none.error().message();
-}
-
 // ---------------------------------------------------------------- runs
 
 // A bundle of four ranks (npus_count [2, 2]) for the fake, which only
