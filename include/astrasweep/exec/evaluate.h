@@ -53,7 +53,7 @@ struct PointOutcome {
   model::MemoryBreakdown memory;
   std::vector<graph::StageTimeline> stages;
   // The full modes: every simulated NPU (the /rank_timings rows instead of
-  // the stages).
+  // the stages); empty for a pipeline of one NPU, which is not simulated.
   std::vector<SimRankTiming> sim_ranks;
   std::int32_t critical_stage = 0;
   std::int64_t microbatches = 0;
