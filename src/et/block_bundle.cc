@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <optional>
 
@@ -132,14 +133,12 @@ std::vector<config::NetworkDimension> StageNetwork(const config::Config& config)
   return AstraDimensions(dims);
 }
 
-}  // namespace
-
-Status WriteBlockBundle(const config::Config& config, const BundleDestination& to) {
+// A bundle on one stage's GPUs (rank = replica * tp + tp_rank), with the
+// block's network, system and comm groups: each rank's nodes from `add`.
+Status WriteStageBundle(
+    const config::Config& config, const BundleDestination& to,
+    const std::function<Status(BundleWriter&, std::int64_t replica, std::int64_t tp_rank)>& add) {
   const auto& p = config.parallelism;
-  ASTRASWEEP_ASSIGN_OR_RETURN(const LayerChains chains, LayerChains::For(config));
-  if (p.tp * p.dp == 1)
-    return InvalidInput("one GPU per stage: a block has no collective to simulate",
-                        {.key_path = "parallelism"});
   const auto dims = StageNetwork(config);
   ASTRASWEEP_ASSIGN_OR_RETURN(std::string system, SystemJson(config, dims));
   ASTRASWEEP_ASSIGN_OR_RETURN(BundleWriter writer,
@@ -147,8 +146,7 @@ Status WriteBlockBundle(const config::Config& config, const BundleDestination& t
   for (std::int64_t replica = 0; replica < p.dp; ++replica)
     for (std::int64_t tp_rank = 0; tp_rank < p.tp; ++tp_rank) {
       ASTRASWEEP_RETURN_IF_ERROR(writer.BeginRank(static_cast<int>(replica * p.tp + tp_rank)));
-      for (const Node& node : BlockEmitter(config, chains, replica, tp_rank).Build())
-        ASTRASWEEP_RETURN_IF_ERROR(writer.Add(node));
+      ASTRASWEEP_RETURN_IF_ERROR(add(writer, replica, tp_rank));
     }
   return writer.Finish({.network_yml = NetworkYaml(dims),
                         .system_json = std::move(system),
@@ -156,31 +154,37 @@ Status WriteBlockBundle(const config::Config& config, const BundleDestination& t
                         .comm_groups = Groups(p.tp, p.dp)});
 }
 
+}  // namespace
+
+Status WriteBlockBundle(const config::Config& config, const BundleDestination& to) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(const LayerChains chains, LayerChains::For(config));
+  if (config.parallelism.tp * config.parallelism.dp == 1)
+    return InvalidInput("one GPU per stage: a block has no collective to simulate",
+                        {.key_path = "parallelism"});
+  return WriteStageBundle(
+      config, to, [&](BundleWriter& writer, std::int64_t replica, std::int64_t tp_rank) -> Status {
+        for (const Node& node : BlockEmitter(config, chains, replica, tp_rank).Build())
+          ASTRASWEEP_RETURN_IF_ERROR(writer.Add(node));
+        return Ok();
+      });
+}
+
 Status WriteBlockCollectiveBundle(const config::Config& config, const Node& collective,
                                   const BundleDestination& to) {
-  const auto& p = config.parallelism;
   if (collective.type != NodeType::kCollective || collective.Find("pg_name") == nullptr)
     return MakeError(ErrorCode::kInternal,
                      "a block collective alone: " + collective.name + " is no group's collective");
   const bool tensor_parallel = TensorParallel(collective);
-  const auto dims = StageNetwork(config);
-  ASTRASWEEP_ASSIGN_OR_RETURN(std::string system, SystemJson(config, dims));
-  ASTRASWEEP_ASSIGN_OR_RETURN(BundleWriter writer,
-                              BundleWriter::Create(to, static_cast<int>(p.tp * p.dp)));
   Node node = collective;
   node.id = 0;
   node.data_deps.clear();
   node.ctrl_deps.clear();
-  for (std::int64_t replica = 0; replica < p.dp; ++replica)
-    for (std::int64_t tp_rank = 0; tp_rank < p.tp; ++tp_rank) {
-      ASTRASWEEP_RETURN_IF_ERROR(writer.BeginRank(static_cast<int>(replica * p.tp + tp_rank)));
-      node.Set("pg_name", std::to_string(tensor_parallel ? replica + 1 : p.dp + tp_rank + 1));
-      ASTRASWEEP_RETURN_IF_ERROR(writer.Add(node));
-    }
-  return writer.Finish({.network_yml = NetworkYaml(dims),
-                        .system_json = std::move(system),
-                        .remote_memory_json = RemoteMemoryJson(),
-                        .comm_groups = Groups(p.tp, p.dp)});
+  return WriteStageBundle(
+      config, to, [&](BundleWriter& writer, std::int64_t replica, std::int64_t tp_rank) {
+        node.Set("pg_name", std::to_string(tensor_parallel ? replica + 1
+                                                           : config.parallelism.dp + tp_rank + 1));
+        return writer.Add(node);
+      });
 }
 
 Expected<std::uint64_t> UncontendedBlockNanoseconds(const config::Config& config,
