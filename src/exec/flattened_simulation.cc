@@ -65,10 +65,7 @@ Expected<netsim::SimResult> SimulateFlattened(const config::Config& config,
     log::Debug("flattened point simulated whole: " + why);
     return SimulateWhole(config, workload, counts);
   }
-  const et::BundleConfig& files = workload.files();
-  ASTRASWEEP_ASSIGN_OR_RETURN(const netsim::Setup setup,
-                              netsim::ParseSetup(files.network_yml, files.system_json,
-                                                 et::CommGroupsJson(files.comm_groups)));
+  ASTRASWEEP_ASSIGN_OR_RETURN(const netsim::Setup setup, netsim::ParseSetup(workload.files()));
   const et::RankSymmetry symmetry = workload.symmetry();
   netsim::Traces traces;
   for (int rank : symmetry.Representatives()) traces.push_back(workload.Trace(rank));

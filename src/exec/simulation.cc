@@ -7,7 +7,6 @@
 
 #include "astrasweep/base/logging.h"
 #include "astrasweep/base/temp_dir.h"
-#include "astrasweep/et/astrasim_files.h"
 #include "astrasweep/et/bundle.h"
 #include "astrasweep/netsim/astrasim.h"
 #include "astrasweep/netsim/builtin.h"
@@ -171,12 +170,7 @@ Expected<netsim::SimResult> Simulation::Run(
     return Cached(
         key, name + " bundle (in memory; --keep-et DIR writes it)",
         [&]() -> Expected<netsim::SimResult> {
-          const et::BundleConfig& files = bundle.files;
-          ASTRASWEEP_ASSIGN_OR_RETURN(
-              const netsim::Setup setup,
-              netsim::ParseSetup(
-                  files.network_yml, files.system_json,
-                  files.comm_groups.empty() ? "" : et::CommGroupsJson(files.comm_groups)));
+          ASTRASWEEP_ASSIGN_OR_RETURN(const netsim::Setup setup, netsim::ParseSetup(bundle.files));
           return netsim::Simulate(setup, bundle.traces, congestion);
         },
         counts);

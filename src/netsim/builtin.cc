@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "astrasweep/base/strings.h"
+#include "astrasweep/et/astrasim_files.h"
 #include "astrasweep/et/trace_io.h"
 #include "astrasweep/netsim/fold.h"
 #include "network_rules.h"
@@ -1312,6 +1313,11 @@ Expected<Setup> ParseSetup(std::string_view network_yml, std::string_view system
                                 et::ParseCommGroupsJson(comm_groups_json, "comm_groups.json"));
   }
   return setup;
+}
+
+Expected<Setup> ParseSetup(const et::BundleConfig& files) {
+  return ParseSetup(files.network_yml, files.system_json,
+                    files.comm_groups.empty() ? "" : et::CommGroupsJson(files.comm_groups));
 }
 
 Expected<Setup> ReadSetup(const BundlePaths& bundle) {

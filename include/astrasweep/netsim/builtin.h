@@ -33,6 +33,7 @@
 
 #include "astrasweep/base/error.h"
 #include "astrasweep/et/astrasim_config.h"
+#include "astrasweep/et/bundle.h"
 #include "astrasweep/et/node.h"
 #include "astrasweep/netsim/simulator.h"
 
@@ -52,6 +53,9 @@ Expected<Setup> ReadSetup(const BundlePaths& bundle);
 // The same from the files' texts (an empty comm_groups text: none).
 Expected<Setup> ParseSetup(std::string_view network_yml, std::string_view system_json,
                            std::string_view comm_groups_json);
+// The same from a bundle's files held in memory (et::MemoryBundle's, a
+// workload's).
+Expected<Setup> ParseSetup(const et::BundleConfig& files);
 
 // Every rank's nodes, in rank order.
 using Traces = std::vector<std::vector<et::Node>>;

@@ -69,9 +69,7 @@ struct Workload {
 Workload Build(const Point& p) {
   auto flattened = et::FlattenedWorkload::Build(ConfigOf(p));
   EXPECT_TRUE(flattened) << flattened.error().ToString();
-  const auto& files = flattened->files();
-  auto setup =
-      ParseSetup(files.network_yml, files.system_json, et::CommGroupsJson(files.comm_groups));
+  auto setup = ParseSetup(flattened->files());
   EXPECT_TRUE(setup) << setup.error().ToString();
   return {std::move(*flattened), std::move(*setup)};
 }
