@@ -118,9 +118,12 @@ struct TraceReader::Impl {
       pos = 0;
       const std::size_t old = data.size();
       const std::size_t chunk = std::max(need, kReadBlockBytes);
-      data.resize(old + chunk);
-      const ssize_t n = ::read(fd.get(), data.data() + old, chunk);
-      data.resize(old + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+      ssize_t n = 0;
+      // No zero-filling of the block the read overwrites.
+      data.resize_and_overwrite(old + chunk, [&](char* bytes, std::size_t) {
+        n = ::read(fd.get(), bytes + old, chunk);
+        return old + static_cast<std::size_t>(std::max<ssize_t>(n, 0));
+      });
       if (n < 0 && errno != EINTR) return IoError("cannot read the trace", path);
       if (n == 0) eof = true;
     }

@@ -6,8 +6,8 @@
 #include <deque>
 #include <filesystem>
 #include <optional>
-#include <queue>
 #include <unordered_map>
+#include <utility>
 
 #include "astrasweep/base/strings.h"
 #include "astrasweep/et/astrasim_files.h"
@@ -48,40 +48,74 @@ struct RankTrace {
   std::vector<std::uint32_t> children;
 };
 
-// Node positions by id: open addressing in a power-of-two table at most
-// half full. Ids are arbitrary 64-bit values (the builders encode what a
-// node is in them), and a hash map's allocation per id cost more than the
-// rest of compiling a trace.
-class IdIndex {
+// Small values by key: open addressing in a power-of-two table at most
+// half full, linear probing, deletion by backward shift. The replay's maps
+// (node ids, channels in flight, pending nanoseconds) are looked up for
+// every node, message or event, where std::unordered_map's allocation per
+// entry would cost more than the work itself.
+template <typename Key, typename Hash>
+class FlatIndex {
  public:
-  explicit IdIndex(std::size_t count) : slots_(std::bit_ceil(2 * count + 2)) {}
-  // False when the id is there already.
-  bool Insert(std::uint64_t id, std::uint32_t position) {
-    Slot& slot = slots_[Probe(id)];
-    if (slot.position != kEmpty) return false;
-    slot = Slot{id, position};
-    return true;
+  explicit FlatIndex(std::size_t expected = 16) : slots_(std::bit_ceil(2 * expected + 2)) {}
+  // The key's value, or nullptr.
+  std::uint32_t* Find(const Key& key) {
+    Slot& slot = slots_[Probe(key)];
+    return slot.value == kEmpty ? nullptr : &slot.value;
   }
-  std::optional<std::uint32_t> Find(std::uint64_t id) const {
-    const std::uint32_t position = slots_[Probe(id)].position;
-    if (position == kEmpty) return std::nullopt;
-    return position;
+  // The key's value, `value` added when the key had none (then true).
+  std::pair<std::uint32_t, bool> Emplace(const Key& key, std::uint32_t value) {
+    std::size_t at = Probe(key);
+    if (slots_[at].value != kEmpty) return {slots_[at].value, false};
+    if (2 * (size_ + 1) > slots_.size()) {
+      Grow();
+      at = Probe(key);
+    }
+    slots_[at] = Slot{key, value};
+    ++size_;
+    return {value, true};
+  }
+  void Erase(const Key& key) {
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t hole = Probe(key);
+    if (slots_[hole].value == kEmpty) return;
+    --size_;
+    // Shift back every later key of the run that the hole would hide.
+    for (std::size_t at = (hole + 1) & mask; slots_[at].value != kEmpty; at = (at + 1) & mask) {
+      const std::size_t home = Hash{}(slots_[at].key) & mask;
+      if (((at - home) & mask) >= ((at - hole) & mask)) {
+        slots_[hole] = slots_[at];
+        hole = at;
+      }
+    }
+    slots_[hole].value = kEmpty;
   }
 
  private:
   static constexpr std::uint32_t kEmpty = ~0u;
   struct Slot {
-    std::uint64_t id = 0;
-    std::uint32_t position = kEmpty;
+    Key key{};
+    std::uint32_t value = kEmpty;
   };
-  // The id's slot, or the empty one where it would go.
-  std::size_t Probe(std::uint64_t id) const {
+  // The key's slot, or the empty one where it would go.
+  std::size_t Probe(const Key& key) const {
     const std::size_t mask = slots_.size() - 1;
-    const std::uint64_t hash = id * 0x9E3779B97F4A7C15ull;
-    for (auto at = static_cast<std::size_t>(hash ^ (hash >> 29)) & mask;; at = (at + 1) & mask)
-      if (slots_[at].position == kEmpty || slots_[at].id == id) return at;
+    for (std::size_t at = Hash{}(key) & mask;; at = (at + 1) & mask)
+      if (slots_[at].value == kEmpty || slots_[at].key == key) return at;
+  }
+  void Grow() {
+    std::vector<Slot> old = std::exchange(slots_, std::vector<Slot>(2 * slots_.size()));
+    for (const Slot& slot : old)
+      if (slot.value != kEmpty) slots_[Probe(slot.key)] = slot;
   }
   std::vector<Slot> slots_;
+  std::size_t size_ = 0;
+};
+
+struct HashId {
+  std::size_t operator()(std::uint64_t id) const {
+    const std::uint64_t hash = id * 0x9E3779B97F4A7C15ull;
+    return static_cast<std::size_t>(hash ^ (hash >> 29));
+  }
 };
 
 // Compiles one rank's nodes as they are read, so a bundle's traces are
@@ -182,9 +216,9 @@ Status RankCompiler::Add(const et::Node& n) {
 Expected<RankTrace> RankCompiler::Finish() && {
   std::vector<SimNode>& nodes = out_.nodes;
   const auto node_count = static_cast<std::uint32_t>(nodes.size());
-  IdIndex index(node_count);
+  FlatIndex<std::uint64_t, HashId> index(node_count);
   for (std::uint32_t i = 0; i < node_count; ++i)
-    if (!index.Insert(nodes[i].id, i))
+    if (!index.Emplace(nodes[i].id, i).second)
       return InvalidInput("rank " + std::to_string(rank_) + ": node id " +
                           std::to_string(nodes[i].id) + " appears twice");
   // Each parent's position, then the children in one array: counted,
@@ -230,13 +264,68 @@ enum class EventKind : std::uint8_t {
 };
 
 struct Event {
-  std::uint64_t time;
-  std::uint64_t seq;
   EventKind kind;
   int rank;
   std::uint32_t a;
   std::uint64_t b;
-  bool operator>(const Event& o) const { return time != o.time ? time > o.time : seq > o.seq; }
+};
+
+// The events to come, earliest first, those of one nanosecond in the order
+// they were scheduled (AstraSim's order). Events come in bursts at one
+// nanosecond (the ranks of a collective step together), so each pending
+// nanosecond keeps its events in a list and only the nanoseconds are
+// ordered, by a heap: most events cost an append and a read.
+class EventQueue {
+  struct Bucket {
+    std::uint64_t time = 0;
+    std::vector<Event> events;  // from events[next] on still to run
+    std::size_t next = 0;
+  };
+  struct Later {
+    const std::vector<Bucket>* buckets;
+    bool operator()(std::uint32_t x, std::uint32_t y) const {
+      return (*buckets)[x].time > (*buckets)[y].time;
+    }
+  };
+
+ public:
+  bool empty() const { return heap_.empty(); }
+  void Push(std::uint64_t time, const Event& e) {
+    const auto [bucket, added] = index_.Emplace(
+        time, free_.empty() ? static_cast<std::uint32_t>(buckets_.size()) : free_.back());
+    if (added) {
+      if (free_.empty())
+        buckets_.emplace_back();
+      else
+        free_.pop_back();
+      buckets_[bucket].time = time;
+      heap_.push_back(bucket);
+      std::push_heap(heap_.begin(), heap_.end(), Later{&buckets_});
+    }
+    buckets_[bucket].events.push_back(e);
+  }
+  // The earliest event; `time` becomes its nanosecond.
+  Event Pop(std::uint64_t& time) {
+    const std::uint32_t id = heap_.front();
+    Bucket& bucket = buckets_[id];
+    time = bucket.time;
+    const Event e = bucket.events[bucket.next++];
+    if (bucket.next == bucket.events.size()) {
+      std::pop_heap(heap_.begin(), heap_.end(), Later{&buckets_});
+      heap_.pop_back();
+      index_.Erase(bucket.time);
+      bucket.events.clear();
+      bucket.next = 0;
+      free_.push_back(id);
+    }
+    return e;
+  }
+
+ private:
+  std::vector<Bucket> buckets_;  // a retired one keeps its memory for the next
+  std::vector<std::uint32_t> free_;
+  std::vector<std::uint32_t> heap_;  // buckets_ by time, earliest on top
+  FlatIndex<std::uint64_t, HashId> index_;  // nanosecond -> its bucket
 };
 
 // Who hears about a message: a rank's node, or a stream of its collective.
@@ -253,15 +342,12 @@ struct MatchKey {
   std::uint64_t bytes;
   bool operator==(const MatchKey&) const = default;
 };
-struct MatchKeyHash {
-  std::size_t operator()(const MatchKey& k) const {
-    std::uint64_t h = k.tag * 0x9E3779B97F4A7C15ull;
-    h ^= (static_cast<std::uint64_t>(k.src) << 32 | static_cast<std::uint32_t>(k.dst)) +
-         0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
-    h ^= k.bytes + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
-    return static_cast<std::size_t>(h);
-  }
-};
+std::size_t HashOf(const MatchKey& k) {
+  const std::uint64_t h =
+      (k.tag + (static_cast<std::uint64_t>(k.src) << 32 ^ static_cast<std::uint32_t>(k.dst)) * 31 +
+       k.bytes) * 0x9E3779B97F4A7C15ull;
+  return static_cast<std::size_t>(h >> 32 ^ h);
+}
 
 struct MatchEntry {
   bool arrived = false, posted = false;
@@ -270,7 +356,7 @@ struct MatchEntry {
 // The sends and receives of one MatchKey, paired in issue order. A channel
 // whose every entry is matched holds nothing and is dropped (Trim says
 // when): a new one numbers from 0 again and pairs in the same order, and
-// the map stays as small as the messages in flight (every collective
+// the table stays as small as the messages in flight (every collective
 // chunk has tags of its own, so kept channels would grow with the run).
 struct Channel {
   std::uint64_t base = 0, sends = 0, recvs = 0;
@@ -287,17 +373,66 @@ struct Channel {
       ++head;
       ++base;
     }
-    if (head < entries.size()) return false;
+    return head == entries.size();
+  }
+  // Empty again, keeping the memory of its entries.
+  void Reset() {
+    base = sends = recvs = 0;
     entries.clear();
     head = 0;
-    return true;
   }
+};
+
+// The channels of the messages in flight by key. Every message looks its
+// channel up twice (sent, received) and a channel lives about as long as
+// one message, so neither may allocate: keys index a pool of channels
+// whose places stay put while they live (a message keeps its channel's),
+// and a dropped channel's memory waits in the pool for the next.
+class Channels {
+ public:
+  // The key's channel, a new empty one if it has none.
+  std::uint32_t Of(const MatchKey& key) {
+    const auto [channel, added] =
+        index_.Emplace(key, free_.empty() ? static_cast<std::uint32_t>(pool_.size()) : free_.back());
+    if (added) {
+      if (free_.empty())
+        pool_.emplace_back();
+      else
+        free_.pop_back();
+    }
+    return channel;
+  }
+  Channel& operator[](std::uint32_t channel) { return pool_[channel]; }
+  void Drop(const MatchKey& key, std::uint32_t channel) {
+    index_.Erase(key);
+    pool_[channel].Reset();
+    free_.push_back(channel);
+  }
+
+ private:
+  struct HashKey {
+    std::size_t operator()(const MatchKey& k) const { return HashOf(k); }
+  };
+  FlatIndex<MatchKey, HashKey> index_;
+  std::vector<Channel> pool_;
+  std::vector<std::uint32_t> free_;
 };
 
 struct Message {
   MatchKey key;
   std::uint64_t seq;
-  int at = 0;  // aware: the device it has reached
+  std::uint32_t channel;  // channels_' place of the key's channel
+  int at = 0;             // aware: the device it has reached
+};
+
+enum class TreeRole : std::uint8_t { kLeaf, kMiddle, kRoot };
+enum class TreeState : std::uint8_t {
+  kBegin, kSendToParent, kWaitParent, kEnd, kWaitTwo, kWaitOne, kSendChildren
+};
+
+struct TreeLinks {
+  TreeRole role = TreeRole::kLeaf;
+  int parent = -1, left = -1, right = -1;  // global ranks, -1: none
 };
 
 // One phase of a chunk: a collective algorithm over one logical topology.
@@ -309,14 +444,11 @@ struct PhaseSpec {
   bool local = false;      // a communicator group's ring: 10 ns endpoint crossings
   bool clockwise = true;
   int window = -1;
-  int tree = 0;            // doubleBinaryTree: 0 root at the highest id, 1 at the lowest
   std::vector<int> members;  // global ranks in ring order
   int index = 0;             // own position in members
-};
-
-enum class TreeRole : std::uint8_t { kLeaf, kMiddle, kRoot };
-enum class TreeState : std::uint8_t {
-  kBegin, kSendToParent, kWaitParent, kEnd, kWaitTwo, kWaitOne, kSendChildren
+  // doubleBinaryTree: this rank's place in tree 0 (root at the highest
+  // position) and tree 1 (at the lowest); chunks alternate between them.
+  TreeLinks trees[2];
 };
 
 struct Packet {
@@ -324,6 +456,8 @@ struct Packet {
   std::uint64_t bytes;
 };
 
+// A stream's state in its running phase. Reset for each phase, keeping the
+// packet queue's memory: a collective's chunks start and end often.
 struct AlgoState {
   std::uint64_t msg = 0;
   int stream_count = 0, parallel = 1, free_packets = 0, zero = 0, nonzero = 0;
@@ -332,19 +466,38 @@ struct AlgoState {
   int receiver = 0, sender = 0;  // indices into members
   int offset = 1;
   double multiplier = 2;
-  std::deque<Packet> packets;
+  // the packets made and not yet sent, from packets[sent]
+  std::vector<Packet> packets;
+  std::size_t sent = 0;
   // doubleBinaryTree
-  TreeRole role = TreeRole::kLeaf;
+  TreeLinks tree;
   TreeState state = TreeState::kBegin;
   int reductions = 0;
-  int parent = -1, left = -1, right = -1;
+
+  void Reset() {
+    std::vector<Packet> kept = std::move(packets);
+    kept.clear();
+    *this = AlgoState{};
+    packets = std::move(kept);
+  }
 };
 
 struct Stream {
-  std::vector<PhaseSpec> phases;
+  const std::vector<PhaseSpec>* phases = nullptr;  // in the rank's phase_cache
   std::size_t phase = 0;  // the running phase; == size(): not started yet
+  std::uint64_t tree_bits = 0;  // bit i: phase i runs doubleBinaryTree's tree 1
   std::uint32_t tag = 0;
   AlgoState st;
+  const PhaseSpec& Phase() const { return (*phases)[phase]; }
+};
+
+// What decides a collective's phases on a rank (ChunkPhases).
+struct PhaseKey {
+  Coll coll;
+  int group;
+  std::uint32_t involved;
+  std::uint64_t chunk;
+  auto operator<=>(const PhaseKey&) const = default;
 };
 
 struct RankState {
@@ -356,7 +509,8 @@ struct RankState {
   std::uint64_t finish_time = 0, compute_ns = 0;
   // communication in flight, for comm_ns
   std::uint64_t comm_open = 0, comm_since = 0, comm_ns = 0;
-  // the running collective (the comm slot allows one)
+  // the running collective (the comm slot allows one): its streams come
+  // first, those after them wait to be reused
   std::uint32_t coll_node = 0;
   std::vector<Stream> streams;
   std::uint32_t streams_left = 0;
@@ -364,6 +518,8 @@ struct RankState {
   std::vector<int> running;
   std::uint32_t next_tag = 0;
   std::map<int, std::uint32_t> group_tags;
+  // every chunk of a kind of collective has the same phases
+  std::map<PhaseKey, std::vector<PhaseSpec>> phase_cache;
   std::uint64_t tree_counter = 0;
 };
 
@@ -388,6 +544,48 @@ std::uint32_t GroupTagImage(std::uint32_t tag, int from, int to) {
   return static_cast<std::uint32_t>((moved % base + base) % base + base);
 }
 
+// A rank's place in a doubleBinaryTree phase's tree 0 or 1: a dummy root
+// over a complete binary tree of n - 1 positions, numbered in order, the
+// root taking the highest position (tree 0) or the lowest (tree 1).
+TreeLinks TreeOf(const PhaseSpec& p, int tree) {
+  const int n = static_cast<int>(p.members.size());
+  std::vector<int> parent(n, -1), left(n, -1), right(n, -1);
+  // [lo, lo + size) holds a complete subtree; returns its root position.
+  const auto build = [&](auto&& self, int lo, int size) -> int {
+    if (size <= 0) return -1;
+    const int root = lo + size / 2;
+    const int l = self(self, lo, size / 2);
+    const int r = self(self, root + 1, size / 2);
+    left[root] = l;
+    right[root] = r;
+    if (l >= 0) parent[l] = root;
+    if (r >= 0) parent[r] = root;
+    return root;
+  };
+  int dummy = 0;
+  if (tree == 0) {
+    const int sub = build(build, 0, n - 1);
+    dummy = n - 1;
+    left[dummy] = sub;
+    parent[sub] = dummy;
+  } else {
+    const int sub = build(build, 1, n - 1);
+    dummy = 0;
+    right[dummy] = sub;
+    parent[sub] = dummy;
+  }
+  const int me = p.index;
+  const auto global = [&](int pos) { return pos < 0 ? -1 : p.members[pos]; };
+  TreeLinks links;
+  links.role = me == dummy ? TreeRole::kRoot
+               : (left[me] < 0 && right[me] < 0) ? TreeRole::kLeaf
+                                                 : TreeRole::kMiddle;
+  links.parent = global(parent[me]);
+  links.left = global(left[me]);
+  links.right = global(right[me]);
+  return links;
+}
+
 class Engine {
  public:
   // With a fold, only its representatives are simulated (fold.h).
@@ -399,7 +597,7 @@ class Engine {
  private:
   // events
   void Schedule(std::uint64_t delay, EventKind kind, int rank, std::uint32_t a, std::uint64_t b) {
-    heap_.push(Event{now_ + delay, seq_++, kind, rank, a, b});
+    heap_.Push(now_ + delay, Event{kind, rank, a, b});
   }
   Status Dispatch(const Event& e);
 
@@ -435,7 +633,6 @@ class Engine {
   void Bundle(int rank, std::uint32_t stream, std::uint64_t bytes, bool processed, bool local);
   // doubleBinaryTree
   Status TreeEvent(int rank, std::uint32_t stream, int event);
-  void SetUpTree(const PhaseSpec& p, AlgoState& st) const;
 
   std::uint64_t ReductionDelay(std::uint64_t bytes) const {
     const double per = static_cast<double>(bytes) / (setup_.system.local_mem_bw_gbps * 1e9) * 1e9;
@@ -447,9 +644,9 @@ class Engine {
   const FoldMap* fold_;
   std::vector<int> simulated_;  // every rank, or the fold's representatives
   std::vector<RankState> ranks_;
-  std::priority_queue<Event, std::vector<Event>, std::greater<>> heap_;
-  std::uint64_t now_ = 0, seq_ = 0;
-  std::unordered_map<MatchKey, Channel, MatchKeyHash> channels_;
+  EventQueue heap_;
+  std::uint64_t now_ = 0;
+  Channels channels_;
   std::vector<Message> messages_;
   std::vector<std::uint64_t> free_messages_;
   std::vector<int> strides_;
@@ -593,17 +790,18 @@ void Engine::Send(const MatchKey& sent, Target on_delivered, int group) {
     key.dst = route.dst;
     if (route.group != group) key.tag = GroupTagImage(sent.tag, group, route.group);
   }
-  Channel& ch = channels_[key];
+  const std::uint32_t channel = channels_.Of(key);
+  Channel& ch = channels_[channel];
   const std::uint64_t seq = ch.sends++;
   ch.At(seq).send = on_delivered;
   std::uint64_t id;
   if (!free_messages_.empty()) {
     id = free_messages_.back();
     free_messages_.pop_back();
-    messages_[id] = Message{key, seq, key.src};
+    messages_[id] = Message{key, seq, channel, key.src};
   } else {
     id = messages_.size();
-    messages_.push_back(Message{key, seq, key.src});
+    messages_.push_back(Message{key, seq, channel, key.src});
   }
   if (congestion_ == Congestion::kUnaware) {
     Schedule(NetworkDelay(sent.src, sent.dst, sent.bytes), EventKind::kDeliver, -1, 0, id);
@@ -613,7 +811,8 @@ void Engine::Send(const MatchKey& sent, Target on_delivered, int group) {
 }
 
 void Engine::PostRecv(const MatchKey& key, Target target) {
-  Channel& ch = channels_[key];
+  const std::uint32_t channel = channels_.Of(key);
+  Channel& ch = channels_[channel];
   const std::uint64_t seq = ch.recvs++;
   MatchEntry& e = ch.At(seq);
   e.posted = true;
@@ -622,19 +821,19 @@ void Engine::PostRecv(const MatchKey& key, Target target) {
     // AstraSim calls back at once, through its event queue.
     Schedule(0, EventKind::kRecvLate, target.rank, static_cast<std::uint32_t>(target.kind),
              target.index);
-    if (ch.Trim()) channels_.erase(key);
+    if (ch.Trim()) channels_.Drop(key, channel);
   }
 }
 
 Status Engine::Deliver(std::uint64_t id) {
   const Message m = messages_[id];
   free_messages_.push_back(id);
-  Channel& ch = channels_[m.key];
+  Channel& ch = channels_[m.channel];
   MatchEntry& e = ch.At(m.seq);
   e.arrived = true;
   const Target send = e.send, recv = e.recv;
   const bool posted = e.posted;
-  if (ch.Trim()) channels_.erase(m.key);
+  if (ch.Trim()) channels_.Drop(m.key, m.channel);
   if (send.kind != Target::Kind::kNone) ASTRASWEEP_RETURN_IF_ERROR(Notify(send));
   if (posted) ASTRASWEEP_RETURN_IF_ERROR(Notify(recv));
   return Ok();
@@ -701,7 +900,6 @@ Expected<std::vector<PhaseSpec>> Engine::ChunkPhases(int rank, const SimNode& no
                                                      std::uint64_t chunk) {
   const auto& system = setup_.system;
   const auto& impls = system.Implementations(node.coll);
-  RankState& r = ranks_[rank];
   std::vector<PhaseSpec> phases;
   const auto make = [&](AstraAlgorithm algo, Coll type, std::uint64_t data, int queue,
                         bool clockwise, std::vector<int> members, bool local,
@@ -728,7 +926,8 @@ Expected<std::vector<PhaseSpec>> Engine::ChunkPhases(int rank, const SimNode& no
       return InvalidInput("AstraSim cannot run an all-to-all with halvingDoubling (it exits)");
     if (algo == AstraAlgorithm::kDoubleBinaryTree) {
       p.type = Coll::kAllReduce;
-      p.tree = static_cast<int>(r.tree_counter++ % 2);
+      p.trees[0] = TreeOf(p, 0);
+      p.trees[1] = TreeOf(p, 1);
     }
     return p;
   };
@@ -814,26 +1013,37 @@ Status Engine::StartCollective(int rank, std::uint32_t node) {
                         ": a collective of " + std::to_string(n.bytes) + " bytes split " +
                         std::to_string(splits) + " ways has empty chunks");
   const std::uint64_t count = (size + chunk - 1) / chunk;
+  const PhaseKey key{n.coll, n.group, n.involved, chunk};
+  auto cached = r.phase_cache.find(key);
+  if (cached == r.phase_cache.end()) {
+    ASTRASWEEP_ASSIGN_OR_RETURN(auto phases, ChunkPhases(rank, n, chunk));
+    if (phases.size() > 64)  // Stream::tree_bits
+      return InvalidInput("a collective of " + std::to_string(phases.size()) +
+                          " phases; the builtin simulator handles up to 64 (32 dimensions)");
+    cached = r.phase_cache.emplace(key, std::move(phases)).first;
+  }
+  const std::vector<PhaseSpec>& phases = cached->second;
+  // Nothing to do on any dimension: AstraSim finishes it at once.
+  if (phases.empty()) return NodeDone(rank, node);
   r.coll_node = node;
-  r.streams.clear();
-  r.streams.resize(count);
+  if (r.streams.size() < count) r.streams.resize(count);
   r.streams_left = static_cast<std::uint32_t>(count);
   for (std::uint64_t c = 0; c < count; ++c) {
-    ASTRASWEEP_ASSIGN_OR_RETURN(r.streams[c].phases, ChunkPhases(rank, n, chunk));
-    if (r.streams[c].phases.empty()) {
-      // Nothing to do on any dimension: AstraSim finishes it at once.
-      r.streams.clear();
-      r.streams_left = 0;
-      return NodeDone(rank, node);
-    }
+    Stream& s = r.streams[c];
+    s.phases = &phases;
+    s.phase = phases.size();  // not started
+    // AstraSim alternates a doubleBinaryTree's two trees chunk by chunk.
+    s.tree_bits = 0;
+    for (std::size_t i = 0; i < phases.size(); ++i)
+      if (phases[i].algorithm == AstraAlgorithm::kDoubleBinaryTree && r.tree_counter++ % 2 == 1)
+        s.tree_bits |= std::uint64_t{1} << i;
     std::uint32_t& counter =
         n.group != 0
             ? r.group_tags
                   .try_emplace(n.group, static_cast<std::uint32_t>(n.group) * kGroupTagStride)
                   .first->second
             : r.next_tag;
-    r.streams[c].tag = (counter++ % kStreamTagBase) + kStreamTagBase;
-    r.streams[c].phase = r.streams[c].phases.size();  // not started
+    s.tag = (counter++ % kStreamTagBase) + kStreamTagBase;
   }
   for (std::uint32_t c = 0; c < count; ++c) EnterNextPhase(rank, c);
   // Streams wait in their queues; start what the queues allow.
@@ -845,8 +1055,8 @@ Status Engine::StartCollective(int rank, std::uint32_t node) {
 void Engine::EnterNextPhase(int rank, std::uint32_t stream) {
   RankState& r = ranks_[rank];
   Stream& s = r.streams[stream];
-  s.phase = s.phase == s.phases.size() ? 0 : s.phase + 1;
-  const int q = s.phases[s.phase].queue;
+  s.phase = s.phase == s.phases->size() ? 0 : s.phase + 1;
+  const int q = s.Phase().queue;
   if (r.queues.size() <= static_cast<std::size_t>(q)) {
     r.queues.resize(q + 1);
     r.running.resize(q + 1, 0);
@@ -868,9 +1078,9 @@ Status Engine::QueueInit(int rank, int q) {
 
 Status Engine::InitStream(int rank, std::uint32_t stream) {
   Stream& s = ranks_[rank].streams[stream];
-  const PhaseSpec& p = s.phases[s.phase];
+  const PhaseSpec& p = s.Phase();
   AlgoState& st = s.st;
-  st = AlgoState{};
+  st.Reset();
   const int n = static_cast<int>(p.members.size());
   const int dir = p.clockwise ? 1 : -1;
   switch (p.algorithm) {
@@ -908,54 +1118,13 @@ Status Engine::InitStream(int rank, std::uint32_t stream) {
       break;
     }
     case AstraAlgorithm::kDoubleBinaryTree:
-      SetUpTree(p, st);
+      st.tree = p.trees[s.tree_bits >> s.phase & 1];
       break;
     case AstraAlgorithm::kAuto:
       // system.json names implementations; the reader never gives auto.
       return MakeError(ErrorCode::kInternal, "a collective phase without an implementation");
   }
   return StreamEvent(rank, stream, 0);
-}
-
-void Engine::SetUpTree(const PhaseSpec& p, AlgoState& st) const {
-  // A dummy root over a complete binary tree of n - 1 nodes, numbered in
-  // order: the root takes the highest position (tree 0) or the lowest
-  // (tree 1).
-  const int n = static_cast<int>(p.members.size());
-  std::vector<int> parent(n, -1), left(n, -1), right(n, -1);
-  // [lo, lo + size) holds a complete subtree; returns its root position.
-  const auto build = [&](auto&& self, int lo, int size) -> int {
-    if (size <= 0) return -1;
-    const int root = lo + size / 2;
-    const int l = self(self, lo, size / 2);
-    const int r = self(self, root + 1, size / 2);
-    left[root] = l;
-    right[root] = r;
-    if (l >= 0) parent[l] = root;
-    if (r >= 0) parent[r] = root;
-    return root;
-  };
-  int dummy = 0;
-  if (p.tree == 0) {
-    const int sub = build(build, 0, n - 1);
-    dummy = n - 1;
-    left[dummy] = sub;
-    parent[sub] = dummy;
-  } else {
-    const int sub = build(build, 1, n - 1);
-    dummy = 0;
-    right[dummy] = sub;
-    parent[sub] = dummy;
-  }
-  const int me = p.index;
-  st.role = me == dummy ? TreeRole::kRoot
-            : (left[me] < 0 && right[me] < 0) ? TreeRole::kLeaf
-                                              : TreeRole::kMiddle;
-  const auto global = [&](int pos) { return pos < 0 ? -1 : p.members[pos]; };
-  st.parent = global(parent[me]);
-  st.left = global(left[me]);
-  st.right = global(right[me]);
-  st.state = TreeState::kBegin;
 }
 
 void Engine::Bundle(int rank, std::uint32_t stream, std::uint64_t bytes, bool processed,
@@ -965,7 +1134,7 @@ void Engine::Bundle(int rank, std::uint32_t stream, std::uint64_t bytes, bool pr
 }
 
 void Engine::InsertPacket(int rank, Stream& s) {
-  const PhaseSpec& p = s.phases[s.phase];
+  const PhaseSpec& p = s.Phase();
   AlgoState& st = s.st;
   const int n = static_cast<int>(p.members.size());
   if (st.zero == 0 && st.nonzero == 0) {
@@ -991,7 +1160,7 @@ void Engine::InsertPacket(int rank, Stream& s) {
 }
 
 void Engine::Advance(Stream& s) {
-  const PhaseSpec& p = s.phases[s.phase];
+  const PhaseSpec& p = s.Phase();
   AlgoState& st = s.st;
   const int n = static_cast<int>(p.members.size());
   if (p.algorithm == AstraAlgorithm::kDirect) {
@@ -1018,9 +1187,8 @@ void Engine::Advance(Stream& s) {
 bool Engine::Ready(int rank, std::uint32_t stream) {
   Stream& s = ranks_[rank].streams[stream];
   AlgoState& st = s.st;
-  if (st.packets.empty() || st.stream_count == 0 || st.free_packets == 0) return false;
-  const Packet packet = st.packets.front();
-  st.packets.pop_front();
+  if (st.sent == st.packets.size() || st.stream_count == 0 || st.free_packets == 0) return false;
+  const Packet packet = st.packets[st.sent++];
   Send(MatchKey{s.tag, rank, packet.dst, packet.bytes}, Target{},
        ranks_[rank].trace.nodes[ranks_[rank].coll_node].group);
   PostRecv(MatchKey{s.tag, packet.src, rank, packet.bytes},
@@ -1034,7 +1202,7 @@ bool Engine::Ready(int rank, std::uint32_t stream) {
 // ("General"), 2 a message was received.
 Status Engine::StreamEvent(int rank, std::uint32_t stream, int event) {
   Stream& s = ranks_[rank].streams[stream];
-  const PhaseSpec& p = s.phases[s.phase];
+  const PhaseSpec& p = s.Phase();
   if (p.algorithm == AstraAlgorithm::kDoubleBinaryTree) return TreeEvent(rank, stream, event);
   AlgoState& st = s.st;
   if (event == 0) {
@@ -1060,14 +1228,15 @@ Status Engine::StreamEvent(int rank, std::uint32_t stream, int event) {
 
 Status Engine::TreeEvent(int rank, std::uint32_t stream, int event) {
   Stream& s = ranks_[rank].streams[stream];
-  const PhaseSpec& p = s.phases[s.phase];
+  const PhaseSpec& p = s.Phase();
   AlgoState& st = s.st;
   const std::uint64_t bytes = p.data;
   const Target me{Target::Kind::kStream, rank, stream};
   const auto send = [&](int to) { Send(MatchKey{s.tag, rank, to, bytes}, Target{}); };
   const auto recv = [&](int from) { PostRecv(MatchKey{s.tag, from, rank, bytes}, me); };
   const bool received = event == 2, general = event == 1;
-  switch (st.role) {
+  const TreeLinks& tree = st.tree;
+  switch (tree.role) {
     case TreeRole::kLeaf:
       switch (st.state) {
         case TreeState::kBegin:
@@ -1075,8 +1244,8 @@ Status Engine::TreeEvent(int rank, std::uint32_t stream, int event) {
           st.state = TreeState::kSendToParent;
           return Ok();
         case TreeState::kSendToParent:
-          send(st.parent);
-          recv(st.parent);
+          send(tree.parent);
+          recv(tree.parent);
           st.state = TreeState::kWaitParent;
           return Ok();
         case TreeState::kWaitParent:
@@ -1089,8 +1258,8 @@ Status Engine::TreeEvent(int rank, std::uint32_t stream, int event) {
     case TreeRole::kMiddle:
       if (st.state == TreeState::kBegin) {
         st.state = TreeState::kWaitTwo;
-        recv(st.left);
-        recv(st.right);
+        recv(tree.left);
+        recv(tree.right);
       } else if (st.state == TreeState::kWaitTwo && received) {
         Bundle(rank, stream, bytes, true, false);
         st.state = TreeState::kWaitOne;
@@ -1101,19 +1270,19 @@ Status Engine::TreeEvent(int rank, std::uint32_t stream, int event) {
         ++st.reductions;
       } else if (st.state == TreeState::kSendToParent) {
         st.state = TreeState::kWaitParent;
-        send(st.parent);
-        recv(st.parent);
+        send(tree.parent);
+        recv(tree.parent);
       } else if (st.state == TreeState::kWaitParent && received) {
         Bundle(rank, stream, bytes, true, false);
         st.state = TreeState::kSendChildren;
       } else if (st.state == TreeState::kSendChildren) {
-        send(st.left);
-        send(st.right);
+        send(tree.left);
+        send(tree.right);
         return PhaseExit(rank, stream);
       }
       return Ok();
     case TreeRole::kRoot: {
-      const int child = st.left >= 0 ? st.left : st.right;
+      const int child = tree.left >= 0 ? tree.left : tree.right;
       if (st.state == TreeState::kBegin) {
         st.state = TreeState::kWaitOne;
         recv(child);
@@ -1133,14 +1302,13 @@ Status Engine::TreeEvent(int rank, std::uint32_t stream, int event) {
 Status Engine::PhaseExit(int rank, std::uint32_t stream) {
   RankState& r = ranks_[rank];
   Stream& s = r.streams[stream];
-  const int q = s.phases[s.phase].queue;
+  const int q = s.Phase().queue;
   auto& queue = r.queues[q];
   queue.erase(std::find(queue.begin(), queue.end(), stream));
-  if (s.phase + 1 == s.phases.size()) {
+  if (s.phase + 1 == s.phases->size()) {
     --r.running[q];
     if (--r.streams_left == 0) {
       // The collective is done; the next node may start a new one.
-      r.streams.clear();
       const std::uint32_t node = r.coll_node;
       for (auto& each : r.queues) each.clear();
       std::fill(r.running.begin(), r.running.end(), 0);
@@ -1151,7 +1319,7 @@ Status Engine::PhaseExit(int rank, std::uint32_t stream) {
   EnterNextPhase(rank, stream);
   --r.running[q];
   ASTRASWEEP_RETURN_IF_ERROR(QueueInit(rank, q));
-  return QueueInit(rank, s.phases[s.phase].queue);
+  return QueueInit(rank, s.Phase().queue);
 }
 
 // ------------------------------------------------------------------- run
@@ -1242,9 +1410,7 @@ Expected<SimResult> Engine::Run(std::vector<RankTrace> traces) {
   }
   for (int rank : simulated_) ASTRASWEEP_RETURN_IF_ERROR(IssueReady(rank));
   while (!heap_.empty()) {
-    const Event e = heap_.top();
-    heap_.pop();
-    now_ = e.time;
+    const Event e = heap_.Pop(now_);
     ASTRASWEEP_RETURN_IF_ERROR(Dispatch(e));
   }
   SimResult result;
