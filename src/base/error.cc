@@ -16,41 +16,41 @@ const char* ErrorCodeName(ErrorCode code) {
 }
 
 Error&& Error::WithFile(std::string file) && {
-  if (context_.file.empty()) context_.file = std::move(file);
+  if (data_->context.file.empty()) data_->context.file = std::move(file);
   return std::move(*this);
 }
 
 Error&& Error::WithKeyPath(std::string key_path) && {
-  if (context_.key_path.empty()) context_.key_path = std::move(key_path);
+  if (data_->context.key_path.empty()) data_->context.key_path = std::move(key_path);
   return std::move(*this);
 }
 
 Error&& Error::WithPointIndex(std::uint64_t index) && {
-  if (!context_.point_index) context_.point_index = index;
+  if (!data_->context.point_index) data_->context.point_index = index;
   return std::move(*this);
 }
 
 Error&& Error::WithPosition(int line, int column) && {
-  if (context_.line == 0) {
-    context_.line = line;
-    context_.column = column;
+  if (data_->context.line == 0) {
+    data_->context.line = line;
+    data_->context.column = column;
   }
   return std::move(*this);
 }
 
 std::string Error::ToString() const {
   std::string out;
-  if (!context_.file.empty()) {
-    out += context_.file;
-    if (context_.line > 0) {
-      out += ":" + std::to_string(context_.line);
-      if (context_.column > 0) out += ":" + std::to_string(context_.column);
+  if (!data_->context.file.empty()) {
+    out += data_->context.file;
+    if (data_->context.line > 0) {
+      out += ":" + std::to_string(data_->context.line);
+      if (data_->context.column > 0) out += ":" + std::to_string(data_->context.column);
     }
     out += ": ";
   }
-  if (context_.point_index) out += "point " + std::to_string(*context_.point_index) + ": ";
-  if (!context_.key_path.empty()) out += context_.key_path + ": ";
-  out += message_;
+  if (data_->context.point_index) out += "point " + std::to_string(*data_->context.point_index) + ": ";
+  if (!data_->context.key_path.empty()) out += data_->context.key_path + ": ";
+  out += data_->message;
   return out;
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <expected>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -30,14 +31,24 @@ struct ErrorContext {
   int column = 0;
 };
 
+// One pointer wide, so a Status that holds no error (what almost every call
+// returns, in loops that run millions of times) costs a flag, not the
+// zeroing of two strings and a context.
 class [[nodiscard]] Error {
  public:
   Error(ErrorCode code, std::string message, ErrorContext context = {})
-      : code_(code), message_(std::move(message)), context_(std::move(context)) {}
+      : data_(std::make_unique<Data>(Data{code, std::move(message), std::move(context)})) {}
+  Error(const Error& other) : data_(std::make_unique<Data>(*other.data_)) {}
+  Error& operator=(const Error& other) {
+    data_ = std::make_unique<Data>(*other.data_);
+    return *this;
+  }
+  Error(Error&&) noexcept = default;
+  Error& operator=(Error&&) noexcept = default;
 
-  ErrorCode code() const { return code_; }
-  const std::string& message() const { return message_; }
-  const ErrorContext& context() const { return context_; }
+  ErrorCode code() const { return data_->code; }
+  const std::string& message() const { return data_->message; }
+  const ErrorContext& context() const { return data_->context; }
 
   // Fill in context that an outer layer knows and an inner one did not.
   Error&& WithFile(std::string file) &&;
@@ -49,9 +60,12 @@ class [[nodiscard]] Error {
   std::string ToString() const;
 
  private:
-  ErrorCode code_;
-  std::string message_;
-  ErrorContext context_;
+  struct Data {
+    ErrorCode code;
+    std::string message;
+    ErrorContext context;
+  };
+  std::unique_ptr<Data> data_;  // never null but after a move
 };
 
 // std::expected that must not be ignored: a call whose error is dropped
