@@ -34,6 +34,7 @@ Status ReadTraining(FlatReader& r, TrainingConfig& t) {
   ASTRASWEEP_ASSIGN_OR_RETURN(t.micro_batch, r.Int("training.micro_batch"));
   ASTRASWEEP_ASSIGN_OR_RETURN(t.dtype, ReadEnum<DType>(r, "training.dtype"));
   ASTRASWEEP_ASSIGN_OR_RETURN(t.recompute, ReadEnum<Recompute>(r, "training.recompute"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(t.attention, ReadEnum<Attention>(r, "training.attention"));
   ASTRASWEEP_ASSIGN_OR_RETURN(t.sequence_parallel, r.Bool("training.sequence_parallel"));
   ASTRASWEEP_ASSIGN_OR_RETURN(auto zero, r.Int("training.zero_stage"));
   t.zero_stage = static_cast<int>(zero);
@@ -162,9 +163,12 @@ Status CheckConsistency(FlatReader& r, Config& c) {
   if (m.heads % p.tp != 0)
     return fail("parallelism.tp",
                 "tp = " + Str(p.tp) + " does not divide model.heads = " + Str(m.heads));
-  if (m.kv_heads % p.tp != 0 && p.tp % m.kv_heads != 0)
-    return fail("parallelism.tp", "tp = " + Str(p.tp) + " and model.kv_heads = " + Str(m.kv_heads) +
-                                      ": one must divide the other");
+  // Megatron splits the key/value heads over the tensor-parallel ranks and
+  // refuses a tp they cannot be split by (it does not replicate them).
+  if (m.kv_heads % p.tp != 0)
+    return fail("parallelism.tp", "tp = " + Str(p.tp) + " does not divide model.kv_heads = " +
+                                      Str(m.kv_heads) +
+                                      " (Megatron splits the key/value heads over tp)");
   if (m.ffn_hidden % p.tp != 0)
     return fail("parallelism.tp",
                 "tp = " + Str(p.tp) + " does not divide model.ffn_hidden = " + Str(m.ffn_hidden));

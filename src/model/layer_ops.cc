@@ -73,7 +73,7 @@ LayerShape LayerShape::From(const config::Config& c) {
                     .t = c.parallelism.tp,
                     .swiglu = m.ffn == config::Ffn::kSwiglu,
                     .sequence_parallel = c.training.sequence_parallel,
-                    .flash_attention = false,
+                    .flash_attention = c.training.attention == config::Attention::kFlash,
                     .e = static_cast<double>(BytesPerElement(c.training.dtype))};
 }
 

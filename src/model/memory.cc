@@ -45,10 +45,15 @@ double LayerActivationBytes(const config::Config& c) {
   // Split: Q, K, V; the attention context; FC1's output and the activation's.
   const double fc1_out = m.ffn == config::Ffn::kSwiglu ? 2 * f : f;
   const double split = e * sbh * (1 + 2 * kv) + e * sbh + e * s * b * (fc1_out + f);
-  // Softmax output (e), dropout mask (1 byte), dropout output (e): recomputed
-  // by selective recompute.
-  const double attention =
-      c.training.recompute == config::Recompute::kSelective ? 0 : (2 * e + 1) * a * s * s * b;
+  // The attention core's own: unfused, the softmax output (e), dropout mask
+  // (1 byte) and dropout output (e) of each of the s x s scores; flash
+  // stores no scores, only the softmax's log-sum-exp (one fp32 per query
+  // and head; its backward recomputes the rest, its dropout mask comes
+  // from the RNG state). Selective recompute recomputes the core: neither.
+  const bool flash = c.training.attention == config::Attention::kFlash;
+  const double attention = c.training.recompute == config::Recompute::kSelective ? 0
+                           : flash ? 4 * a * s * b
+                                   : (2 * e + 1) * a * s * s * b;
   return (sp ? replicated / t : replicated) + split / t + attention / t;
 }
 

@@ -14,6 +14,10 @@ namespace astrasweep::config {
 enum class Ffn { kGelu, kSwiglu };
 enum class DType { kBf16, kFp16, kFp32, kFp8 };
 enum class Recompute { kNone, kSelective, kFull };
+// flash: the fused kernel of FlashAttention (Dao et al. 2022), what
+// Megatron-core and NeMo run today; unfused: QK^T, softmax, dropout and PV
+// as separate kernels, the s x s scores stored (Megatron-LM until 2023).
+enum class Attention { kFlash, kUnfused };
 enum class Schedule { kGpipe, k1F1B, kInterleaved };
 enum class Topology { kRing, kSwitch, kFullyConnected };
 enum class ExecutionModel { kAnalytical, kAstra };
@@ -39,6 +43,7 @@ struct TrainingConfig {
   std::int64_t micro_batch = 1;
   DType dtype = DType::kBf16;
   Recompute recompute = Recompute::kNone;
+  Attention attention = Attention::kFlash;
   bool sequence_parallel = false;
   int zero_stage = 0;
   Schedule schedule = Schedule::k1F1B;

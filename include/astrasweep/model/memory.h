@@ -7,7 +7,9 @@
 // Recomputation in Large Transformer Models", section 4), generalised to
 // grouped-query attention, SwiGLU and the element size of the dtype: a GPT
 // layer keeps s b h (34 + 5 a s / h) bytes in 16-bit, of which 10 s b h is
-// not split by tensor parallelism unless sequence parallelism is on.
+// not split by tensor parallelism unless sequence parallelism is on. The
+// 5 a s / h term is unfused attention's s x s scores; flash attention
+// (Dao et al. 2022) keeps 4 a s b bytes of softmax statistics instead.
 #pragma once
 
 #include <cstdint>

@@ -26,6 +26,7 @@ TEST(Loader, FillsDefaultsAndUnits) {
   EXPECT_EQ(c.model.ffn_hidden, 4 * 2048) << "ffn_hidden defaults to 4 * hidden";
   EXPECT_EQ(c.training.dtype, DType::kBf16);
   EXPECT_EQ(c.training.schedule, Schedule::k1F1B);
+  EXPECT_EQ(c.training.attention, Attention::kFlash) << "as Megatron-core and NeMo run today";
   EXPECT_TRUE(c.training.dp_overlap);
   EXPECT_EQ(c.hardware.name, "a100-80gb");
   EXPECT_DOUBLE_EQ(c.hardware.memory_bytes, 80.0 * (1ull << 30));
@@ -36,6 +37,17 @@ TEST(Loader, FillsDefaultsAndUnits) {
   EXPECT_DOUBLE_EQ(c.network[0].latency, 700e-9);
   EXPECT_EQ(c.execution_backend.model, ExecutionModel::kAnalytical);
   EXPECT_EQ(r->id.Hex().size(), 32u);
+}
+
+TEST(Loader, TensorParallelismMustSplitTheKeyValueHeads) {
+  const std::string gqa = Replace(SmallPoint(), "  heads: 16\n", "  heads: 16\n  kv_heads: 4\n");
+  auto ok = BuildFromText(Replace(gqa, "{tp: 2, pp: 2, dp: 2}", "{tp: 4, pp: 1, dp: 2}"));
+  ASSERT_TRUE(ok) << Message(ok);
+  auto r = BuildFromText(Replace(gqa, "{tp: 2, pp: 2, dp: 2}", "{tp: 8, pp: 1, dp: 1}"), "p.yaml");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().context().key_path, "parallelism.tp");
+  EXPECT_NE(r.error().message().find("tp = 8 does not divide model.kv_heads = 4"), std::string::npos)
+      << r.error().message();
 }
 
 TEST(Loader, UnknownKeySuggestsTheClosestKey) {

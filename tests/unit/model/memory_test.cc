@@ -16,6 +16,7 @@ config::Config Gpt(std::int64_t tp, bool sp, config::Recompute recompute) {
   c.training.micro_batch = 1;
   c.training.sequence_parallel = sp;
   c.training.recompute = recompute;
+  c.training.attention = config::Attention::kUnfused;  // Korthikanti's runs
   c.parallelism = {.tp = tp, .kp1 = {}, .kp2 = {}, .pp = 4, .dp = 2};
   c.hardware.memory_bytes = 80.0 * (1ull << 30);
   return c;
@@ -35,6 +36,23 @@ TEST(Memory, ActivationsMatchKorthikanti) {
   EXPECT_DOUBLE_EQ(LayerActivationBytes(Gpt(8, true, R::kSelective)), sbh * 34 / t);
   EXPECT_DOUBLE_EQ(LayerActivationBytes(Gpt(8, true, R::kFull)), sbh * 2 / t);
   EXPECT_DOUBLE_EQ(LayerActivationBytes(Gpt(8, false, R::kFull)), sbh * 2);
+}
+
+TEST(Memory, FlashAttentionKeepsNoScores) {
+  using R = config::Recompute;
+  const double sbh = s * b * h, t = 8;
+  auto flash = [](config::Config c) {
+    c.training.attention = config::Attention::kFlash;
+    return c;
+  };
+  // The 5 a s / h of the s x s scores becomes 4 bytes of softmax
+  // statistics per query and head.
+  EXPECT_DOUBLE_EQ(LayerActivationBytes(flash(Gpt(1, false, R::kNone))), sbh * 34 + 4 * a * s * b);
+  EXPECT_DOUBLE_EQ(LayerActivationBytes(flash(Gpt(8, true, R::kNone))),
+                   sbh * 34 / t + 4 * a * s * b / t);
+  EXPECT_DOUBLE_EQ(LayerActivationBytes(flash(Gpt(8, true, R::kSelective))), sbh * 34 / t)
+      << "selective recompute of the core drops the statistics too";
+  EXPECT_DOUBLE_EQ(LayerActivationBytes(flash(Gpt(8, true, R::kFull))), sbh * 2 / t);
 }
 
 TEST(Memory, InFlightMicroBatchesPerSchedule) {
