@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "astrasweep/base/strings.h"
+#include "astrasweep/base/units.h"
 #include "astrasweep/config/enums.h"
 #include "flat_reader.h"
 
@@ -41,6 +42,7 @@ Status ReadTraining(FlatReader& r, TrainingConfig& t) {
   ASTRASWEEP_ASSIGN_OR_RETURN(t.schedule, ReadEnum<Schedule>(r, "training.schedule"));
   ASTRASWEEP_ASSIGN_OR_RETURN(t.virtual_stages, r.Int("training.virtual_stages"));
   ASTRASWEEP_ASSIGN_OR_RETURN(t.dp_overlap, r.Bool("training.dp_overlap"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(t.fp32_main_grads, r.Bool("training.fp32_main_grads"));
   return Ok();
 }
 
@@ -65,6 +67,7 @@ Status ReadHardware(FlatReader& r, HardwareConfig& h) {
   ASTRASWEEP_ASSIGN_OR_RETURN(h.gemm_efficiency, r.Number("hardware.gemm_efficiency"));
   ASTRASWEEP_ASSIGN_OR_RETURN(h.memory_efficiency, r.Number("hardware.memory_efficiency"));
   ASTRASWEEP_ASSIGN_OR_RETURN(h.kernel_launch, r.Quantity("hardware.kernel_launch"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(h.reserved_bytes, r.Quantity("hardware.reserved_memory"));
   return Ok();
 }
 
@@ -154,6 +157,11 @@ Status CheckConsistency(FlatReader& r, Config& c) {
     p.tp = *p.kp1 * *p.kp2;
     r.canonical()["parallelism.tp"] = Str(p.tp);
   }
+  if (c.hardware.reserved_bytes >= c.hardware.memory_bytes)
+    return fail("hardware.reserved_memory",
+                "reserved_memory = " + HumanQuantity(c.hardware.reserved_bytes, QuantityKind::kBytes) +
+                    " leaves nothing of memory = " +
+                    HumanQuantity(c.hardware.memory_bytes, QuantityKind::kBytes));
   if (m.hidden % m.heads != 0)
     return fail("model.hidden",
                 "hidden = " + Str(m.hidden) + " is not a multiple of heads = " + Str(m.heads));

@@ -84,6 +84,9 @@ const std::vector<FieldSpec>& Rows() {
       {.path = "training.dp_overlap", .type = FT::kBool,
        .default_kind = DK::kConstant, .default_text = "true",
        .help = "overlap gradient reduction with backward"},
+      {.path = "training.fp32_main_grads", .type = FT::kBool,
+       .default_kind = DK::kConstant, .default_text = "true",
+       .help = "16-bit training keeps fp32 gradients (Megatron's main_grad): 4 bytes each"},
       // parallelism
       {.path = "parallelism.tp", .type = FT::kInt,
        .default_kind = DK::kConstant, .default_text = "1", .min = 1, .max = kMaxInt,
@@ -135,6 +138,10 @@ const std::vector<FieldSpec>& Rows() {
       {.path = "hardware.kernel_launch", .type = FT::kQuantity, .quantity = QK::kTime,
        .default_kind = DK::kConstant, .default_text = "4 us",
        .help = "fixed cost of each kernel"},
+      {.path = "hardware.reserved_memory", .type = FT::kQuantity, .quantity = QK::kBytes,
+       .default_kind = DK::kConstant, .default_text = "0 B",
+       .help = "memory training cannot use (CUDA context, NCCL buffers, fragmentation); "
+               "the presets set it"},
       // network, innermost dimension first
       {.path = "network.*.topology", .type = FT::kEnum, .enum_names = &EnumNames<Topology>,
        .default_kind = DK::kConstant, .default_text = "switch",

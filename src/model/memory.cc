@@ -12,16 +12,18 @@ double D(std::int64_t x) { return static_cast<double>(x); }
 
 // Bytes per parameter of weights, gradients and optimizer states. Mixed
 // precision (Rajbhandari et al. 2020, "ZeRO", section 3.1): 16-bit weights
-// and gradients, fp32 master weights, momentum and variance (12 bytes).
-// fp32 training: 4-byte weights and gradients, 8 bytes of Adam moments.
+// and gradients, fp32 master weights, momentum and variance (12 bytes);
+// Megatron accumulates the gradients in fp32 main_grad buffers (4 bytes,
+// 18 in all) unless fp32_main_grads is off. fp32 training: 4-byte weights
+// and gradients, 8 bytes of Adam moments.
 struct PerParameter {
   double weights, gradients, optimizer;
 };
 
-PerParameter BytesPerParameter(config::DType dtype) {
-  if (dtype == config::DType::kFp32) return {4, 4, 8};
-  const double e = static_cast<double>(BytesPerElement(dtype));
-  return {e, 2, 12};  // fp8 keeps 16-bit gradients
+PerParameter BytesPerParameter(const config::TrainingConfig& t) {
+  if (t.dtype == config::DType::kFp32) return {4, 4, 8};
+  const double e = static_cast<double>(BytesPerElement(t.dtype));
+  return {e, t.fp32_main_grads ? 4.0 : 2.0, 12};  // fp8 keeps 16-bit gradients at least
 }
 
 }  // namespace
@@ -78,7 +80,7 @@ double MicroBatchesInFlight(const config::Config& c, std::int64_t stage) {
 MemoryBreakdown PeakMemory(const config::Config& c) {
   const auto& p = c.parallelism;
   const auto& m = c.model;
-  const PerParameter per = BytesPerParameter(c.training.dtype);
+  const PerParameter per = BytesPerParameter(c.training);
   const double t = D(p.tp), dp = D(p.dp);
   const int zero = c.training.zero_stage;
   const std::int64_t layers_per_stage = (m.layers + p.pp - 1) / p.pp;
@@ -105,7 +107,7 @@ MemoryBreakdown PeakMemory(const config::Config& c) {
     mb.total = mb.weights + mb.gradients + mb.optimizer + mb.activations;
     if (mb.total > peak.total) peak = mb;
   }
-  peak.fits = peak.total <= c.hardware.memory_bytes;
+  peak.fits = peak.total <= c.hardware.memory_bytes - c.hardware.reserved_bytes;
   return peak;
 }
 

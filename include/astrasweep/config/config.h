@@ -49,6 +49,9 @@ struct TrainingConfig {
   Schedule schedule = Schedule::k1F1B;
   std::int64_t virtual_stages = 1;
   bool dp_overlap = true;
+  // Megatron's main gradients: 16-bit training accumulates gradients in an
+  // fp32 buffer (4 bytes per parameter, not 2).
+  bool fp32_main_grads = true;
 };
 
 struct ParallelismConfig {
@@ -76,6 +79,10 @@ struct HardwareConfig {
   double gemm_efficiency = 0.72;    // of peak FLOP/s, for large GEMMs
   double memory_efficiency = 0.85;  // of memory_bandwidth, for streaming kernels
   double kernel_launch = 4e-6;      // seconds per kernel
+  // Bytes a training process cannot use: CUDA context, library workspaces,
+  // NCCL buffers, allocator fragmentation. A point fits when its peak is at
+  // most memory_bytes - reserved_bytes.
+  double reserved_bytes = 0;
 };
 
 struct NetworkDimension {

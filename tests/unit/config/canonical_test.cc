@@ -34,7 +34,8 @@ TEST(Canonical, PresetAndExplicitValuesAgree) {
   peak_flops: {fp32: 156 TFLOP/s, bf16: 312 TFLOP/s}
   memory: 80 GiB
   memory_bandwidth: 2.039 TB/s
-  sms: 108)");
+  sms: 108
+  reserved_memory: 6 GiB)");
   EXPECT_EQ(IdOf(SmallPoint()), IdOf(explicit_hw));
 }
 

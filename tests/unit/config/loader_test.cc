@@ -50,6 +50,18 @@ TEST(Loader, TensorParallelismMustSplitTheKeyValueHeads) {
       << r.error().message();
 }
 
+TEST(Loader, ReservedMemoryMustLeaveSome) {
+  auto ok = BuildFromText(Replace(SmallPoint(), "hardware: a100-80gb",
+                                  "hardware: {preset: a100-80gb, reserved_memory: 79 GiB}"));
+  ASSERT_TRUE(ok) << Message(ok);
+  EXPECT_DOUBLE_EQ(ok->config.hardware.reserved_bytes, 79.0 * (1ull << 30));
+  auto r = BuildFromText(Replace(SmallPoint(), "hardware: a100-80gb",
+                                 "hardware: {preset: a100-80gb, reserved_memory: 80 GiB}"),
+                         "p.yaml");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().context().key_path, "hardware.reserved_memory");
+}
+
 TEST(Loader, UnknownKeySuggestsTheClosestKey) {
   auto r = BuildFromText(Replace(SmallPoint(), "  layers: 24", "  layer: 24"), "p.yaml");
   ASSERT_FALSE(r);

@@ -76,12 +76,15 @@ TEST(Memory, ZeroStagesShardStates) {
   c.training.zero_stage = 0;
   auto z0 = PeakMemory(c);
   EXPECT_DOUBLE_EQ(z0.weights, 2 * z0.parameters);
-  EXPECT_DOUBLE_EQ(z0.gradients, 2 * z0.parameters);
+  EXPECT_DOUBLE_EQ(z0.gradients, 4 * z0.parameters) << "Megatron's fp32 main gradients";
   EXPECT_DOUBLE_EQ(z0.optimizer, 12 * z0.parameters);
+  c.training.fp32_main_grads = false;
+  EXPECT_DOUBLE_EQ(PeakMemory(c).gradients, 2 * z0.parameters) << "16-bit gradients";
+  c.training.fp32_main_grads = true;
   c.training.zero_stage = 1;
   EXPECT_DOUBLE_EQ(PeakMemory(c).optimizer, 12 * z0.parameters / 2);
   c.training.zero_stage = 2;
-  EXPECT_DOUBLE_EQ(PeakMemory(c).gradients, 2 * z0.parameters / 2);
+  EXPECT_DOUBLE_EQ(PeakMemory(c).gradients, 4 * z0.parameters / 2);
   c.training.zero_stage = 3;
   EXPECT_DOUBLE_EQ(PeakMemory(c).weights, 2 * z0.parameters / 2);
 }
@@ -95,6 +98,13 @@ TEST(Memory, PeakStageAndFit) {
   EXPECT_DOUBLE_EQ(peak.activations, 8 * 4 * s * b * h * (34 + 5 * a * s / h));
   EXPECT_TRUE(peak.fits);
   c.hardware.memory_bytes = 1e9;
+  EXPECT_FALSE(PeakMemory(c).fits);
+  // What the hardware reserves (CUDA context, NCCL, fragmentation) is not
+  // the model's: a peak 1 byte short of the memory fits, unless 2 are
+  // reserved.
+  c.hardware.memory_bytes = peak.total + 1;
+  EXPECT_TRUE(PeakMemory(c).fits);
+  c.hardware.reserved_bytes = 2;
   EXPECT_FALSE(PeakMemory(c).fits);
 }
 
