@@ -65,6 +65,7 @@ Status ReadHardware(FlatReader& r, HardwareConfig& h) {
   ASTRASWEEP_ASSIGN_OR_RETURN(h.memory_bandwidth, r.Quantity("hardware.memory_bandwidth"));
   ASTRASWEEP_ASSIGN_OR_RETURN(h.sms, r.Int("hardware.sms"));
   ASTRASWEEP_ASSIGN_OR_RETURN(h.gemm_efficiency, r.Number("hardware.gemm_efficiency"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(h.gemm_efficiency_fp8, r.Number("hardware.gemm_efficiency_fp8"));
   ASTRASWEEP_ASSIGN_OR_RETURN(h.memory_efficiency, r.Number("hardware.memory_efficiency"));
   ASTRASWEEP_ASSIGN_OR_RETURN(h.kernel_launch, r.Quantity("hardware.kernel_launch"));
   ASTRASWEEP_ASSIGN_OR_RETURN(h.reserved_bytes, r.Quantity("hardware.reserved_memory"));

@@ -132,6 +132,10 @@ const std::vector<FieldSpec>& Rows() {
        .default_kind = DK::kConstant, .default_text = "0.72", .min = 0.01, .max = 1,
        .help = "fraction of peak FLOP/s a large GEMM sustains in training "
                "(0.72: calibrated on A100, tests/validation)"},
+      {.path = "hardware.gemm_efficiency_fp8", .type = FT::kNumber,
+       .default_kind = DK::kDependent, .default_text = "hardware.gemm_efficiency", .min = 0.01,
+       .max = 1,
+       .help = "fraction of the FP8 peak an FP8 GEMM sustains in training (dtype fp8)"},
       {.path = "hardware.memory_efficiency", .type = FT::kNumber,
        .default_kind = DK::kConstant, .default_text = "0.85", .min = 0.01, .max = 1,
        .help = "fraction of memory bandwidth a streaming kernel reaches"},

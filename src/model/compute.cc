@@ -33,13 +33,18 @@ double WaveUtilisation(const Op& gemm, std::int64_t sms) {
 }
 
 double OpTime(const Op& op, const config::HardwareConfig& hw, config::DType dtype) {
-  const double peak = PeakFlops(hw, dtype);
+  // FP8 training as Transformer Engine runs it: the GEMMs in FP8, at their
+  // own efficiency; everything else in BF16.
+  const bool fp8 = dtype == config::DType::kFp8;
   const double memory = op.bytes / (hw.memory_bandwidth * hw.memory_efficiency);
   double math = 0;
-  if (op.kind == OpKind::kGemm)
-    math = op.flops / (peak * hw.gemm_efficiency * WaveUtilisation(op, hw.sms));
-  else
-    math = op.flops / (peak * kVectorFraction);
+  if (op.kind == OpKind::kGemm) {
+    const double sustained = fp8 ? PeakFlops(hw, dtype) * hw.gemm_efficiency_fp8
+                                 : PeakFlops(hw, dtype) * hw.gemm_efficiency;
+    math = op.flops / (sustained * WaveUtilisation(op, hw.sms));
+  } else {
+    math = op.flops / (PeakFlops(hw, fp8 ? config::DType::kBf16 : dtype) * kVectorFraction);
+  }
   return std::max(math, memory) + hw.kernel_launch;
 }
 

@@ -77,6 +77,7 @@ struct HardwareConfig {
   double memory_bandwidth = 0;  // bytes/s
   std::int64_t sms = 0;         // streaming multiprocessors / compute units
   double gemm_efficiency = 0.72;    // of peak FLOP/s, for large GEMMs
+  double gemm_efficiency_fp8 = 0.72;  // of the FP8 peak, for FP8 GEMMs
   double memory_efficiency = 0.85;  // of memory_bandwidth, for streaming kernels
   double kernel_launch = 4e-6;      // seconds per kernel
   // Bytes a training process cannot use: CUDA context, library workspaces,

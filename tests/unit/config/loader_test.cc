@@ -27,6 +27,8 @@ TEST(Loader, FillsDefaultsAndUnits) {
   EXPECT_EQ(c.training.dtype, DType::kBf16);
   EXPECT_EQ(c.training.schedule, Schedule::k1F1B);
   EXPECT_EQ(c.training.attention, Attention::kFlash) << "as Megatron-core and NeMo run today";
+  EXPECT_DOUBLE_EQ(c.hardware.gemm_efficiency_fp8, c.hardware.gemm_efficiency)
+      << "the FP8 GEMM efficiency defaults to the preset's other";
   EXPECT_TRUE(c.training.dp_overlap);
   EXPECT_EQ(c.hardware.name, "a100-80gb");
   EXPECT_DOUBLE_EQ(c.hardware.memory_bytes, 80.0 * (1ull << 30));

@@ -46,6 +46,21 @@ TEST(Compute, MemoryBoundOps) {
                    skinny.bytes / (2039e9 * 0.85) + 4e-6);
 }
 
+TEST(Compute, Fp8RunsOnlyTheGemmsInFp8) {
+  auto hw = A100();
+  hw.peak_flops.fp8 = 989e12 * 2;  // an H100-like FP8 rate
+  hw.peak_flops.bf16 = 989e12;
+  hw.gemm_efficiency_fp8 = 0.5;
+  Op g = GemmOp(108 * 128, 16 * 128, 8192);
+  EXPECT_DOUBLE_EQ(OpTime(g, hw, config::DType::kFp8), g.flops / (1978e12 * 0.5) + 4e-6)
+      << "the FP8 peak at the FP8 GEMM efficiency";
+  // Memory-bound kernels run as in BF16: compute-heavy enough to meet the
+  // vector rate, which is BF16's.
+  Op softmax{"softmax", OpKind::kMemoryBound, 1e12, 1e3, 0, 0, 0, 1};
+  EXPECT_DOUBLE_EQ(OpTime(softmax, hw, config::DType::kFp8),
+                   OpTime(softmax, hw, config::DType::kBf16));
+}
+
 TEST(Compute, PeakPerDtype) {
   auto hw = A100();
   EXPECT_EQ(PeakFlops(hw, config::DType::kFp32), 156e12);

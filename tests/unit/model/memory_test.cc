@@ -55,6 +55,18 @@ TEST(Memory, FlashAttentionKeepsNoScores) {
   EXPECT_DOUBLE_EQ(LayerActivationBytes(flash(Gpt(8, true, R::kFull))), sbh * 2 / t);
 }
 
+TEST(Memory, Fp8KeepsBf16WeightsWithAnFp8Copy) {
+  auto bf16 = Gpt(8, true, config::Recompute::kSelective);
+  auto fp8 = bf16;
+  fp8.training.dtype = config::DType::kFp8;
+  EXPECT_DOUBLE_EQ(LayerActivationBytes(fp8), LayerActivationBytes(bf16))
+      << "Transformer Engine keeps the activations in BF16";
+  const auto peak = PeakMemory(fp8);
+  EXPECT_DOUBLE_EQ(peak.weights, 3 * peak.parameters);
+  EXPECT_DOUBLE_EQ(peak.gradients, 4 * peak.parameters);
+  EXPECT_DOUBLE_EQ(peak.optimizer, 12 * peak.parameters);
+}
+
 TEST(Memory, InFlightMicroBatchesPerSchedule) {
   auto c = Gpt(1, false, config::Recompute::kNone);  // 32 micro-batches, pp 4
   c.training.schedule = config::Schedule::kGpipe;
