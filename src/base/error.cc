@@ -48,7 +48,8 @@ std::string Error::ToString() const {
     }
     out += ": ";
   }
-  if (data_->context.point_index) out += "point " + std::to_string(*data_->context.point_index) + ": ";
+  if (data_->context.point_index)
+    out += "point " + std::to_string(*data_->context.point_index) + ": ";
   if (!data_->context.key_path.empty()) out += data_->context.key_path + ": ";
   out += data_->message;
   return out;

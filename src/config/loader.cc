@@ -159,10 +159,11 @@ Status CheckConsistency(FlatReader& r, Config& c) {
     r.canonical()["parallelism.tp"] = Str(p.tp);
   }
   if (c.hardware.reserved_bytes >= c.hardware.memory_bytes)
-    return fail("hardware.reserved_memory",
-                "reserved_memory = " + HumanQuantity(c.hardware.reserved_bytes, QuantityKind::kBytes) +
-                    " leaves nothing of memory = " +
-                    HumanQuantity(c.hardware.memory_bytes, QuantityKind::kBytes));
+    return fail(
+        "hardware.reserved_memory",
+        "reserved_memory = " + HumanQuantity(c.hardware.reserved_bytes, QuantityKind::kBytes) +
+            " leaves nothing of memory = " +
+            HumanQuantity(c.hardware.memory_bytes, QuantityKind::kBytes));
   if (m.hidden % m.heads != 0)
     return fail("model.hidden",
                 "hidden = " + Str(m.hidden) + " is not a multiple of heads = " + Str(m.heads));
@@ -175,8 +176,8 @@ Status CheckConsistency(FlatReader& r, Config& c) {
   // Megatron splits the key/value heads over the tensor-parallel ranks and
   // refuses a tp they cannot be split by (it does not replicate them).
   if (m.kv_heads % p.tp != 0)
-    return fail("parallelism.tp", "tp = " + Str(p.tp) + " does not divide model.kv_heads = " +
-                                      Str(m.kv_heads) +
+    return fail("parallelism.tp", "tp = " + Str(p.tp) +
+                                      " does not divide model.kv_heads = " + Str(m.kv_heads) +
                                       " (Megatron splits the key/value heads over tp)");
   if (m.ffn_hidden % p.tp != 0)
     return fail("parallelism.tp",

@@ -24,7 +24,8 @@ PerParameter BytesPerParameter(const config::TrainingConfig& t) {
   if (t.dtype == config::DType::kFp32) return {4, 4, 8};
   // fp8 (Transformer Engine): BF16 weights and their FP8 copy for the
   // GEMMs (the scaling factors and amax history are kilobytes a layer).
-  const double weights = t.dtype == config::DType::kFp8 ? 2 + 1 : static_cast<double>(BytesPerElement(t.dtype));
+  const double weights =
+      t.dtype == config::DType::kFp8 ? 2 + 1 : static_cast<double>(BytesPerElement(t.dtype));
   return {weights, t.fp32_main_grads ? 4.0 : 2.0, 12};
 }
 
@@ -55,9 +56,9 @@ double LayerActivationBytes(const config::Config& c) {
   // and head; its backward recomputes the rest, its dropout mask comes
   // from the RNG state). Selective recompute recomputes the core: neither.
   const bool flash = c.training.attention == config::Attention::kFlash;
-  const double attention = c.training.recompute == config::Recompute::kSelective ? 0
-                           : flash ? 4 * a * s * b
-                                   : (2 * e + 1) * a * s * s * b;
+  double attention = 0;
+  if (c.training.recompute != config::Recompute::kSelective)
+    attention = flash ? 4 * a * s * b : (2 * e + 1) * a * s * s * b;
   return (sp ? replicated / t : replicated) + split / t + attention / t;
 }
 

@@ -48,7 +48,8 @@ TEST(Loader, TensorParallelismMustSplitTheKeyValueHeads) {
   auto r = BuildFromText(Replace(gqa, "{tp: 2, pp: 2, dp: 2}", "{tp: 8, pp: 1, dp: 1}"), "p.yaml");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().context().key_path, "parallelism.tp");
-  EXPECT_NE(r.error().message().find("tp = 8 does not divide model.kv_heads = 4"), std::string::npos)
+  EXPECT_NE(r.error().message().find("tp = 8 does not divide model.kv_heads = 4"),
+            std::string::npos)
       << r.error().message();
 }
 
