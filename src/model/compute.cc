@@ -39,9 +39,8 @@ double OpTime(const Op& op, const config::HardwareConfig& hw, config::DType dtyp
   const double memory = op.bytes / (hw.memory_bandwidth * hw.memory_efficiency);
   double math = 0;
   if (op.kind == OpKind::kGemm) {
-    const double sustained = fp8 ? PeakFlops(hw, dtype) * hw.gemm_efficiency_fp8
-                                 : PeakFlops(hw, dtype) * hw.gemm_efficiency;
-    math = op.flops / (sustained * WaveUtilisation(op, hw.sms));
+    const double efficiency = fp8 ? hw.gemm_efficiency_fp8 : hw.gemm_efficiency;
+    math = op.flops / (PeakFlops(hw, dtype) * efficiency * WaveUtilisation(op, hw.sms));
   } else {
     math = op.flops / (PeakFlops(hw, fp8 ? config::DType::kBf16 : dtype) * kVectorFraction);
   }

@@ -80,9 +80,9 @@ LayerShape LayerShape::From(const config::Config& c) {
 std::size_t BytesPerElement(config::DType dtype) {
   switch (dtype) {
     case config::DType::kFp32: return 4;
-    // Transformer Engine casts a GEMM's inputs to FP8 on the way in; the
-    // activations, weights and communication stay BF16.
-    case config::DType::kFp8: return 2;
+    // fp8: Transformer Engine casts a GEMM's inputs to FP8 on the way in;
+    // the activations, weights and communication stay BF16.
+    case config::DType::kFp8:
     case config::DType::kBf16:
     case config::DType::kFp16: return 2;
   }

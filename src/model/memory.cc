@@ -22,10 +22,10 @@ struct PerParameter {
 
 PerParameter BytesPerParameter(const config::TrainingConfig& t) {
   if (t.dtype == config::DType::kFp32) return {4, 4, 8};
-  // fp8 (Transformer Engine): BF16 weights and their FP8 copy for the
+  // fp8 (Transformer Engine): the BF16 weights and their FP8 copy for the
   // GEMMs (the scaling factors and amax history are kilobytes a layer).
   const double weights =
-      t.dtype == config::DType::kFp8 ? 2 + 1 : static_cast<double>(BytesPerElement(t.dtype));
+      static_cast<double>(BytesPerElement(t.dtype)) + (t.dtype == config::DType::kFp8 ? 1.0 : 0.0);
   return {weights, t.fp32_main_grads ? 4.0 : 2.0, 12};
 }
 
