@@ -263,6 +263,34 @@ enum class EventKind : std::uint8_t {
   kLinkFree,      // a = link (aware)
 };
 
+// A vector of T whose places are handed out and taken back: a place taken
+// back keeps its T, and the T its memory, for the next one handed out. The
+// replay's messages, channels and event lists each live about as long as
+// one message, and must not allocate for each.
+template <typename T>
+class Recycled {
+ public:
+  // The place Take() hands out next.
+  std::uint32_t Next() const {
+    return free_.empty() ? static_cast<std::uint32_t>(items_.size()) : free_.back();
+  }
+  std::uint32_t Take() {
+    const std::uint32_t id = Next();
+    if (free_.empty())
+      items_.emplace_back();
+    else
+      free_.pop_back();
+    return id;
+  }
+  void Give(std::uint32_t id) { free_.push_back(id); }
+  T& operator[](std::uint32_t id) { return items_[id]; }
+  const T& operator[](std::uint32_t id) const { return items_[id]; }
+
+ private:
+  std::vector<T> items_;
+  std::vector<std::uint32_t> free_;
+};
+
 struct Event {
   EventKind kind;
   int rank;
@@ -282,7 +310,7 @@ class EventQueue {
     std::size_t next = 0;
   };
   struct Later {
-    const std::vector<Bucket>* buckets;
+    const Recycled<Bucket>* buckets;
     bool operator()(std::uint32_t x, std::uint32_t y) const {
       return (*buckets)[x].time > (*buckets)[y].time;
     }
@@ -291,13 +319,9 @@ class EventQueue {
  public:
   bool empty() const { return heap_.empty(); }
   void Push(std::uint64_t time, const Event& e) {
-    const auto [bucket, added] = index_.Emplace(
-        time, free_.empty() ? static_cast<std::uint32_t>(buckets_.size()) : free_.back());
+    const auto [bucket, added] = index_.Emplace(time, buckets_.Next());
     if (added) {
-      if (free_.empty())
-        buckets_.emplace_back();
-      else
-        free_.pop_back();
+      buckets_.Take();
       buckets_[bucket].time = time;
       heap_.push_back(bucket);
       std::push_heap(heap_.begin(), heap_.end(), Later{&buckets_});
@@ -316,14 +340,13 @@ class EventQueue {
       index_.Erase(bucket.time);
       bucket.events.clear();
       bucket.next = 0;
-      free_.push_back(id);
+      buckets_.Give(id);
     }
     return e;
   }
 
  private:
-  std::vector<Bucket> buckets_;  // a retired one keeps its memory for the next
-  std::vector<std::uint32_t> free_;
+  Recycled<Bucket> buckets_;
   std::vector<std::uint32_t> heap_;  // buckets_ by time, earliest on top
   FlatIndex<std::uint64_t, HashId> index_;  // nanosecond -> its bucket
 };
@@ -385,28 +408,21 @@ struct Channel {
 
 // The channels of the messages in flight by key. Every message looks its
 // channel up twice (sent, received) and a channel lives about as long as
-// one message, so neither may allocate: keys index a pool of channels
-// whose places stay put while they live (a message keeps its channel's),
-// and a dropped channel's memory waits in the pool for the next.
+// one message, so neither may allocate: keys index recycled channels,
+// whose places stay put while they live (a message keeps its channel's).
 class Channels {
  public:
   // The key's channel, a new empty one if it has none.
   std::uint32_t Of(const MatchKey& key) {
-    const auto [channel, added] =
-        index_.Emplace(key, free_.empty() ? static_cast<std::uint32_t>(pool_.size()) : free_.back());
-    if (added) {
-      if (free_.empty())
-        pool_.emplace_back();
-      else
-        free_.pop_back();
-    }
+    const auto [channel, added] = index_.Emplace(key, pool_.Next());
+    if (added) pool_.Take();
     return channel;
   }
   Channel& operator[](std::uint32_t channel) { return pool_[channel]; }
   void Drop(const MatchKey& key, std::uint32_t channel) {
     index_.Erase(key);
     pool_[channel].Reset();
-    free_.push_back(channel);
+    pool_.Give(channel);
   }
 
  private:
@@ -414,8 +430,7 @@ class Channels {
     std::size_t operator()(const MatchKey& k) const { return HashOf(k); }
   };
   FlatIndex<MatchKey, HashKey> index_;
-  std::vector<Channel> pool_;
-  std::vector<std::uint32_t> free_;
+  Recycled<Channel> pool_;
 };
 
 struct Message {
@@ -597,7 +612,7 @@ class Engine {
  private:
   // events
   void Schedule(std::uint64_t delay, EventKind kind, int rank, std::uint32_t a, std::uint64_t b) {
-    heap_.Push(now_ + delay, Event{kind, rank, a, b});
+    events_.Push(now_ + delay, Event{kind, rank, a, b});
   }
   Status Dispatch(const Event& e);
 
@@ -613,10 +628,10 @@ class Engine {
   // `group`: the comm group of the collective the message belongs to, or 0.
   void Send(const MatchKey& key, Target on_delivered, int group = 0);
   void PostRecv(const MatchKey& key, Target target);
-  Status Deliver(std::uint64_t message);
+  Status Deliver(std::uint32_t message);
   Status Notify(const Target& target);
   std::uint64_t NetworkDelay(int src, int dst, std::uint64_t bytes) const;
-  Status AwareForward(std::uint64_t message);
+  Status AwareForward(std::uint32_t message);
 
   // collectives
   Status StartCollective(int rank, std::uint32_t node);
@@ -644,11 +659,10 @@ class Engine {
   const FoldMap* fold_;
   std::vector<int> simulated_;  // every rank, or the fold's representatives
   std::vector<RankState> ranks_;
-  EventQueue heap_;
+  EventQueue events_;
   std::uint64_t now_ = 0;
   Channels channels_;
-  std::vector<Message> messages_;
-  std::vector<std::uint64_t> free_messages_;
+  Recycled<Message> messages_;
   std::vector<int> strides_;
   int npus_ = 0;
   // aware
@@ -656,7 +670,7 @@ class Engine {
     std::uint64_t latency_ns;
     double bytes_per_ns;
     bool busy = false;
-    std::deque<std::uint64_t> pending;
+    std::deque<std::uint32_t> pending;
   };
   std::vector<Link> links_;
   std::unordered_map<std::uint64_t, std::uint32_t> link_index_;  // from << 32 | to
@@ -665,7 +679,7 @@ class Engine {
   std::uint32_t LinkOf(int from, int to) const {
     return link_index_.at(static_cast<std::uint64_t>(from) << 32 | static_cast<std::uint32_t>(to));
   }
-  void TransmitOnLink(std::uint32_t link, std::uint64_t message);
+  void TransmitOnLink(std::uint32_t link, std::uint32_t message);
 };
 
 // ------------------------------------------------------------ workload layer
@@ -794,15 +808,8 @@ void Engine::Send(const MatchKey& sent, Target on_delivered, int group) {
   Channel& ch = channels_[channel];
   const std::uint64_t seq = ch.sends++;
   ch.At(seq).send = on_delivered;
-  std::uint64_t id;
-  if (!free_messages_.empty()) {
-    id = free_messages_.back();
-    free_messages_.pop_back();
-    messages_[id] = Message{key, seq, channel, key.src};
-  } else {
-    id = messages_.size();
-    messages_.push_back(Message{key, seq, channel, key.src});
-  }
+  const std::uint32_t id = messages_.Take();
+  messages_[id] = Message{key, seq, channel, key.src};
   if (congestion_ == Congestion::kUnaware) {
     Schedule(NetworkDelay(sent.src, sent.dst, sent.bytes), EventKind::kDeliver, -1, 0, id);
   } else {
@@ -825,9 +832,9 @@ void Engine::PostRecv(const MatchKey& key, Target target) {
   }
 }
 
-Status Engine::Deliver(std::uint64_t id) {
+Status Engine::Deliver(std::uint32_t id) {
   const Message m = messages_[id];
-  free_messages_.push_back(id);
+  messages_.Give(id);
   Channel& ch = channels_[m.channel];
   MatchEntry& e = ch.At(m.seq);
   e.arrived = true;
@@ -872,7 +879,7 @@ int Engine::NextDevice(int at, int src, int dst) const {
   return dst;
 }
 
-void Engine::TransmitOnLink(std::uint32_t link_id, std::uint64_t message) {
+void Engine::TransmitOnLink(std::uint32_t link_id, std::uint32_t message) {
   Link& link = links_[link_id];
   if (link.busy) {
     link.pending.push_back(message);
@@ -886,7 +893,7 @@ void Engine::TransmitOnLink(std::uint32_t link_id, std::uint64_t message) {
            link_id, 0);
 }
 
-Status Engine::AwareForward(std::uint64_t message) {
+Status Engine::AwareForward(std::uint32_t message) {
   Message& m = messages_[message];
   m.at = NextDevice(m.at, m.key.src, m.key.dst);
   if (m.at == m.key.dst) return Deliver(message);
@@ -1328,10 +1335,10 @@ Status Engine::Dispatch(const Event& e) {
   switch (e.kind) {
     case EventKind::kComputeDone: return NodeDone(e.rank, e.a);
     case EventKind::kBundleDone: return StreamEvent(e.rank, e.a, 1);
-    case EventKind::kDeliver: return Deliver(e.b);
+    case EventKind::kDeliver: return Deliver(static_cast<std::uint32_t>(e.b));
     case EventKind::kRecvLate:
       return Notify(Target{static_cast<Target::Kind>(e.a), e.rank, static_cast<std::uint32_t>(e.b)});
-    case EventKind::kLinkArrive: return AwareForward(e.b);
+    case EventKind::kLinkArrive: return AwareForward(static_cast<std::uint32_t>(e.b));
     case EventKind::kLinkFree: {
       Link& link = links_[e.a];
       link.busy = false;
@@ -1409,8 +1416,8 @@ Expected<SimResult> Engine::Run(std::vector<RankTrace> traces) {
       if (r.trace.nodes[n].parents == 0) MakeReady(r, n);
   }
   for (int rank : simulated_) ASTRASWEEP_RETURN_IF_ERROR(IssueReady(rank));
-  while (!heap_.empty()) {
-    const Event e = heap_.Pop(now_);
+  while (!events_.empty()) {
+    const Event e = events_.Pop(now_);
     ASTRASWEEP_RETURN_IF_ERROR(Dispatch(e));
   }
   SimResult result;
