@@ -69,7 +69,7 @@ nlohmann::json ToJson(const config::ResolvedPoint& point, const exec::PointOutco
     j["microbatches"] = o.microbatches;
     j["model_flops"] = o.model_flops;
     j["hardware_flops"] = o.hardware_flops;
-    j["graph_nodes"] = o.graph_nodes;
+    j["scheduled_nodes"] = o.scheduled_nodes;
     j["stages"] = StagesJson(o);
   }
   const auto& mem = o.memory;

@@ -16,6 +16,7 @@
 #include "astrasweep/et/pipeline_bundle.h"
 #include "astrasweep/exec/simulation.h"
 #include "astrasweep/graph/pipeline.h"
+#include "astrasweep/graph/pipeline_timing.h"
 #include "astrasweep/model/compute.h"
 #include "astrasweep/model/step_costs.h"
 #include "flattened_simulation.h"
@@ -185,22 +186,31 @@ PointOutcome Evaluate(const config::Config& c, graph::Graph* graph_out) {
         return Failed(count(out), "simulate", applied.error());
     }
   }
-  // One graph per thread, reused: its memory stays allocated and warm.
-  thread_local graph::Graph scratch;
-  graph::Graph& g = graph_out ? *graph_out : scratch;
-  auto built = graph::BuildPipelineGraph(c, costs, g);
-  if (!built) return Failed(count(out), "pipeline", built.error());
-  out.graph_nodes = g.size();
-  auto schedule = graph::Simulate(g);
-  if (!schedule) return Failed(count(out), "schedule", schedule.error());
-
-  out.stages = graph::AnalyzeStages(g, *schedule);
+  // Without a graph to hand back, the schedule is timed without building
+  // one (graph/pipeline_timing.h); the graph is the reference it matches.
+  thread_local graph::PipelineTiming timing;
+  if (graph_out == nullptr) {
+    if (auto timed = graph::TimePipeline(c, costs, timing); !timed)
+      return Failed(count(out), "pipeline", timed.error());
+    out.stages = timing.stages;
+  } else {
+    auto built = graph::BuildPipelineGraph(c, costs, *graph_out);
+    if (!built) return Failed(count(out), "pipeline", built.error());
+    auto schedule = graph::Simulate(*graph_out);
+    if (!schedule) return Failed(count(out), "schedule", schedule.error());
+    out.stages = graph::AnalyzeStages(*graph_out, *schedule);
+    timing.makespan = schedule->makespan;
+    timing.flops = 0;
+    for (const auto& node : graph_out->nodes()) timing.flops += node.flops;
+    timing.units_timed = static_cast<std::int64_t>(graph_out->size());
+  }
+  out.scheduled_nodes = timing.units_timed;
   const auto critical =
       std::min_element(out.stages.begin(), out.stages.end(),
                        [](const auto& a, const auto& b) { return a.bubble < b.bubble; });
   out.critical_stage = critical->stage;
   const double gpus = D(c.parallelism.Gpus());
-  double step = schedule->makespan;
+  double step = timing.makespan;
   const SimRankTiming* slowest_npu = nullptr;
   // The full modes: the simulator schedules the step. A pipeline of one
   // NPU (pp = dp = 1) sends nothing: its ops run back to back, as the
@@ -248,9 +258,7 @@ PointOutcome Evaluate(const config::Config& c, graph::Graph* graph_out) {
     m.bubble_s = std::max(0.0, step - slowest_npu->compute_s - slowest_npu->exposed_comm_s);
   }
   count(out);
-  double flops = 0;
-  for (const auto& node : g.nodes()) flops += node.flops;
-  out.hardware_flops = flops * D(c.parallelism.tp) * D(c.parallelism.dp);
+  out.hardware_flops = timing.flops * D(c.parallelism.tp) * D(c.parallelism.dp);
   out.status = m.fits_memory ? PointStatus::kOk : PointStatus::kInfeasible;
   return out;
 }

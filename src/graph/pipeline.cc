@@ -7,6 +7,7 @@
 #include "astrasweep/graph/pipeline.h"
 
 #include "astrasweep/model/layer_ops.h"
+#include "pipeline_plan.h"
 
 namespace astrasweep::graph {
 namespace {
@@ -15,108 +16,16 @@ using I32 = std::int32_t;
 using I64 = std::int64_t;
 
 I32 ToI32(I64 value) { return static_cast<I32>(value); }
-double ToDouble(I64 value) { return static_cast<double>(value); }
 std::size_t Index(I64 value) { return static_cast<std::size_t>(value); }
 
-// What a compute node does: kernel time, the tensor-parallel communication
-// it blocks on, and FLOPs per GPU.
-struct Work {
-  double kernels, blocking, flops;
-};
-
-// Which ends of the model a piece of work holds: the embedding (first
-// virtual stage) and the head, logits and loss (last virtual stage).
-struct ModelEnds {
-  bool embedding = false;
-  bool head = false;
-  int count() const { return (embedding ? 1 : 0) + (head ? 1 : 0); }
-};
-
-// The forward of `layers` layers of one micro-batch, plus the ends it holds.
-Work ForwardWork(const model::StepCosts& costs, double layers, ModelEnds ends) {
-  return {layers * costs.layer_forward + (ends.embedding ? costs.embedding_forward : 0) +
-              (ends.head ? costs.head_forward : 0),
-          layers * costs.layer_forward_tp + (ends.embedding ? costs.embedding_forward_tp : 0),
-          layers * costs.layer_forward_flops + (ends.head ? costs.head_forward_flops : 0)};
-}
-
-// The same backward, including its recompute.
-Work BackwardWork(const model::StepCosts& costs, double layers, ModelEnds ends) {
-  return {layers * (costs.layer_backward + costs.layer_recompute) +
-              (ends.embedding ? costs.embedding_backward : 0) +
-              (ends.head ? costs.head_backward : 0),
-          layers * (costs.layer_backward_tp + costs.layer_recompute_tp) +
-              (ends.head ? costs.head_backward_tp : 0),
-          layers * costs.layer_backward_flops + (ends.head ? costs.head_backward_flops : 0)};
-}
-
-struct LayerRange {
-  I32 begin, end;  // transformer layers [begin, end)
-  double count() const { return ToDouble(end - begin); }
-};
-
-// The parameters data-parallel traffic and the optimizer act on: those of
-// `layers` transformer layers plus the model ends among them.
-struct ParameterShare {
-  double layers;
-  ModelEnds ends;
-};
-
-// A virtual stage's layers and the work of one micro-batch through them:
-// computed once, used by every micro-batch.
-struct VirtualStagePlan {
-  LayerRange layers;
-  ModelEnds ends;
-  Work forward, backward;
-  const Work& work(Pass pass) const { return pass == Pass::kForward ? forward : backward; }
-  ParameterShare share() const { return {.layers = layers.count(), .ends = ends}; }
-};
-
-// A data-parallel collective: its cost per layer and per model end.
-struct DataParallelCollective {
-  const char* name;
-  model::Collective collective;
-  double layer_seconds, end_seconds, bytes_per_parameter;
-};
-
-// When each stage's gradients are reduced over the data-parallel replicas.
-enum class GradientReduction {
-  kNone,                    // dp = 1
-  kAfterBackward,           // once, after the stage's last backward
-  kPerLayerOfLastBackward,  // dp_overlap: per layer, while the next one computes
-};
-
-// What data parallelism adds to each stage.
-struct DataParallelPlan {
-  GradientReduction reduction;
-  bool gather_before_use;  // ZeRO 3: weights gathered before each forward and backward
-  bool gather_after_step;  // ZeRO >= 1: the updated weights gathered after the optimizer
-  DataParallelCollective gradient_reduction, weight_gather;
-};
-
-DataParallelPlan PlanDataParallel(const config::Config& config, const model::StepCosts& costs) {
-  const bool replicated = config.parallelism.dp > 1, overlap = config.training.dp_overlap;
-  const config::DType dtype = config.training.dtype;
-  DataParallelPlan plan{.reduction = GradientReduction::kNone,
-                        .gather_before_use = replicated && config.training.zero_stage >= 3,
-                        .gather_after_step = replicated && config.training.zero_stage >= 1};
-  if (replicated)
-    plan.reduction =
-        overlap ? GradientReduction::kPerLayerOfLastBackward : GradientReduction::kAfterBackward;
-  plan.gradient_reduction = {.name = costs.grad_collective == model::Collective::kAllReduce
-                                         ? "dp_grad_all_reduce"
-                                         : "dp_grad_reduce_scatter",
-                             .collective = costs.grad_collective,
-                             .layer_seconds = costs.layer_grad_sync,
-                             .end_seconds = costs.embedding_grad_sync,
-                             .bytes_per_parameter = dtype == config::DType::kFp32 ? 4.0 : 2.0};
-  plan.weight_gather = {.name = "dp_weight_all_gather",
-                        .collective = model::Collective::kAllGather,
-                        .layer_seconds = costs.layer_weight_gather,
-                        .end_seconds = costs.embedding_weight_gather,
-                        .bytes_per_parameter = static_cast<double>(model::BytesPerElement(dtype))};
-  return plan;
-}
+using plan::DataParallelCollective;
+using plan::DataParallelPlan;
+using plan::GradientReduction;
+using plan::LayerRange;
+using plan::ModelEnds;
+using plan::ParameterShare;
+using plan::VirtualStagePlan;
+using plan::Work;
 
 struct StageStreams {
   StreamId compute, forward_link, backward_link, data_parallel;
@@ -149,7 +58,7 @@ class PipelineBuilder {
         costs_(costs),
         graph_(graph),
         shape_(PipelineShape::Of(config)),
-        data_parallel_(PlanDataParallel(config, costs)) {}
+        data_parallel_(plan::PlanDataParallel(config, costs)) {}
 
   // Stage by stage: its units, its gradient reduction, its optimizer step.
   // Then the transfers between stages.
@@ -158,7 +67,7 @@ class PipelineBuilder {
     const std::size_t units = Index(2 * shape_.virtual_stages() * shape_.microbatches);
     graph_.Reserve(2 * units + Index(8 * shape_.stages), 3 * units);
     AddStreams();
-    PlanVirtualStages();
+    plans_ = plan::PlanVirtualStages(config_, costs_, shape_);
     spans_.assign(units, Span{});
     orders_.reserve(Index(shape_.stages));
     for (I64 stage = 0; stage < shape_.stages; ++stage) {
@@ -186,18 +95,6 @@ class PipelineBuilder {
     }
   }
 
-  void PlanVirtualStages() {
-    const I64 count = shape_.virtual_stages();
-    plans_.reserve(Index(count));
-    for (I64 vs = 0; vs < count; ++vs) {
-      const auto [begin, end] = VirtualStageLayers(config_.model.layers, count, vs);
-      const LayerRange layers{begin, end};
-      const ModelEnds ends{.embedding = vs == 0, .head = vs == count - 1};
-      plans_.push_back({layers, ends, ForwardWork(costs_, layers.count(), ends),
-                        BackwardWork(costs_, layers.count(), ends)});
-    }
-  }
-
   // The stage's compute nodes in schedule order, each after its ZeRO-3
   // weight gather.
   StageTail AddStageUnits(I64 stage) {
@@ -207,10 +104,7 @@ class PipelineBuilder {
           data_parallel_.gather_before_use
               ? AddDataParallel(stage, data_parallel_.weight_gather, PlanOf(stage, unit).share())
               : -1;
-      const bool per_layer =
-          data_parallel_.reduction == GradientReduction::kPerLayerOfLastBackward &&
-          unit.pass == Pass::kBackward && unit.microbatch == shape_.microbatches - 1;
-      if (per_layer)
+      if (data_parallel_.PerLayer(unit, shape_.microbatches))
         AddBackwardPerLayer(stage, unit, gather, tail);
       else
         tail.compute = AddWholeUnit(stage, unit, gather);
@@ -233,9 +127,9 @@ class PipelineBuilder {
     const I32 first = plan.layers.begin, last = plan.layers.end - 1;
     Span& span = SpanOf(unit.pass, shape_.VirtualStage(stage, unit.chunk), unit.microbatch);
     for (I32 layer = last; layer >= first; --layer) {
-      const ModelEnds ends{.embedding = plan.ends.embedding && layer == first,
-                           .head = plan.ends.head && layer == last};
-      const NodeId id = AddCompute(stage, unit, {layer, layer + 1}, BackwardWork(costs_, 1, ends));
+      const ModelEnds ends = plan::LayerEnds(plan, layer);
+      const NodeId id =
+          AddCompute(stage, unit, {layer, layer + 1}, plan::BackwardWork(costs_, 1, ends));
       if (layer == last) span.entry = id;
       if (layer == last && gather >= 0) graph_.AddDependency(id, gather);
       tail.reduction =
@@ -260,14 +154,12 @@ class PipelineBuilder {
   // The optimizer after the gradient reduction and, with ZeRO >= 1, the
   // all-gather of the weights it updated.
   void AddOptimizerStep(I64 stage, const ParameterShare& share, NodeId reduction) {
-    const NodeId optimizer =
-        graph_.Add({.kind = NodeKind::kCompute,
-                    .stream = streams_[Index(stage)].compute,
-                    .stage = ToI32(stage),
-                    .rank = Rank(stage),
-                    .duration = Parameters(share) * costs_.optimizer_per_parameter +
-                                config_.hardware.kernel_launch,
-                    .name = "optimizer"});
+    const NodeId optimizer = graph_.Add({.kind = NodeKind::kCompute,
+                                         .stream = streams_[Index(stage)].compute,
+                                         .stage = ToI32(stage),
+                                         .rank = Rank(stage),
+                                         .duration = plan::OptimizerSeconds(config_, costs_, share),
+                                         .name = "optimizer"});
     if (reduction >= 0) graph_.AddDependency(optimizer, reduction);
     if (data_parallel_.gather_after_step)
       graph_.AddDependency(AddDataParallel(stage, data_parallel_.weight_gather, share), optimizer);
@@ -322,7 +214,7 @@ class PipelineBuilder {
                        .layer_begin = layers.begin,
                        .layer_end = layers.end,
                        .rank = Rank(stage),
-                       .duration = work.kernels + work.blocking,
+                       .duration = work.duration(),
                        .blocking_comm = work.blocking,
                        .flops = work.flops,
                        .name = unit.pass == Pass::kForward ? "forward" : "backward"});
@@ -336,28 +228,14 @@ class PipelineBuilder {
                        .stream = streams_[Index(stage)].data_parallel,
                        .stage = ToI32(stage),
                        .rank = Rank(stage),
-                       .duration = share.layers * collective.layer_seconds +
-                                   share.ends.count() * collective.end_seconds,
+                       .duration = collective.Seconds(share),
                        .bytes = Parameters(share) * collective.bytes_per_parameter,
                        .name = collective.name});
   }
 
-  double Parameters(const ParameterShare& share) const {
-    return share.layers * costs_.layer_parameters +
-           share.ends.count() * costs_.embedding_parameters;
-  }
+  double Parameters(const ParameterShare& share) const { return plan::Parameters(costs_, share); }
 
-  // All of a stage's chunks: the embedding on the first stage, the head on
-  // the last.
-  ParameterShare StageShare(I64 stage) const {
-    I64 layers = 0;
-    for (I32 chunk = 0; chunk < shape_.chunks; ++chunk) {
-      const LayerRange& range = plans_[Index(shape_.VirtualStage(stage, chunk))].layers;
-      layers += range.end - range.begin;
-    }
-    return {.layers = ToDouble(layers),
-            .ends = {.embedding = stage == 0, .head = stage == shape_.stages - 1}};
-  }
+  ParameterShare StageShare(I64 stage) const { return plan::StageShare(plans_, shape_, stage); }
 
   Link LinkTo(I64 stage, I64 peer_stage, StreamId stream) const {
     return {stream, Rank(peer_stage),
@@ -376,7 +254,7 @@ class PipelineBuilder {
   I64 Next(I64 stage) const { return (stage + 1) % shape_.stages; }
   I64 Previous(I64 stage) const { return (stage + shape_.stages - 1) % shape_.stages; }
   // The GPU a stage's nodes describe: its tensor-parallel rank 0.
-  I32 Rank(I64 stage) const { return ToI32(stage * config_.parallelism.tp); }
+  I32 Rank(I64 stage) const { return plan::StageRank(config_, stage); }
 
   const config::Config& config_;
   const model::StepCosts& costs_;

@@ -11,15 +11,6 @@ namespace {
 using I32 = std::int32_t;
 using I64 = std::int64_t;
 
-// The index-th forward (or backward) of a stage: chunks take turns every p
-// micro-batches, backwards visit them in reverse.
-StageUnit NthUnit(const PipelineShape& shape, I64 index, Pass pass) {
-  I64 chunk = (index % shape.virtual_stages()) / shape.stages;
-  if (pass == Pass::kBackward) chunk = shape.chunks - 1 - chunk;
-  const I64 microbatch = (index / shape.virtual_stages()) * shape.stages + index % shape.stages;
-  return {static_cast<I32>(chunk), static_cast<I32>(microbatch), pass};
-}
-
 // Forwards the stage runs before its first backward.
 I64 WarmupForwards(config::Schedule schedule, const PipelineShape& shape, I64 stage) {
   const I64 total = shape.microbatches * shape.chunks;
@@ -78,20 +69,18 @@ PipelineShape PipelineShape::Of(const config::Config& config) {
           .microbatches = MicroBatches(config)};
 }
 
+StageSequence::StageSequence(config::Schedule schedule, const PipelineShape& shape,
+                             std::int64_t stage)
+    : shape_(shape),
+      total_(shape.microbatches * shape.chunks),
+      warmup_(WarmupForwards(schedule, shape, stage)) {}
+
 std::vector<StageUnit> StageOrder(config::Schedule schedule, const PipelineShape& shape,
                                   std::int64_t stage) {
-  const I64 total = shape.microbatches * shape.chunks;
-  const I64 warmup = WarmupForwards(schedule, shape, stage);
+  const StageSequence sequence(schedule, shape, stage);
   std::vector<StageUnit> order;
-  order.reserve(static_cast<std::size_t>(2 * total));
-  for (I64 index = 0; index < warmup; ++index)
-    order.push_back(NthUnit(shape, index, Pass::kForward));
-  for (I64 index = 0; index < total - warmup; ++index) {  // steady state: one of each
-    order.push_back(NthUnit(shape, warmup + index, Pass::kForward));
-    order.push_back(NthUnit(shape, index, Pass::kBackward));
-  }
-  for (I64 index = total - warmup; index < total; ++index)
-    order.push_back(NthUnit(shape, index, Pass::kBackward));
+  order.reserve(static_cast<std::size_t>(sequence.size()));
+  for (I64 index = 0; index < sequence.size(); ++index) order.push_back(sequence.At(index));
   return order;
 }
 

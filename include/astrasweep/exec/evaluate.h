@@ -59,7 +59,9 @@ struct PointOutcome {
   std::int64_t microbatches = 0;
   double model_flops = 0;     // per step, whole batch
   double hardware_flops = 0;  // executed per step by all GPUs, with recompute
-  std::size_t graph_nodes = 0;
+  // Nodes the analytical schedule timed one by one: the graph's nodes when
+  // a graph was asked for, else the units graph::TimePipeline simulated.
+  std::int64_t scheduled_nodes = 0;
   std::uint32_t sim_runs = 0;    // network simulator runs (cache misses)
   std::uint32_t cache_hits = 0;  // simulator answers found in the cache
   std::uint32_t cache_misses = 0;  // looked for in the cache and not found
@@ -69,7 +71,8 @@ struct PointOutcome {
 };
 
 // Evaluates a point in its configured mode. When `graph` is given it
-// receives the pipeline graph (for DOT export).
+// receives the pipeline graph (for DOT export), and the schedule is timed
+// on it (graph::Simulate) rather than without it (graph::TimePipeline).
 PointOutcome Evaluate(const config::Config& config, graph::Graph* graph = nullptr);
 
 std::string ModeName(const config::Config& config);

@@ -1,0 +1,42 @@
+// The analytical pipeline schedule of a step without its graph: the times
+// graph::Simulate and graph::AnalyzeStages give for the graph
+// graph::BuildPipelineGraph builds, worked out unit by unit from the
+// schedule (pipeline_schedule.h) and the plans the graph is built from.
+//
+// The steady state of every schedule repeats: once a whole period (one
+// forward and one backward per chunk of p v micro-batches, per stage;
+// gpipe: one forward, then one backward) ends with every stream, every
+// transfer in flight and every total shifted by the same time as the
+// period before, the remaining periods are not simulated: they add that
+// shift, and the transfers they leave in flight are placed by it. Warm-up,
+// cool-down and the last micro-batch (split per layer with dp_overlap) are
+// timed unit by unit. In max-plus terms the step is a linear system; one
+// period of uniform shift proves every later one.
+//
+// What the workers use for analytical timing; the graph stays the
+// reference (tests hold the two within 0.1%), what DOT export and the ET
+// bundles are built from.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "astrasweep/base/error.h"
+#include "astrasweep/config/config.h"
+#include "astrasweep/graph/scheduler.h"
+#include "astrasweep/model/step_costs.h"
+
+namespace astrasweep::graph {
+
+struct PipelineTiming {
+  double makespan = 0;
+  std::vector<StageTimeline> stages;
+  double flops = 0;              // per GPU, summed over the stages (one GPU of each)
+  std::int64_t units_timed = 0;  // units timed one by one; the others repeated a period
+};
+
+// Fails as CheckPipeline does. `timing` keeps its memory between calls.
+Status TimePipeline(const config::Config& config, const model::StepCosts& costs,
+                    PipelineTiming& timing);
+
+}  // namespace astrasweep::graph
