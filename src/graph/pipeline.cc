@@ -95,34 +95,28 @@ class PipelineBuilder {
     }
   }
 
-  // The stage's compute nodes in schedule order, each after its ZeRO-3
-  // weight gather.
+  // The stage's compute nodes in schedule order.
   StageTail AddStageUnits(I64 stage) {
     StageTail tail;
     for (const StageUnit& unit : orders_[Index(stage)]) {
-      const NodeId gather =
-          data_parallel_.gather_before_use
-              ? AddDataParallel(stage, data_parallel_.weight_gather, PlanOf(stage, unit).share())
-              : -1;
       if (data_parallel_.PerLayer(unit, shape_.microbatches))
-        AddBackwardPerLayer(stage, unit, gather, tail);
+        AddBackwardPerLayer(stage, unit, tail);
       else
-        tail.compute = AddWholeUnit(stage, unit, gather);
+        tail.compute = AddWholeUnit(stage, unit);
     }
     return tail;
   }
 
-  NodeId AddWholeUnit(I64 stage, const StageUnit& unit, NodeId gather) {
+  NodeId AddWholeUnit(I64 stage, const StageUnit& unit) {
     const VirtualStagePlan& plan = PlanOf(stage, unit);
     const NodeId id = AddCompute(stage, unit, plan.layers, plan.work(unit.pass));
     SpanOf(unit.pass, shape_.VirtualStage(stage, unit.chunk), unit.microbatch) = {id, id};
-    if (gather >= 0) graph_.AddDependency(id, gather);
     return id;
   }
 
   // The last micro-batch's backward, layer by layer from the last, each
   // layer's gradients reduced as soon as they are complete.
-  void AddBackwardPerLayer(I64 stage, const StageUnit& unit, NodeId gather, StageTail& tail) {
+  void AddBackwardPerLayer(I64 stage, const StageUnit& unit, StageTail& tail) {
     const VirtualStagePlan& plan = PlanOf(stage, unit);
     const I32 first = plan.layers.begin, last = plan.layers.end - 1;
     Span& span = SpanOf(unit.pass, shape_.VirtualStage(stage, unit.chunk), unit.microbatch);
@@ -131,7 +125,6 @@ class PipelineBuilder {
       const NodeId id =
           AddCompute(stage, unit, {layer, layer + 1}, plan::BackwardWork(costs_, 1, ends));
       if (layer == last) span.entry = id;
-      if (layer == last && gather >= 0) graph_.AddDependency(id, gather);
       tail.reduction =
           AddDataParallel(stage, data_parallel_.gradient_reduction, {.layers = 1, .ends = ends});
       graph_.AddDependency(tail.reduction, id);
@@ -151,7 +144,7 @@ class PipelineBuilder {
     return reduction;
   }
 
-  // The optimizer after the gradient reduction and, with ZeRO >= 1, the
+  // The optimizer after the gradient reduction and, with ZeRO 1 and 2, the
   // all-gather of the weights it updated.
   void AddOptimizerStep(I64 stage, const ParameterShare& share, NodeId reduction) {
     const NodeId optimizer = graph_.Add({.kind = NodeKind::kCompute,
@@ -216,6 +209,8 @@ class PipelineBuilder {
                        .rank = Rank(stage),
                        .duration = work.duration(),
                        .blocking_comm = work.blocking,
+                       .dp_comm = work.data_parallel,
+                       .blocking_dp = work.data_parallel_blocking,
                        .flops = work.flops,
                        .name = unit.pass == Pass::kForward ? "forward" : "backward"});
   }

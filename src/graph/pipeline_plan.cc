@@ -1,6 +1,8 @@
 // The plans of pipeline_plan.h.
 #include "pipeline_plan.h"
 
+#include <algorithm>
+
 #include "astrasweep/model/layer_ops.h"
 
 namespace astrasweep::graph::plan {
@@ -21,6 +23,24 @@ Work BackwardWork(const model::StepCosts& costs, double layers, ModelEnds ends) 
           layers * costs.layer_backward_flops + (ends.head ? costs.head_backward_flops : 0)};
 }
 
+void AddZeroThreeTraffic(const model::StepCosts& costs, Pass pass, double layers, ModelEnds ends,
+                         Work& work) {
+  const bool forward = pass == Pass::kForward;
+  const double g = costs.layer_weight_gather, r = forward ? 0 : costs.layer_grad_sync;
+  const double ends_seconds =
+      ends.count() * (costs.embedding_weight_gather + (forward ? 0 : costs.embedding_grad_sync));
+  if (layers <= 0) {
+    work.data_parallel += ends_seconds;
+    work.data_parallel_blocking += ends_seconds;
+    return;
+  }
+  const double c = forward ? costs.layer_forward + costs.layer_forward_tp
+                           : costs.layer_backward + costs.layer_recompute +
+                                 costs.layer_backward_tp + costs.layer_recompute_tp;
+  work.data_parallel += layers * (g + r) + ends_seconds;
+  work.data_parallel_blocking += g + (layers - 1) * std::max(0.0, g + r - c) + r + ends_seconds;
+}
+
 std::vector<VirtualStagePlan> PlanVirtualStages(const config::Config& config,
                                                 const model::StepCosts& costs,
                                                 const PipelineShape& shape) {
@@ -31,8 +51,13 @@ std::vector<VirtualStagePlan> PlanVirtualStages(const config::Config& config,
     const auto [begin, end] = VirtualStageLayers(config.model.layers, count, vs);
     const LayerRange layers{begin, end};
     const ModelEnds ends{.embedding = vs == 0, .head = vs == count - 1};
-    plans.push_back({layers, ends, ForwardWork(costs, layers.count(), ends),
-                     BackwardWork(costs, layers.count(), ends)});
+    VirtualStagePlan plan{layers, ends, ForwardWork(costs, layers.count(), ends),
+                          BackwardWork(costs, layers.count(), ends)};
+    if (config.parallelism.dp > 1 && config.training.zero_stage >= 3) {
+      AddZeroThreeTraffic(costs, Pass::kForward, layers.count(), ends, plan.forward);
+      AddZeroThreeTraffic(costs, Pass::kBackward, layers.count(), ends, plan.backward);
+    }
+    plans.push_back(plan);
   }
   return plans;
 }
@@ -45,10 +70,11 @@ ModelEnds LayerEnds(const VirtualStagePlan& plan, std::int32_t layer) {
 DataParallelPlan PlanDataParallel(const config::Config& config, const model::StepCosts& costs) {
   const bool replicated = config.parallelism.dp > 1, overlap = config.training.dp_overlap;
   const config::DType dtype = config.training.dtype;
+  const int zero = config.training.zero_stage;
   DataParallelPlan plan{.reduction = GradientReduction::kNone,
-                        .gather_before_use = replicated && config.training.zero_stage >= 3,
-                        .gather_after_step = replicated && config.training.zero_stage >= 1};
-  if (replicated)
+                        .per_layer_sharding = replicated && zero >= 3,
+                        .gather_after_step = replicated && zero >= 1 && zero < 3};
+  if (replicated && zero < 3)
     plan.reduction =
         overlap ? GradientReduction::kPerLayerOfLastBackward : GradientReduction::kAfterBackward;
   plan.gradient_reduction = {.name = costs.grad_collective == model::Collective::kAllReduce

@@ -15,10 +15,13 @@
 namespace astrasweep::graph::plan {
 
 // What a compute node does: kernel time, the tensor-parallel communication
-// it blocks on, and FLOPs per GPU.
+// it blocks on, and FLOPs per GPU; with ZeRO 3 also the data-parallel
+// traffic it runs layer by layer (ZeroThreeTraffic): all of it, and the
+// part its kernels do not hide.
 struct Work {
   double kernels, blocking, flops;
-  double duration() const { return kernels + blocking; }
+  double data_parallel = 0, data_parallel_blocking = 0;
+  double duration() const { return kernels + blocking + data_parallel_blocking; }
 };
 
 // Which ends of the model a piece of work holds: the embedding (first
@@ -56,6 +59,19 @@ struct VirtualStagePlan {
   ParameterShare share() const { return {.layers = layers.count(), .ends = ends}; }
 };
 
+// ZeRO 3 as FSDP and DeepSpeed run it, added to the work of `layers`
+// layers (and the model ends among them) of one micro-batch: each layer's
+// weights all-gathered before its forward and again before its backward,
+// its gradients reduce-scattered after its backward, on one data-parallel
+// stream, with the next layer's gather prefetched while a layer computes
+// (one layer ahead, no more). With g the gather, r the reduce-scatter and
+// c a layer's compute, the forward waits g + (L - 1) max(0, g - c), the
+// backward g + (L - 1) max(0, g + r - c) + r (the next unit's first gather
+// queues behind the last reduce-scatter); each model end's gather (and
+// reduce-scatter) is waited for whole.
+void AddZeroThreeTraffic(const model::StepCosts& costs, Pass pass, double layers, ModelEnds ends,
+                         Work& work);
+
 // Every virtual stage's plan, in virtual-stage order.
 std::vector<VirtualStagePlan> PlanVirtualStages(const config::Config& config,
                                                 const model::StepCosts& costs,
@@ -84,9 +100,9 @@ enum class GradientReduction {
 
 // What data parallelism adds to each stage.
 struct DataParallelPlan {
-  GradientReduction reduction;
-  bool gather_before_use;  // ZeRO 3: weights gathered before each forward and backward
-  bool gather_after_step;  // ZeRO >= 1: the updated weights gathered after the optimizer
+  GradientReduction reduction;  // kNone with ZeRO 3: each unit reduces its own
+  bool per_layer_sharding;      // ZeRO 3: the units carry their traffic (AddZeroThreeTraffic)
+  bool gather_after_step;       // ZeRO 1 and 2: the updated weights gathered after the optimizer
   DataParallelCollective gradient_reduction, weight_gather;
   // Whether the unit's backward is split per layer for its reduction.
   bool PerLayer(const StageUnit& unit, std::int64_t microbatches) const {

@@ -311,19 +311,7 @@ bool PipelineTimer::Step(I64 k) {
   }
 
   const VirtualStagePlan& plan = plans_[Index(vs)];
-  Slot gather;
-  if (dp_.gather_before_use) {
-    const double seconds = dp_.weight_gather.Seconds(plan.share());
-    gather = {.index = index,
-              .when = {st.free.data_parallel, st.free.data_parallel + seconds},
-              .comm = true};
-    st.free.data_parallel = gather.when.finish;
-    st.totals.dp += seconds;
-  }
-  const Slot* binding = input;
-  if (dp_.gather_before_use && (input == nullptr || gather.when.finish >= input->when.finish))
-    binding = &gather;
-  const double ready = binding != nullptr ? binding->when.finish : 0;
+  const double ready = input != nullptr ? input->when.finish : 0;
 
   Interval exit;
   if (dp_.PerLayer(unit, shape_.microbatches)) {
@@ -331,7 +319,7 @@ bool PipelineTimer::Step(I64 k) {
       const plan::ModelEnds ends = plan::LayerEnds(plan, layer);
       const bool first = layer == plan.layers.end - 1;
       exit = Compute(st, plan::BackwardWork(*costs_, 1, ends), first ? ready : 0,
-                     first ? binding : nullptr);
+                     first ? input : nullptr);
       const double seconds = dp_.gradient_reduction.Seconds({.layers = 1, .ends = ends});
       const double start = std::max(st.free.data_parallel, exit.finish);
       st.last_reduction = {start, start + seconds};
@@ -339,7 +327,7 @@ bool PipelineTimer::Step(I64 k) {
       st.totals.dp += seconds;
     }
   } else {
-    exit = Compute(st, plan.work(unit.pass), ready, binding);
+    exit = Compute(st, plan.work(unit.pass), ready, input);
   }
 
   if (to == k && forward) {
@@ -370,9 +358,10 @@ Interval PipelineTimer::Compute(StageState& st, const Work& work, double ready,
   }
   const double duration = work.duration();
   st.free.compute = start + duration;
-  st.totals.compute += duration - work.blocking;
+  st.totals.compute += duration - work.blocking - work.data_parallel_blocking;
   st.totals.tp += work.blocking;
-  st.totals.exposed += work.blocking;
+  st.totals.dp += work.data_parallel;
+  st.totals.exposed += work.blocking + work.data_parallel_blocking;
   st.totals.flops += work.flops;
   return {start, st.free.compute};
 }
@@ -503,7 +492,7 @@ void PipelineTimer::Skip(const Repetition& rep, I64 done, const Snapshot& before
 }
 
 // After a stage's last unit: its gradient reduction, the optimizer, and
-// with ZeRO >= 1 the gather of the updated weights.
+// with ZeRO 1 and 2 the gather of the updated weights.
 void PipelineTimer::Finish(I64 k) {
   StageState& st = stages_[Index(k)];
   const plan::ParameterShare share = plan::StageShare(plans_, shape_, k);

@@ -59,9 +59,10 @@ std::vector<StageTimeline> AnalyzeStages(const Graph& g, const Schedule& s) {
         if (node.traffic == Traffic::kTensor) t.tp_comm += node.duration;
         break;
       case NodeKind::kCompute: {
-        t.compute += node.duration - node.blocking_comm;
+        t.compute += node.duration - node.blocking_comm - node.blocking_dp;
         t.tp_comm += node.blocking_comm;
-        t.exposed_comm += node.blocking_comm;
+        t.dp_comm += node.dp_comm;
+        t.exposed_comm += node.blocking_comm + node.blocking_dp;
         const double gap_begin = stream_free[U(node.stream)];
         const double gap_end = s.start[U(id)];
         const NodeId b = s.binding[U(id)];

@@ -46,6 +46,11 @@ struct Node {
   std::int32_t peer = -1;    // receiver of a send/recv
   double duration = 0;       // seconds, including blocking communication
   double blocking_comm = 0;  // of which: tensor-parallel communication (compute nodes)
+  // Compute nodes with ZeRO 3: the data-parallel traffic they run layer by
+  // layer beside their kernels, and the part of it they wait for (in
+  // duration).
+  double dp_comm = 0;
+  double blocking_dp = 0;
   double flops = 0;          // compute nodes, per GPU
   double bytes = 0;          // communication nodes, per GPU
   const char* name = "";     // a static string: "forward", "send_forward", "dp_reduce", ...

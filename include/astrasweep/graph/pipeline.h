@@ -1,8 +1,10 @@
 // The pipeline graph of one training step: for every stage, the forward
 // and backward of each micro-batch on each model chunk in the order the
 // schedule runs them, the activations and gradients sent between stages,
-// the data-parallel gradient reduction, the optimizer step and, with ZeRO,
-// the weight all-gathers. Nodes describe the GPU of each stage with
+// the data-parallel gradient reduction, the optimizer step and, with ZeRO 1
+// and 2, the weight all-gather after it. With ZeRO 3 each forward and
+// backward carries its own layer-by-layer gathers and reduce-scatters
+// (pipeline_plan.h, AddZeroThreeTraffic) and the step adds none. Nodes describe the GPU of each stage with
 // tensor-parallel rank 0 in data-parallel replica 0; the other replicas and
 // tensor-parallel ranks run the same graph.
 //

@@ -25,8 +25,10 @@
 //   holds) to its peer in the next stage, forward, and the gradient back.
 // Data parallelism (d GPUs, gradients in 16 bits, 32 with fp32): ZeRO 0
 //   all-reduces each layer's gradients; ZeRO >= 1 reduce-scatters them and,
-//   after the optimizer, all-gathers the updated weights; ZeRO 3 also
-//   all-gathers each layer's weights before its forward and its backward.
+//   after the optimizer, all-gathers the updated weights; ZeRO 3 instead
+//   all-gathers each layer's weights before its forward and its backward
+//   and reduce-scatters its gradients after each backward (the graph's
+//   plan times them per layer, graph/pipeline_plan.h).
 #pragma once
 
 #include <functional>
@@ -66,7 +68,7 @@ struct StepCosts {
   Collective grad_collective = Collective::kAllReduce;
   double layer_grad_sync = 0;  // seconds, gradients of one layer
   double embedding_grad_sync = 0;
-  double layer_weight_gather = 0;  // ZeRO >= 1 after the step; ZeRO 3 per use
+  double layer_weight_gather = 0;  // ZeRO 1, 2 after the step; ZeRO 3 per use
   double embedding_weight_gather = 0;
   // Optimizer step per parameter held on one GPU (1/d of them with ZeRO >= 1).
   double optimizer_per_parameter = 0;

@@ -221,30 +221,49 @@ TEST(Pipeline, WithoutOverlapEachStageReducesOnceBeforeItsOptimizer) {
   EXPECT_EQ(reductions, 2) << "one per stage";
 }
 
-TEST(Pipeline, ZeroGathersWeightsBeforeEachUseOrOnlyAfterTheStep) {
-  for (int zero_stage : {1, 3}) {
-    auto g = BuildPipelineGraph(DataParallel(zero_stage), Uniform());
-    ASSERT_TRUE(g) << g.error().ToString();
-    int gathers = 0;
-    for (NodeId id = 0; id < static_cast<NodeId>(g->size()); ++id) {
-      const Node& n = g->node(id);
-      if (std::string(n.name) == "dp_weight_all_gather") ++gathers;
-      if (std::string(n.name) == "optimizer" && zero_stage == 1) {
-        EXPECT_EQ(Dependencies(*g, id + 1), std::vector<NodeId>{id})
-            << "ZeRO 1 gathers the updated weights after the optimizer";
-      }
-      if (n.kind != NodeKind::kCompute || n.microbatch < 0) continue;
-      // A backward split per layer waits once, before its first piece: the
-      // stage's last layer.
-      const bool first_piece = n.layer_end - n.layer_begin == 24 || n.layer_end % 24 == 0;
-      const auto waits = Dependencies(*g, id);
-      const bool gathered = std::any_of(waits.begin(), waits.end(), [&](NodeId d) {
-        return std::string(g->node(d).name) == "dp_weight_all_gather";
-      });
-      EXPECT_EQ(gathered, zero_stage == 3 && first_piece) << g->Label(id);
+TEST(Pipeline, ZeroOneGathersTheUpdatedWeightsAfterTheOptimizer) {
+  auto g = BuildPipelineGraph(DataParallel(1), Uniform());
+  ASSERT_TRUE(g) << g.error().ToString();
+  int gathers = 0;
+  for (NodeId id = 0; id < static_cast<NodeId>(g->size()); ++id) {
+    const Node& n = g->node(id);
+    if (std::string(n.name) == "dp_weight_all_gather") ++gathers;
+    if (std::string(n.name) == "optimizer") {
+      EXPECT_EQ(Dependencies(*g, id + 1), std::vector<NodeId>{id})
+          << "ZeRO 1 gathers the updated weights after the optimizer";
     }
-    // ZeRO 3: one per unit (2 stages x 8) and one after each optimizer.
-    EXPECT_EQ(gathers, zero_stage == 3 ? 2 * 8 + 2 : 2) << "ZeRO " << zero_stage;
+  }
+  EXPECT_EQ(gathers, 2) << "one per stage";
+}
+
+// ZeRO 3, each stage's 24 layers per unit: layer compute c (forward 1 s,
+// backward 2 s), gather g and reduce-scatter r per layer, the next layer's
+// gather prefetched while one computes.
+TEST(Pipeline, ZeroThreeWaitsForWhatTheLayersCannotHideOfTheirGathers) {
+  for (const auto& [g, r] : std::vector<std::pair<double, double>>{{0.5, 0.5}, {1.5, 1.0}}) {
+    model::StepCosts k = Uniform();
+    k.layer_weight_gather = g;
+    k.layer_grad_sync = r;
+    auto graph = BuildPipelineGraph(DataParallel(3), k);
+    ASSERT_TRUE(graph) << graph.error().ToString();
+    int collectives = 0, units = 0;
+    for (NodeId id = 0; id < static_cast<NodeId>(graph->size()); ++id) {
+      const Node& n = graph->node(id);
+      if (n.kind == NodeKind::kCollective) ++collectives;
+      if (n.kind != NodeKind::kCompute || n.microbatch < 0) continue;
+      ++units;
+      ASSERT_EQ(n.layer_end - n.layer_begin, 24) << "ZeRO 3 splits no unit: " << graph->Label(id);
+      const bool forward = n.direction == Direction::kForward;
+      const double c = forward ? 1 : 2, per_layer = forward ? g : g + r;
+      // The first gather, then per later layer what the compute does not
+      // hide, then (backward) the last reduce-scatter.
+      const double waits = g + 23 * std::max(0.0, per_layer - c) + (forward ? 0 : r);
+      EXPECT_NEAR(n.blocking_dp, waits, 1e-12) << graph->Label(id) << " g " << g << " r " << r;
+      EXPECT_NEAR(n.dp_comm, 24 * per_layer, 1e-12) << graph->Label(id);
+      EXPECT_NEAR(n.duration, 24 * c + waits, 1e-12) << graph->Label(id);
+    }
+    EXPECT_EQ(units, 2 * 2 * 4);
+    EXPECT_EQ(collectives, 0) << "each unit reduces its own gradients; nothing after the step";
   }
 }
 
