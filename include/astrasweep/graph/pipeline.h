@@ -4,8 +4,8 @@
 // the data-parallel gradient reduction, the optimizer step and, with ZeRO 1
 // and 2, the weight all-gather after it. With ZeRO 3 each forward and
 // backward carries its own layer-by-layer gathers and reduce-scatters
-// (pipeline_plan.h, AddZeroThreeTraffic) and the step adds none. Nodes describe the GPU of each stage with
-// tensor-parallel rank 0 in data-parallel replica 0; the other replicas and
+// (pipeline_plan.h, AddZeroThreeTraffic) and the step adds none. Nodes describe the GPU of each
+// stage with tensor-parallel rank 0 in data-parallel replica 0; the other replicas and
 // tensor-parallel ranks run the same graph.
 //
 // The schedules, the split of the layers over virtual stages and the

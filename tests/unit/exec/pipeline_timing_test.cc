@@ -62,8 +62,7 @@ void Compare(const config::Config& c, const std::string& label, Coverage& covera
   EXPECT_NEAR(timing.flops, flops, 1e-9 * flops) << label;
   const std::int64_t units = 2 * MicroBatches(c) * PipelineShape::Of(c).virtual_stages();
   EXPECT_LE(timing.units_timed, units) << label;
-  if (c.training.schedule != config::Schedule::kGpipe &&
-      MicroBatches(c) >= 5 * c.parallelism.pp) {
+  if (c.training.schedule != config::Schedule::kGpipe && MicroBatches(c) >= 5 * c.parallelism.pp) {
     ++coverage.long_steady;
     if (timing.units_timed < units) ++coverage.skipped;
   }
