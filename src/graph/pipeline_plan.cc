@@ -23,6 +23,10 @@ Work BackwardWork(const model::StepCosts& costs, double layers, ModelEnds ends) 
           layers * costs.layer_backward_flops + (ends.head ? costs.head_backward_flops : 0)};
 }
 
+bool ShardsPerLayer(const config::Config& config) {
+  return config.parallelism.dp > 1 && config.training.zero_stage >= 3;
+}
+
 void AddZeroThreeTraffic(const model::StepCosts& costs, Pass pass, double layers, ModelEnds ends,
                          Work& work) {
   const bool forward = pass == Pass::kForward;
@@ -53,7 +57,7 @@ std::vector<VirtualStagePlan> PlanVirtualStages(const config::Config& config,
     const ModelEnds ends{.embedding = vs == 0, .head = vs == count - 1};
     VirtualStagePlan plan{layers, ends, ForwardWork(costs, layers.count(), ends),
                           BackwardWork(costs, layers.count(), ends)};
-    if (config.parallelism.dp > 1 && config.training.zero_stage >= 3) {
+    if (ShardsPerLayer(config)) {
       AddZeroThreeTraffic(costs, Pass::kForward, layers.count(), ends, plan.forward);
       AddZeroThreeTraffic(costs, Pass::kBackward, layers.count(), ends, plan.backward);
     }
@@ -70,11 +74,11 @@ ModelEnds LayerEnds(const VirtualStagePlan& plan, std::int32_t layer) {
 DataParallelPlan PlanDataParallel(const config::Config& config, const model::StepCosts& costs) {
   const bool replicated = config.parallelism.dp > 1, overlap = config.training.dp_overlap;
   const config::DType dtype = config.training.dtype;
-  const int zero = config.training.zero_stage;
-  DataParallelPlan plan{.reduction = GradientReduction::kNone,
-                        .per_layer_sharding = replicated && zero >= 3,
-                        .gather_after_step = replicated && zero >= 1 && zero < 3};
-  if (replicated && zero < 3)
+  const bool sharded = ShardsPerLayer(config);
+  DataParallelPlan plan{
+      .reduction = GradientReduction::kNone,
+      .gather_after_step = replicated && config.training.zero_stage >= 1 && !sharded};
+  if (replicated && !sharded)
     plan.reduction =
         overlap ? GradientReduction::kPerLayerOfLastBackward : GradientReduction::kAfterBackward;
   plan.gradient_reduction = {.name = costs.grad_collective == model::Collective::kAllReduce

@@ -69,6 +69,8 @@ struct VirtualStagePlan {
 // backward g + (L - 1) max(0, g + r - c) + r (the next unit's first gather
 // queues behind the last reduce-scatter); each model end's gather (and
 // reduce-scatter) is waited for whole.
+// Whether the units carry ZeRO 3's traffic (dp > 1 and zero_stage 3).
+bool ShardsPerLayer(const config::Config& config);
 void AddZeroThreeTraffic(const model::StepCosts& costs, Pass pass, double layers, ModelEnds ends,
                          Work& work);
 
@@ -101,7 +103,6 @@ enum class GradientReduction {
 // What data parallelism adds to each stage.
 struct DataParallelPlan {
   GradientReduction reduction;  // kNone with ZeRO 3: each unit reduces its own
-  bool per_layer_sharding;      // ZeRO 3: the units carry their traffic (AddZeroThreeTraffic)
   bool gather_after_step;       // ZeRO 1 and 2: the updated weights gathered after the optimizer
   DataParallelCollective gradient_reduction, weight_gather;
   // Whether the unit's backward is split per layer for its reduction.

@@ -66,6 +66,7 @@ struct Streams {
   double& operator[](int i) {
     return i == 0 ? compute : i == 1 ? forward_link : i == 2 ? backward_link : data_parallel;
   }
+  double operator[](int i) const { return const_cast<Streams&>(*this)[i]; }
 };
 
 struct StageState {
@@ -445,7 +446,7 @@ bool PipelineTimer::Periodic(const Snapshot& before, const Snapshot& after, doub
     return std::abs(a - b - shift) <= 1e-12 * std::abs(a) + 1e-15;
   };
   for (std::size_t k = 0; k < after.stages.size(); ++k) {
-    StageSnapshot b = before.stages[k], a = after.stages[k];
+    const StageSnapshot &b = before.stages[k], &a = after.stages[k];
     for (int s = 0; s < Streams::kCount; ++s)
       if (a.free[s] != b.free[s] && !same(b.free[s], a.free[s])) return false;
     if (a.inflight_end - a.inflight_begin != b.inflight_end - b.inflight_begin) return false;
@@ -470,14 +471,13 @@ void PipelineTimer::Skip(const Repetition& rep, I64 done, const Snapshot& before
   const double skipped_d = static_cast<double>(skipped);
   for (I64 k = 0; k < shape_.stages; ++k) {
     StageState& st = stages_[Index(k)];
-    StageSnapshot b = before.stages[Index(k)], a = after.stages[Index(k)];
+    const StageSnapshot &b = before.stages[Index(k)], &a = after.stages[Index(k)];
     for (int s = 0; s < Streams::kCount; ++s)
       if (a.free[s] != b.free[s]) st.free[s] += skipped_d * shift;
     st.totals += a.totals.Minus(b.totals).Times(skipped_d);
     st.cursor = rep.Cut(k, rep.periods);
   }
-  const std::vector<Write> writes = log_;
-  for (const Write& w : writes) {
+  for (const Write& w : log_) {  // not logging now: Store adds nothing to it
     const StageSequence& seq = sequences_[Index(w.stage)];
     for (I64 d = skipped; d >= 1; --d) {
       StageUnit unit = w.unit;
