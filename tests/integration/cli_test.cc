@@ -68,7 +68,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"validate", "bad/no_unit.yaml", {"network.0.bandwidth", "no unit", "300 GB/s"}},
         BadInput{"validate",
                  "bad/npus_mismatch.yaml",
-                 {"network", "multiply to 8", "tp * pp * dp = 16"}},
+                 {"network", "multiply to 8", "tp * cp * pp * dp = 16"}},
         BadInput{"validate", "bad/yaml_syntax.yaml", {"yaml_syntax.yaml:3:", "YAML syntax error"}},
         BadInput{"expand --count", "bad/zip_unequal.yaml", {"zip.0", "equal lengths"}},
         BadInput{

@@ -58,9 +58,11 @@ struct ParallelismConfig {
   std::int64_t tp = 1;  // kp1 * kp2 when 2-D
   std::optional<std::int64_t> kp1;
   std::optional<std::int64_t> kp2;
+  std::int64_t cp = 1;  // context parallel: each GPU holds seq_len / cp tokens
   std::int64_t pp = 1;
   std::int64_t dp = 1;
-  std::int64_t Gpus() const { return tp * pp * dp; }
+  // Ranks: rank = ((dp_index * pp + stage) * cp + cp_index) * tp + tp_rank.
+  std::int64_t Gpus() const { return tp * cp * pp * dp; }
 };
 
 struct PeakFlops {
