@@ -38,20 +38,29 @@ Expected<model::Collective> ParseCollective(const std::string& name) {
 }
 
 // The group of a point's GPUs a collective runs over (ranks are numbered
-// tensor-parallel fastest, then pipeline stage, then data parallel).
+// tensor-parallel fastest, then context parallel, then pipeline stage, then
+// data parallel).
 Expected<std::pair<std::int64_t, std::int64_t>> Group(const std::string& name,
                                                       const config::ParallelismConfig& p) {
   if (name == "tp") return std::pair{std::int64_t{1}, p.tp};
-  if (name == "pp") return std::pair{p.tp, p.pp};
-  if (name == "dp") return std::pair{p.tp * p.pp, p.dp};
+  if (name == "cp") return std::pair{p.tp, p.cp};
+  if (name == "pp") return std::pair{p.tp * p.cp, p.pp};
+  if (name == "dp") return std::pair{p.tp * p.cp * p.pp, p.dp};
   if (name == "all") return std::pair{std::int64_t{1}, p.Gpus()};
-  return InvalidInput("--group '" + name + "': expected tp, pp, dp or all");
+  return InvalidInput("--group '" + name + "': expected tp, cp, pp, dp or all");
 }
 
 // The pipeline, block or flattened bundle of the point in options.config.
+// Their ranks have no context-parallel dimension (nor ring attention's
+// transfers): a point with cp > 1 has none of them.
 Status WriteGraphBundle(const EtOptions& options) {
   ASTRASWEEP_ASSIGN_OR_RETURN(auto point, config::LoadPointFile(options.config));
   const auto& p = point.config.parallelism;
+  if (p.cp > 1)
+    return InvalidInput("cp = " + std::to_string(p.cp) + ": the " + options.graph +
+                            " bundle has no context-parallel ranks; only --graph collective "
+                            "takes a point with cp > 1",
+                        {.file = options.config, .key_path = "parallelism.cp"});
   std::string what;
   if (options.graph == "pipeline") {
     ASTRASWEEP_RETURN_IF_ERROR(et::WritePipelineBundle(point.config, options.out));
@@ -129,7 +138,7 @@ void AddEtCommand(CLI::App& app, Action& action) {
                   "all_reduce, all_gather, reduce_scatter or all_to_all")
       ->capture_default_str();
   cmd->add_option("--size", options->size, "Bytes per rank of the collective, e.g. '16 MiB'");
-  cmd->add_option("--group", options->group, "tp, pp, dp or all")->capture_default_str();
+  cmd->add_option("--group", options->group, "tp, cp, pp, dp or all")->capture_default_str();
   cmd->add_option("--check", options->check, "Read the bundle in DIR back and check it");
   cmd->callback([options, &action] {
     action = [options]() -> Outcome {

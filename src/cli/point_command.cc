@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "astrasweep/base/units.h"
 #include "astrasweep/config/enums.h"
@@ -83,11 +84,14 @@ nlohmann::json ToJson(const config::ResolvedPoint& point, const exec::PointOutco
 void PrintHeader(const config::ResolvedPoint& point, const exec::PointOutcome& o) {
   const auto& c = point.config;
   const auto& p = c.parallelism;
-  std::printf(
-      "point   %s: tp %lld x pp %lld x dp %lld = %lld GPUs of %s, %s\n",
-      c.model.name.empty() ? "model" : c.model.name.c_str(), static_cast<long long>(p.tp),
-      static_cast<long long>(p.pp), static_cast<long long>(p.dp), static_cast<long long>(p.Gpus()),
-      c.hardware.name.empty() ? "custom hardware" : c.hardware.name.c_str(), o.mode.c_str());
+  // cp is shown when the point has context parallelism.
+  const std::string cp = p.cp > 1 ? " x cp " + std::to_string(p.cp) : "";
+  std::printf("point   %s: tp %lld%s x pp %lld x dp %lld = %lld GPUs of %s, %s\n",
+              c.model.name.empty() ? "model" : c.model.name.c_str(), static_cast<long long>(p.tp),
+              cp.c_str(), static_cast<long long>(p.pp), static_cast<long long>(p.dp),
+              static_cast<long long>(p.Gpus()),
+              c.hardware.name.empty() ? "custom hardware" : c.hardware.name.c_str(),
+              o.mode.c_str());
   std::printf("id      %s\n", point.id.Hex().c_str());
   std::printf("status  %s\n", exec::PointStatusName(o.status));
 }

@@ -50,6 +50,7 @@ Status ReadParallelism(FlatReader& r, ParallelismConfig& p) {
   ASTRASWEEP_ASSIGN_OR_RETURN(p.tp, r.Int("parallelism.tp"));
   ASTRASWEEP_ASSIGN_OR_RETURN(p.kp1, r.OptionalInt("parallelism.kp1"));
   ASTRASWEEP_ASSIGN_OR_RETURN(p.kp2, r.OptionalInt("parallelism.kp2"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(p.cp, r.Int("parallelism.cp"));
   ASTRASWEEP_ASSIGN_OR_RETURN(p.pp, r.Int("parallelism.pp"));
   ASTRASWEEP_ASSIGN_OR_RETURN(p.dp, r.Int("parallelism.dp"));
   return Ok();
@@ -73,7 +74,7 @@ Status ReadHardware(FlatReader& r, HardwareConfig& h) {
 }
 
 // Reads the dimensions and resolves at most one `npus: auto` so that the
-// product of npus is tp * pp * dp.
+// product of npus is tp * cp * pp * dp.
 Status ReadNetwork(FlatReader& r, std::int64_t gpus, std::vector<NetworkDimension>& dims) {
   const std::size_t count = r.ListSize("network");
   if (count == 0)
@@ -103,10 +104,10 @@ Status ReadNetwork(FlatReader& r, std::int64_t gpus, std::vector<NetworkDimensio
   if (auto_dim) {
     const std::string path = "network." + std::to_string(*auto_dim) + ".npus";
     if (gpus % product != 0) {
-      return InvalidInput("npus: auto cannot be resolved: tp * pp * dp = " + std::to_string(gpus) +
-                              " is not a multiple of the other dimensions' " +
-                              std::to_string(product) + " NPUs",
-                          r.ContextOf(path));
+      return InvalidInput(
+          "npus: auto cannot be resolved: tp * cp * pp * dp = " + std::to_string(gpus) +
+              " is not a multiple of the other dimensions' " + std::to_string(product) + " NPUs",
+          r.ContextOf(path));
     }
     dims[*auto_dim].npus = gpus / product;
     r.canonical()[path] = std::to_string(gpus / product);
@@ -115,7 +116,7 @@ Status ReadNetwork(FlatReader& r, std::int64_t gpus, std::vector<NetworkDimensio
   if (product != gpus) {
     const std::string shown = count > 1 ? " (" + factors + ")" : "";
     return InvalidInput("the network's npus multiply to " + std::to_string(product) + shown +
-                            " but tp * pp * dp = " + std::to_string(gpus) +
+                            " but tp * cp * pp * dp = " + std::to_string(gpus) +
                             "; make them equal (a dimension may say npus: auto)",
                         r.ContextOf("network"));
   }
@@ -141,6 +142,27 @@ Status ReadExecution(FlatReader& r, ExecutionBackendConfig& e) {
 }
 
 std::string Str(std::int64_t v) { return std::to_string(v); }
+
+// Context parallelism as Megatron-core runs it: load-balanced causal ring
+// attention cuts each sequence into 2 cp chunks (rank i holds chunks i and
+// 2 cp - 1 - i). The AstraSim modes' ET bundles have no cp ranks, so they
+// refuse it rather than time something else.
+Status CheckContextParallel(FlatReader& r, const Config& c) {
+  const std::int64_t cp = c.parallelism.cp, seq = c.model.seq_len;
+  if (cp <= 1) return Ok();
+  if (seq % (2 * cp) != 0)
+    return InvalidInput("cp = " + Str(cp) + " needs model.seq_len = " + Str(seq) +
+                            " to be a multiple of 2 * cp = " + Str(2 * cp) +
+                            " (ring attention splits the sequence into 2 * cp chunks)",
+                        r.ContextOf("parallelism.cp"));
+  if (c.execution_backend.model != ExecutionModel::kAnalytical)
+    return InvalidInput("cp = " + Str(cp) +
+                            ": context parallelism is timed by the analytical model only "
+                            "(the AstraSim modes' ET bundles have no cp ranks); use "
+                            "execution_backend.model: analytical",
+                        r.ContextOf("parallelism.cp"));
+  return Ok();
+}
 
 // Checks between keys that the schema alone cannot express.
 Status CheckConsistency(FlatReader& r, Config& c) {
@@ -182,6 +204,7 @@ Status CheckConsistency(FlatReader& r, Config& c) {
   if (m.ffn_hidden % p.tp != 0)
     return fail("parallelism.tp",
                 "tp = " + Str(p.tp) + " does not divide model.ffn_hidden = " + Str(m.ffn_hidden));
+  ASTRASWEEP_RETURN_IF_ERROR(CheckContextParallel(r, c));
   const auto& t = c.training;
   if (t.global_batch % (t.micro_batch * p.dp) != 0)
     return fail("training.micro_batch",

@@ -258,7 +258,7 @@ PointOutcome Evaluate(const config::Config& c, graph::Graph* graph_out) {
     m.bubble_s = std::max(0.0, step - slowest_npu->compute_s - slowest_npu->exposed_comm_s);
   }
   count(out);
-  out.hardware_flops = timing.flops * D(c.parallelism.tp) * D(c.parallelism.dp);
+  out.hardware_flops = timing.flops * D(c.parallelism.Gpus() / c.parallelism.pp);
   out.status = m.fits_memory ? PointStatus::kOk : PointStatus::kInfeasible;
   return out;
 }

@@ -24,7 +24,7 @@ Work BackwardWork(const model::StepCosts& costs, double layers, ModelEnds ends) 
 }
 
 bool ShardsPerLayer(const config::Config& config) {
-  return config.parallelism.dp > 1 && config.training.zero_stage >= 3;
+  return config.parallelism.WeightReplicas() > 1 && config.training.zero_stage >= 3;
 }
 
 void AddZeroThreeTraffic(const model::StepCosts& costs, Pass pass, double layers, ModelEnds ends,
@@ -72,7 +72,8 @@ ModelEnds LayerEnds(const VirtualStagePlan& plan, std::int32_t layer) {
 }
 
 DataParallelPlan PlanDataParallel(const config::Config& config, const model::StepCosts& costs) {
-  const bool replicated = config.parallelism.dp > 1, overlap = config.training.dp_overlap;
+  const bool replicated = config.parallelism.WeightReplicas() > 1,
+             overlap = config.training.dp_overlap;
   const config::DType dtype = config.training.dtype;
   const bool sharded = ShardsPerLayer(config);
   DataParallelPlan plan{
@@ -118,7 +119,7 @@ double OptimizerSeconds(const config::Config& config, const model::StepCosts& co
 }
 
 std::int32_t StageRank(const config::Config& config, std::int64_t stage) {
-  return static_cast<std::int32_t>(stage * config.parallelism.tp);
+  return static_cast<std::int32_t>(stage * config.parallelism.tp * config.parallelism.cp);
 }
 
 }  // namespace astrasweep::graph::plan

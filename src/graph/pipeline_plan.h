@@ -126,7 +126,7 @@ ParameterShare StageShare(const std::vector<VirtualStagePlan>& plans, const Pipe
 double OptimizerSeconds(const config::Config& config, const model::StepCosts& costs,
                         const ParameterShare& share);
 
-// The GPU a stage's nodes describe: its tensor-parallel rank 0 in
+// The GPU a stage's nodes describe: its tensor-parallel and context-parallel rank 0 in
 // data-parallel replica 0.
 std::int32_t StageRank(const config::Config& config, std::int64_t stage);
 

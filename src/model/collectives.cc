@@ -19,9 +19,9 @@
 // An all-to-all runs per dimension on the full buffer.
 #include "astrasweep/model/collectives.h"
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
-#include <set>
 
 namespace astrasweep::model {
 namespace {
@@ -71,19 +71,48 @@ const char* CollectiveName(Collective c) {
   return "?";
 }
 
+RankGroup Simplified(const RankGroup& group) {
+  RankGroup out;
+  for (const GroupPart& part : group) {
+    if (part.size <= 1) continue;
+    if (!out.empty() && part.stride == out.back().stride * out.back().size)
+      out.back().size *= part.size;
+    else
+      out.push_back(part);
+  }
+  return out;
+}
+
 std::vector<DimensionShare> GroupShares(const std::vector<config::NetworkDimension>& network,
-                                        std::int64_t stride, std::int64_t size) {
+                                        const RankGroup& group) {
+  std::vector<std::int64_t> members{0};
+  for (const GroupPart& part : group) {
+    std::vector<std::int64_t> grown;
+    grown.reserve(members.size() * static_cast<std::size_t>(std::max<std::int64_t>(part.size, 1)));
+    for (std::int64_t i = 0; i < part.size; ++i)
+      for (std::int64_t member : members) grown.push_back(member + part.stride * i);
+    members = std::move(grown);
+  }
   std::vector<DimensionShare> shares;
   std::int64_t below = 1;  // NPUs in the dimensions inside this one
   for (std::size_t d = 0; d < network.size(); ++d) {
     const std::int64_t n = network[d].npus;
-    std::set<std::int64_t> digits;
-    for (std::int64_t i = 0; i < size && static_cast<std::int64_t>(digits.size()) < n; ++i)
-      digits.insert((stride * i / below) % n);
-    if (digits.size() > 1) shares.push_back({d, static_cast<std::int64_t>(digits.size())});
+    std::vector<bool> seen(static_cast<std::size_t>(n));
+    std::int64_t digits = 0;
+    for (std::size_t i = 0; i < members.size() && digits < n; ++i) {
+      const auto digit = static_cast<std::size_t>((members[i] / below) % n);
+      if (!seen[digit]) ++digits;
+      seen[digit] = true;
+    }
+    if (digits > 1) shares.push_back({d, digits});
     below *= n;
   }
   return shares;
+}
+
+std::vector<DimensionShare> GroupShares(const std::vector<config::NetworkDimension>& network,
+                                        std::int64_t stride, std::int64_t size) {
+  return GroupShares(network, RankGroup{{.stride = stride, .size = size}});
 }
 
 config::CollectiveAlgorithm ResolveAlgorithm(CollectiveAlgorithm requested,

@@ -28,34 +28,66 @@ Op Elementwise(std::string_view name, double elements, double reads, double writ
             e * elements * (reads + writes)};
 }
 
+// The tokens of each sequence this GPU holds.
+std::int64_t LocalSequence(const LayerShape& s) { return s.s / s.c; }
+std::int64_t LocalTokens(const LayerShape& s) { return s.b * LocalSequence(s); }
+
 // Tokens the norm/dropout/residual ops see: s/t each with sequence parallel.
 double TokenElements(const LayerShape& s) {
-  return D(s.b) * D(s.s) * D(s.h) / (s.sequence_parallel ? D(s.t) : 1.0);
+  return D(LocalTokens(s)) * D(s.h) / (s.sequence_parallel ? D(s.t) : 1.0);
 }
 
 std::int64_t QkvWidth(const LayerShape& s) { return (s.h + 2 * s.g * s.d) / s.t; }
 std::int64_t Fc1Width(const LayerShape& s) { return (s.swiglu ? 2 : 1) * s.f / s.t; }
 
+// The local queries (s/c) against every key of the sequence (s).
 void AttentionCore(const LayerShape& s, std::vector<Op>& ops) {
-  const std::int64_t heads = s.a / s.t;
-  const double scores = D(s.b) * D(heads) * D(s.s) * D(s.s);
+  const std::int64_t heads = s.a / s.t, queries = LocalSequence(s);
+  const double scores = D(s.b) * D(heads) * D(queries) * D(s.s);
   if (s.flash_attention) {
-    // Fused: QK^T and PV in one kernel; reads q, k, v, writes the context.
+    // Fused: QK^T and PV in one kernel; reads the local q and every k and
+    // v, writes the local context.
     Op flash{"flash_attention",
              OpKind::kGemm,
-             4 * D(s.b) * D(s.s) * D(s.s) * D(s.h) / D(s.t),
-             s.e * D(s.b) * D(s.s) * D(QkvWidth(s) + s.h / s.t),
-             s.s,
+             4 * D(s.b) * D(queries) * D(s.s) * D(s.h) / D(s.t),
+             s.e * D(s.b) * (D(queries) * D(2 * s.h / s.t) + D(s.s) * D(2 * s.g * s.d / s.t)),
+             queries,
              s.s,
              s.d,
              s.b * heads};
     ops.push_back(flash);
     return;
   }
-  ops.push_back(Gemm("attention_scores", s.s, s.s, s.d, s.e, s.b * heads));
+  ops.push_back(Gemm("attention_scores", queries, s.s, s.d, s.e, s.b * heads));
   ops.push_back(Elementwise("softmax", scores, 1, 1, 5, s.e));
   ops.push_back(Elementwise("attention_dropout", scores, 1, 2, 2, s.e));  // writes a mask
-  ops.push_back(Gemm("attention_context", s.s, s.d, s.s, s.e, s.b * heads));
+  ops.push_back(Gemm("attention_context", queries, s.d, s.s, s.e, s.b * heads));
+}
+
+// The backward of forward ops, in reverse order.
+std::vector<Op> BackwardOf(const std::vector<Op>& forward, double e) {
+  std::vector<Op> ops;
+  for (auto it = forward.rbegin(); it != forward.rend(); ++it) {
+    const Op& f = *it;
+    if (f.kind == OpKind::kGemm && f.name == "flash_attention") {
+      // Flash backward recomputes the scores: 2.5x the forward FLOPs.
+      Op back = f;
+      back.flops *= 2.5;
+      back.bytes *= 2;
+      ops.push_back(back);
+    } else if (f.kind == OpKind::kGemm) {
+      // dX = dY W^T (m x k from m x n, n x k), dW = X^T dY (k x n).
+      ops.push_back(Gemm(f.name, f.m, f.k, f.n, e, f.batch));
+      ops.push_back(Gemm(f.name, f.k, f.n, f.m, e, f.batch));
+    } else {
+      // Reads the output gradient and the saved input, writes the input gradient.
+      Op back = f;
+      back.flops *= 2;
+      back.bytes *= 1.5;
+      ops.push_back(back);
+    }
+  }
+  return ops;
 }
 
 }  // namespace
@@ -71,6 +103,7 @@ LayerShape LayerShape::From(const config::Config& c) {
                     .f = m.ffn_hidden,
                     .v = m.vocab,
                     .t = c.parallelism.tp,
+                    .c = c.parallelism.cp,
                     .swiglu = m.ffn == config::Ffn::kSwiglu,
                     .sequence_parallel = c.training.sequence_parallel,
                     .flash_attention = c.training.attention == config::Attention::kFlash,
@@ -90,7 +123,7 @@ std::size_t BytesPerElement(config::DType dtype) {
 }
 
 std::vector<Op> LayerForward(const LayerShape& s) {
-  const std::int64_t tokens = s.b * s.s;
+  const std::int64_t tokens = LocalTokens(s);
   const double act = TokenElements(s);
   std::vector<Op> ops;
   ops.push_back(Elementwise("layernorm_1", act, 1, 1, 5, s.e));
@@ -108,57 +141,39 @@ std::vector<Op> LayerForward(const LayerShape& s) {
   return ops;
 }
 
-std::vector<Op> LayerBackward(const LayerShape& s) {
-  std::vector<Op> ops;
-  const std::vector<Op> forward = LayerForward(s);
-  for (auto it = forward.rbegin(); it != forward.rend(); ++it) {
-    const Op& f = *it;
-    if (f.kind == OpKind::kGemm && f.name == "flash_attention") {
-      // Flash backward recomputes the scores: 2.5x the forward FLOPs.
-      Op back = f;
-      back.flops *= 2.5;
-      back.bytes *= 2;
-      ops.push_back(back);
-    } else if (f.kind == OpKind::kGemm) {
-      // dX = dY W^T (m x k from m x n, n x k), dW = X^T dY (k x n).
-      ops.push_back(Gemm(f.name, f.m, f.k, f.n, s.e, f.batch));
-      ops.push_back(Gemm(f.name, f.k, f.n, f.m, s.e, f.batch));
-    } else {
-      // Reads the output gradient and the saved input, writes the input gradient.
-      Op back = f;
-      back.flops *= 2;
-      back.bytes *= 1.5;
-      ops.push_back(back);
-    }
-  }
-  return ops;
-}
+std::vector<Op> LayerBackward(const LayerShape& s) { return BackwardOf(LayerForward(s), s.e); }
 
 std::vector<Op> LayerRecompute(const LayerShape& s, config::Recompute recompute) {
   switch (recompute) {
     case config::Recompute::kNone: return {};
     case config::Recompute::kFull: return LayerForward(s);
-    case config::Recompute::kSelective: {
-      std::vector<Op> ops;
-      AttentionCore(s, ops);
-      return ops;
-    }
+    case config::Recompute::kSelective: return AttentionCoreForward(s);
   }
   return {};
 }
 
+std::vector<Op> AttentionCoreForward(const LayerShape& s) {
+  std::vector<Op> ops;
+  AttentionCore(s, ops);
+  return ops;
+}
+
+std::vector<Op> AttentionCoreBackward(const LayerShape& s) {
+  return BackwardOf(AttentionCoreForward(s), s.e);
+}
+
 std::vector<Op> EmbeddingForward(const LayerShape& s) {
-  const double act = D(s.b) * D(s.s) * D(s.h);
+  const double act = D(LocalTokens(s)) * D(s.h);
   return {Elementwise("embedding", act, 1, 1, 1, s.e)};
 }
 
 std::vector<Op> EmbeddingBackward(const LayerShape& s) {
-  const double act = D(s.b) * D(s.s) * D(s.h);
+  const double act = D(LocalTokens(s)) * D(s.h);
   return {Elementwise("embedding_grad", act, 2, 1, 1, s.e)};
 }
 
 std::vector<Op> HeadForward(const LayerShape& s) {
-  const std::int64_t tokens = s.b * s.s;
+  const std::int64_t tokens = LocalTokens(s);
   const double logits = D(tokens) * D(s.v) / D(s.t);
   return {Elementwise("final_layernorm", TokenElements(s), 1, 1, 5, s.e),
           Gemm("logits", tokens, s.v / s.t, s.h, s.e),
@@ -166,7 +181,7 @@ std::vector<Op> HeadForward(const LayerShape& s) {
 }
 
 std::vector<Op> HeadBackward(const LayerShape& s) {
-  const std::int64_t tokens = s.b * s.s;
+  const std::int64_t tokens = LocalTokens(s);
   const double logits = D(tokens) * D(s.v) / D(s.t);
   return {Elementwise("cross_entropy_grad", logits, 1, 1, 3, 4),
           Gemm("logits", tokens, s.h, s.v / s.t, s.e), Gemm("logits", s.h, s.v / s.t, tokens, s.e),

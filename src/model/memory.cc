@@ -40,7 +40,8 @@ double LayerActivationBytes(const config::Config& c) {
   const bool sp = c.training.sequence_parallel;
   const double sbh = s * b * h;
   switch (c.training.recompute) {
-    case config::Recompute::kFull: return e * sbh / (sp ? t : 1.0);  // the layer input only
+    case config::Recompute::kFull:  // the layer input only
+      return e * sbh / (sp ? t : 1.0) / D(c.parallelism.cp);
     case config::Recompute::kNone:
     case config::Recompute::kSelective: break;
   }
@@ -59,7 +60,10 @@ double LayerActivationBytes(const config::Config& c) {
   double attention = 0;
   if (c.training.recompute != config::Recompute::kSelective)
     attention = flash ? 4 * a * s * b : (2 * e + 1) * a * s * s * b;
-  return (sp ? replicated / t : replicated) + split / t + attention / t;
+  // Context parallelism: s / cp tokens each, whose queries' scores and
+  // statistics are 1/cp of the sequence's.
+  const double per_sequence = (sp ? replicated / t : replicated) + split / t + attention / t;
+  return per_sequence / D(c.parallelism.cp);
 }
 
 double MicroBatchesInFlight(const config::Config& c, std::int64_t stage) {
@@ -84,7 +88,9 @@ MemoryBreakdown PeakMemory(const config::Config& c) {
   const auto& p = c.parallelism;
   const auto& m = c.model;
   const PerParameter per = BytesPerParameter(c.training);
-  const double t = D(p.tp), dp = D(p.dp);
+  // ZeRO shards over the GPUs that hold the same weights: the data-parallel
+  // replicas and the cp ranks (Megatron-core's distributed optimizer).
+  const double t = D(p.tp), shards = D(p.WeightReplicas());
   const int zero = c.training.zero_stage;
   const std::int64_t layers_per_stage = (m.layers + p.pp - 1) / p.pp;
   const double layer_activations = LayerActivationBytes(c);
@@ -98,14 +104,14 @@ MemoryBreakdown PeakMemory(const config::Config& c) {
     MemoryBreakdown mb;
     mb.stage = stage;
     mb.parameters = params;
-    mb.weights = params * per.weights / (zero >= 3 ? dp : 1.0);
-    mb.gradients = params * per.gradients / (zero >= 2 ? dp : 1.0);
-    mb.optimizer = params * per.optimizer / (zero >= 1 ? dp : 1.0);
+    mb.weights = params * per.weights / (zero >= 3 ? shards : 1.0);
+    mb.gradients = params * per.gradients / (zero >= 2 ? shards : 1.0);
+    mb.optimizer = params * per.optimizer / (zero >= 1 ? shards : 1.0);
     const double flight = MicroBatchesInFlight(c, stage);
     mb.activations = D(layers_per_stage) * layer_activations * flight;
     if (stage == p.pp - 1) {
-      // fp32 logits for the loss of one micro-batch.
-      mb.activations += 4.0 * D(m.seq_len) * D(c.training.micro_batch) * D(m.vocab) / t;
+      // fp32 logits for the loss of one micro-batch, of its s / cp tokens.
+      mb.activations += 4.0 * D(m.seq_len / p.cp) * D(c.training.micro_batch) * D(m.vocab) / t;
     }
     mb.total = mb.weights + mb.gradients + mb.optimizer + mb.activations;
     if (mb.total > peak.total) peak = mb;

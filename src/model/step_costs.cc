@@ -5,6 +5,7 @@
 
 #include "astrasweep/model/compute.h"
 #include "astrasweep/model/layer_ops.h"
+#include "astrasweep/model/ring_attention.h"
 
 namespace astrasweep::model {
 namespace {
@@ -70,19 +71,38 @@ void AddComputeCosts(const config::Config& c, const LayerShape& shape, StepCosts
 }
 
 // The tensor-parallel communication a layer, the embedding and the head
-// wait for, and the pipeline transfer: both move one activation.
+// wait for, and the pipeline transfer: both move one activation, of the
+// s/c tokens this GPU holds. The layer also waits for ring attention.
 void AddActivationCommCosts(const config::Config& c, const LayerShape& shape, StepCosts& costs,
                             const CollectiveTimer& time) {
   const double e = static_cast<double>(BytesPerElement(c.training.dtype));
-  const double activation = D(shape.b) * D(shape.s) * D(shape.h) * e;
+  const double activation = D(shape.b) * D(shape.s / shape.c) * D(shape.h) * e;
   const TensorComm tp = TensorParallelComm(c, activation, time);
-  costs.layer_forward_tp = 2 * tp.block;  // attention and MLP
-  costs.layer_backward_tp = 2 * tp.block;
-  costs.layer_recompute_tp = c.training.recompute == config::Recompute::kFull ? 2 * tp.block : 0;
+  const RingAttention ring = RingAttentionCosts(c, shape);
+  const auto recompute = c.training.recompute;
+  costs.layer_forward_cp = ring.forward.exposed;
+  costs.layer_backward_cp = ring.backward.exposed;
+  costs.layer_recompute_cp = recompute == config::Recompute::kNone ? 0 : ring.forward.exposed;
+  costs.layer_forward_tp = 2 * tp.block + costs.layer_forward_cp;  // attention and MLP
+  costs.layer_backward_tp = 2 * tp.block + costs.layer_backward_cp;
+  costs.layer_recompute_tp =
+      (recompute == config::Recompute::kFull ? 2 * tp.block : 0) + costs.layer_recompute_cp;
   costs.embedding_forward_tp = tp.reduce;
   costs.head_backward_tp = tp.reduce;
 
   costs.p2p_bytes = activation / D(c.parallelism.tp);
+}
+
+// The time of a collective over the data-parallel group. A group of one
+// stride is the timer's; one of two (cp > 1 with pp > 1) is timed by the
+// analytical formulas on the group's network shares: only the analytical
+// mode runs context parallelism (the loader refuses it in the simulating
+// modes, whose timers take one stride).
+double DataParallelTime(const config::Config& c, const RankGroup& group, Collective coll,
+                        double bytes, const CollectiveTimer& time) {
+  if (group.size() == 1) return time(coll, bytes, group[0].stride, group[0].size);
+  return CollectiveTime(coll, bytes, GroupShares(c.network, group), c.network,
+                        c.execution_backend.astra.collectives);
 }
 
 // Parameters on one GPU, their data-parallel gradient and weight traffic,
@@ -97,8 +117,11 @@ void AddParameterCosts(const config::Config& c, StepCosts& costs, const Collecti
   const double grad_bytes = dtype == config::DType::kFp32 ? 4 : 2;
   const int zero = c.training.zero_stage;
   costs.grad_collective = zero >= 1 ? Collective::kReduceScatter : Collective::kAllReduce;
-  if (p.dp > 1) {
-    auto sync = [&](Collective coll, double bytes) { return time(coll, bytes, p.tp * p.pp, p.dp); };
+  const RankGroup group = DataParallelGroup(p);
+  if (!group.empty()) {
+    auto sync = [&](Collective coll, double bytes) {
+      return DataParallelTime(c, group, coll, bytes, time);
+    };
     costs.layer_grad_sync = sync(costs.grad_collective, costs.layer_parameters * grad_bytes);
     costs.embedding_grad_sync =
         sync(costs.grad_collective, costs.embedding_parameters * grad_bytes);
@@ -111,7 +134,7 @@ void AddParameterCosts(const config::Config& c, StepCosts& costs, const Collecti
   // the builder adds it once.
   const Op adam = AdamStep(1.0, dtype);
   costs.optimizer_per_parameter =
-      (OpTime(adam, hw, dtype) - hw.kernel_launch) / (zero >= 1 ? D(p.dp) : 1.0);
+      (OpTime(adam, hw, dtype) - hw.kernel_launch) / (zero >= 1 ? D(p.WeightReplicas()) : 1.0);
 }
 
 }  // namespace
@@ -138,8 +161,12 @@ StepCosts ComputeStepCosts(const config::Config& c, const CollectiveTimer& timer
 
 double StageTransferTime(const config::Config& c, std::int64_t from, std::int64_t to,
                          double bytes) {
-  const std::int64_t tp = c.parallelism.tp;
-  return SendRecvTime(bytes, from * tp, to * tp, c.network);
+  const std::int64_t stride = c.parallelism.tp * c.parallelism.cp;
+  return SendRecvTime(bytes, from * stride, to * stride, c.network);
+}
+
+RankGroup DataParallelGroup(const config::ParallelismConfig& p) {
+  return Simplified({{.stride = p.tp, .size = p.cp}, {.stride = p.tp * p.cp * p.pp, .size = p.dp}});
 }
 
 double ModelFlopsPerStep(const config::Config& c) {

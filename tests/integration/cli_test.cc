@@ -68,7 +68,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"validate", "bad/no_unit.yaml", {"network.0.bandwidth", "no unit", "300 GB/s"}},
         BadInput{"validate",
                  "bad/npus_mismatch.yaml",
-                 {"network", "multiply to 8", "tp * pp * dp = 16"}},
+                 {"network", "multiply to 8", "tp * cp * pp * dp = 16"}},
         BadInput{"validate", "bad/yaml_syntax.yaml", {"yaml_syntax.yaml:3:", "YAML syntax error"}},
         BadInput{"expand --count", "bad/zip_unequal.yaml", {"zip.0", "equal lengths"}},
         BadInput{
@@ -212,6 +212,13 @@ TEST(PointCommand, APointThatDoesNotFitKeepsItsTimingAndIsInfeasible) {
   EXPECT_GT(j["metrics"]["peak_mem_bytes"].get<double>(), 80.0 * (1ull << 30));
 }
 
+TEST(PointCommand, TimesAContextParallelPoint) {
+  RunResult r = RunCli("point " + Data("points/context_parallel.yaml"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("tp 8 x cp 2 x pp 2 x dp 1 = 32 GPUs"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("status  ok"), std::string::npos) << r.output;
+}
+
 TEST(RunCommand, RefusesToOverwriteAndExplainsBadInput) {
   const std::string dir = ::testing::TempDir() + "/run-command";
   std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str());
@@ -272,6 +279,21 @@ TEST(EtCommand, WritesACollectiveBundleThatPassesTheCheck) {
   EXPECT_NE(r.output.find("expected collective, pipeline, block or flattened"), std::string::npos)
       << r.output;
   std::filesystem::remove_all(dir);
+}
+
+TEST(EtCommand, ContextParallelPointsHaveCollectivesOnly) {
+  const std::string dir = ::testing::TempDir() + "et-cli-cp-" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  RunResult r = RunCli("et " + Data("points/context_parallel.yaml") + " -o " + dir +
+                       " --collective all_gather --size '1 MiB' --group cp");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("over the cp group (2 ranks)"), std::string::npos) << r.output;
+  r = RunCli("et " + Data("points/context_parallel.yaml") + " -o " + dir + "-p --graph pipeline");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("parallelism.cp"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("no context-parallel ranks"), std::string::npos) << r.output;
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(dir + "-p");
 }
 
 // `simulate` takes AstraSim's flags and prints AstraSim's lines with

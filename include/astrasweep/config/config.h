@@ -58,9 +58,14 @@ struct ParallelismConfig {
   std::int64_t tp = 1;  // kp1 * kp2 when 2-D
   std::optional<std::int64_t> kp1;
   std::optional<std::int64_t> kp2;
+  std::int64_t cp = 1;  // context parallel: each GPU holds seq_len / cp tokens
   std::int64_t pp = 1;
   std::int64_t dp = 1;
-  std::int64_t Gpus() const { return tp * pp * dp; }
+  // Ranks: rank = ((dp_index * pp + stage) * cp + cp_index) * tp + tp_rank.
+  std::int64_t Gpus() const { return tp * cp * pp * dp; }
+  // The GPUs of one tensor-parallel rank and stage, which hold the same
+  // weights and reduce their gradients together.
+  std::int64_t WeightReplicas() const { return dp * cp; }
 };
 
 struct PeakFlops {

@@ -27,9 +27,29 @@ struct DimensionShare {
   std::int64_t npus = 1;  // group members that differ in this dimension
 };
 
-// The dimensions a group of ranks {start + stride * i, i < size} spans,
-// innermost first, leaving out dimensions where it has one member. Ranks
-// fill the dimensions innermost first (README.md, "A point config").
+// One part of a group of ranks: `size` members `stride` apart.
+struct GroupPart {
+  std::int64_t stride = 1;
+  std::int64_t size = 1;
+};
+
+// A group of ranks made of parts: {sum over k of stride_k * i_k, i_k < size_k}.
+// Most groups are one part; Megatron's data-parallel group with context
+// parallelism is two, the cp ranks (stride tp) and the replicas (stride
+// tp cp pp).
+using RankGroup = std::vector<GroupPart>;
+
+// The same group with its one-member parts dropped and each part that
+// continues the one before it (stride = that part's stride * size) merged
+// into it: a group that is one strided run comes out as one part.
+RankGroup Simplified(const RankGroup& group);
+
+// The dimensions a group of ranks spans, innermost first, leaving out
+// dimensions where it has one member, with the members it has in each.
+// Ranks fill the dimensions innermost first (README.md, "A point config").
+std::vector<DimensionShare> GroupShares(const std::vector<config::NetworkDimension>& network,
+                                        const RankGroup& group);
+// The group {stride * i, i < size}.
 std::vector<DimensionShare> GroupShares(const std::vector<config::NetworkDimension>& network,
                                         std::int64_t stride, std::int64_t size);
 

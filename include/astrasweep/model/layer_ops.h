@@ -2,12 +2,16 @@
 // logits, loss and optimizer, with their FLOPs and bytes moved per GPU for
 // one micro-batch under Megatron-style tensor parallelism (column-parallel
 // QKV and FC1, row-parallel output projection and FC2; with sequence
-// parallelism the norms, dropouts and residuals work on s/tp tokens).
+// parallelism the norms, dropouts and residuals work on s/tp tokens) and
+// context parallelism (each GPU holds s/c tokens of every sequence: every
+// per-token op works on them, and their s/c queries attend to the whole
+// sequence, whose keys and values ring attention brings in, so the
+// attention core is 1/c of the sequence's).
 //
 // Notation: b micro-batch, s sequence, h hidden, a heads, g kv heads,
-// d = h/a head size, f FFN hidden, V vocabulary, t tensor parallel, e bytes
-// per element. A GEMM (m x k)(k x n) costs 2mkn FLOPs and moves
-// e(mk + kn + mn) bytes.
+// d = h/a head size, f FFN hidden, V vocabulary, t tensor parallel, c
+// context parallel, e bytes per element. A GEMM (m x k)(k x n) costs 2mkn
+// FLOPs and moves e(mk + kn + mn) bytes.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +35,7 @@ struct Op {
 
 struct LayerShape {
   std::int64_t b, s, h, a, g, d, f, v, t;
+  std::int64_t c = 1;  // context parallel: s / c tokens on each GPU
   bool swiglu = false;
   bool sequence_parallel = false;
   bool flash_attention = false;
@@ -46,6 +51,11 @@ std::vector<Op> LayerBackward(const LayerShape& s);
 // What the backward pass recomputes first: nothing, the attention core
 // (selective, Korthikanti et al. 2022), or the whole forward (full).
 std::vector<Op> LayerRecompute(const LayerShape& s, config::Recompute recompute);
+// The attention core alone (flash: one fused kernel; unfused: QK^T,
+// softmax, dropout, PV), forward and backward: the compute ring attention
+// overlaps its transfers with.
+std::vector<Op> AttentionCoreForward(const LayerShape& s);
+std::vector<Op> AttentionCoreBackward(const LayerShape& s);
 
 std::vector<Op> EmbeddingForward(const LayerShape& s);
 std::vector<Op> EmbeddingBackward(const LayerShape& s);

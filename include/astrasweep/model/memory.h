@@ -10,6 +10,11 @@
 // not split by tensor parallelism unless sequence parallelism is on. The
 // 5 a s / h term is unfused attention's s x s scores; flash attention
 // (Dao et al. 2022) keeps 4 a s b bytes of softmax statistics instead.
+//
+// Context parallelism (cp): each GPU keeps the activations of s / cp tokens
+// (1/cp of the above; ring attention's K/V blocks in flight are transient
+// and not counted), the whole stage's weights, and with ZeRO its 1/(dp cp)
+// shard: the cp ranks reduce gradients with the data-parallel replicas.
 #pragma once
 
 #include <cstdint>

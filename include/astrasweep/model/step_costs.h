@@ -20,15 +20,23 @@
 //   The embedding's output is all-reduced (reduce-scattered with sequence
 //   parallelism) over t forward, and so is the head's input gradient
 //   backward.
+// Context parallelism (c GPUs, stride t): each GPU holds s/c tokens, so A
+//   above is b (s/c) h e; ring attention's exposed time (ring_attention.h)
+//   is added to what each layer's forward, backward and recompute (of the
+//   attention core: selective or full) wait for.
 // Pipeline: each GPU sends its 1/t share of the activation (Megatron's
 //   scatter/gather optimisation; with sequence parallelism it is what it
-//   holds) to its peer in the next stage, forward, and the gradient back.
-// Data parallelism (d GPUs, gradients in 16 bits, 32 with fp32): ZeRO 0
-//   all-reduces each layer's gradients; ZeRO >= 1 reduce-scatters them and,
-//   after the optimizer, all-gathers the updated weights; ZeRO 3 instead
-//   all-gathers each layer's weights before its forward and its backward
-//   and reduce-scatters its gradients after each backward (the graph's
-//   plan times them per layer, graph/pipeline_plan.h).
+//   holds) to its peer in the next stage (stride t c), forward, and the
+//   gradient back.
+// Data parallelism (d replicas, gradients in 16 bits, 32 with fp32): the
+//   gradients are reduced over the d c GPUs holding the same weights
+//   (Megatron-core's data-parallel group with the cp ranks: strides t and
+//   t c p); ZeRO 0 all-reduces each layer's gradients; ZeRO >= 1
+//   reduce-scatters them and, after the optimizer, all-gathers the updated
+//   weights, sharding the optimizer over d c; ZeRO 3 instead all-gathers
+//   each layer's weights before its forward and its backward and
+//   reduce-scatters its gradients after each backward (the graph's plan
+//   times them per layer, graph/pipeline_plan.h).
 #pragma once
 
 #include <functional>
@@ -46,9 +54,14 @@ struct StepCosts {
   double layer_forward = 0;     // kernels
   double layer_backward = 0;    // kernels, without recompute
   double layer_recompute = 0;   // kernels the backward recomputes first
-  double layer_forward_tp = 0;  // tensor-parallel communication it waits for
+  // Communication it waits for: tensor-parallel collectives and the exposed
+  // part of ring attention.
+  double layer_forward_tp = 0;
   double layer_backward_tp = 0;
   double layer_recompute_tp = 0;
+  // Of which ring attention (context parallelism), for reports; already in
+  // the three above.
+  double layer_forward_cp = 0, layer_backward_cp = 0, layer_recompute_cp = 0;
   // Per micro-batch: embedding on the first stage, head and loss on the last.
   double embedding_forward = 0, embedding_backward = 0;
   double head_forward = 0, head_backward = 0;
@@ -70,7 +83,7 @@ struct StepCosts {
   double embedding_grad_sync = 0;
   double layer_weight_gather = 0;  // ZeRO 1, 2 after the step; ZeRO 3 per use
   double embedding_weight_gather = 0;
-  // Optimizer step per parameter held on one GPU (1/d of them with ZeRO >= 1).
+  // Optimizer step per parameter held on one GPU (1/(d c) of them with ZeRO >= 1).
   double optimizer_per_parameter = 0;
 };
 
@@ -86,11 +99,16 @@ StepCosts ComputeStepCosts(const config::Config& c);
 StepCosts ComputeStepCosts(const config::Config& c, const CollectiveTimer& timer);
 
 // Seconds to send `bytes` from the GPU of stage `from` to that of stage `to`
-// (tensor-parallel rank 0, data-parallel replica 0).
+// (tensor- and context-parallel rank 0, data-parallel replica 0).
 double StageTransferTime(const config::Config& c, std::int64_t from, std::int64_t to, double bytes);
 
+// The GPUs holding the same weights, whose gradients are reduced together:
+// the data-parallel replicas and the cp ranks ({t c p i + t j, i < d, j < c}),
+// simplified (one part when cp or pp is 1).
+RankGroup DataParallelGroup(const config::ParallelismConfig& p);
+
 // Model FLOPs of one training step (forward and backward, no recompute) over
-// the whole batch: 3 x the forward matmul FLOPs of every layer and the
+// the whole batch (whatever the parallelism): 3 x the forward matmul FLOPs of every layer and the
 // logits. For a GPT with f = 4h and no GQA it equals Narayanan et al. 2021's
 // 72 B s l h^2 (1 + s / (6 h) + V / (12 l h)).
 double ModelFlopsPerStep(const config::Config& c);

@@ -38,6 +38,9 @@ TEST(Loader, FillsDefaultsAndUnits) {
   EXPECT_DOUBLE_EQ(c.network[0].bandwidth, 300e9);
   EXPECT_DOUBLE_EQ(c.network[0].latency, 700e-9);
   EXPECT_EQ(c.execution_backend.model, ExecutionModel::kAnalytical);
+  EXPECT_EQ(c.parallelism.cp, 1) << "no context parallelism unless asked";
+  EXPECT_NE(r->canonical.find("cp: 1"), std::string::npos)
+      << "the default is in the canonical form";
   EXPECT_EQ(r->id.Hex().size(), 32u);
 }
 
@@ -103,7 +106,7 @@ TEST(Loader, NpusMustMatchTheParallelism) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().context().key_path, "network");
   EXPECT_NE(r.error().message().find("multiply to 16"), std::string::npos) << Message(r);
-  EXPECT_NE(r.error().message().find("tp * pp * dp = 8"), std::string::npos) << Message(r);
+  EXPECT_NE(r.error().message().find("tp * cp * pp * dp = 8"), std::string::npos) << Message(r);
 }
 
 TEST(Loader, InconsistentValuesAreNamed) {
@@ -189,6 +192,57 @@ TEST(Loader, EveryProjectPresetLoads) {
   }
   EXPECT_GE(presets.Names("hardware").size(), 6u);
   EXPECT_GE(presets.Names("network").size(), 2u);
+}
+
+TEST(Loader, ContextParallelismMultipliesTheGpus) {
+  auto r =
+      BuildFromText(Replace(SmallPoint(), "tp: 2, pp: 2, dp: 2", "tp: 2, cp: 2, pp: 1, dp: 2"));
+  ASSERT_TRUE(r) << Message(r);
+  EXPECT_EQ(r->config.parallelism.cp, 2);
+  EXPECT_EQ(r->config.parallelism.Gpus(), 8) << "tp * cp * pp * dp";
+  EXPECT_NE(r->id, BuildFromText(SmallPoint())->id);
+
+  r = BuildFromText(Replace(SmallPoint(), "tp: 2, pp: 2, dp: 2", "tp: 2, cp: 2, pp: 2, dp: 2"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().context().key_path, "network");
+  EXPECT_NE(r.error().message().find("tp * cp * pp * dp = 16"), std::string::npos) << Message(r);
+
+  r = BuildFromText(Replace(Replace(SmallPoint(), "tp: 2, pp: 2, dp: 2", "tp: 1, cp: 4, dp: 4"),
+                            "npus: 8", "npus: auto"));
+  ASSERT_TRUE(r) << Message(r);
+  EXPECT_EQ(r->config.network[0].npus, 16) << "npus: auto takes cp into account";
+}
+
+TEST(Loader, ContextParallelismSplitsTheSequenceIn2CpChunks) {
+  // 2048 tokens in 2 cp chunks: cp 4 (8 chunks of 256) is fine, cp 3 is not.
+  const std::string cp4 = Replace(SmallPoint(), "tp: 2, pp: 2, dp: 2", "tp: 2, cp: 4, dp: 1");
+  ASSERT_TRUE(BuildFromText(cp4)) << Message(BuildFromText(cp4));
+  auto r = BuildFromText(
+      Replace(Replace(SmallPoint(), "tp: 2, pp: 2, dp: 2", "tp: 1, cp: 3, pp: 1, dp: 1"), "npus: 8",
+              "npus: 3"),
+      "p.yaml");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().context().key_path, "parallelism.cp");
+  EXPECT_NE(r.error().message().find("cp = 3 needs model.seq_len = 2048 to be a multiple of "
+                                     "2 * cp = 6"),
+            std::string::npos)
+      << Message(r);
+  // cp divides 1020 tokens (255 each) but not in 2 cp = 8 chunks.
+  r = BuildFromText(Replace(cp4, "seq_len: 2048", "seq_len: 1020"));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("seq_len = 1020"), std::string::npos) << Message(r);
+}
+
+TEST(Loader, ContextParallelismIsAnalyticalOnly) {
+  const std::string cp2 = Replace(SmallPoint(), "tp: 2, pp: 2, dp: 2", "tp: 2, cp: 2, dp: 2");
+  auto r = BuildFromText(cp2 + "execution_backend: {model: astra, astra: {mode: hybrid}}\n");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().context().key_path, "parallelism.cp");
+  EXPECT_NE(r.error().message().find("analytical model only"), std::string::npos) << Message(r);
+  EXPECT_NE(r.error().message().find("execution_backend.model: analytical"), std::string::npos)
+      << Message(r);
+  auto astra_cp1 = BuildFromText(SmallPoint() + "execution_backend: {model: astra}\n");
+  EXPECT_TRUE(astra_cp1) << Message(astra_cp1) << "cp 1 runs in every mode";
 }
 
 TEST(Loader, TwoDTensorParallelism) {

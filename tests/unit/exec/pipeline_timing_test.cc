@@ -92,7 +92,7 @@ TEST(PipelineTiming, MatchesTheGraphOnEveryQuickstartPoint) {
 
 TEST(PipelineTiming, MatchesTheGraphOnEverySchedulePlanAndShape) {
   const Coverage c = CompareSweep("tests/data/sweeps/pipeline-timing.yaml");
-  EXPECT_EQ(c.points, 576);
+  EXPECT_EQ(c.points, 1008);
   EXPECT_GT(c.failed, 0) << "the sweep was meant to hold points the pipeline refuses";
   EXPECT_GT(c.long_steady, 50);
 }

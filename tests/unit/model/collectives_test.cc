@@ -77,6 +77,38 @@ TEST(Collectives, GroupSharesFollowTheRankLayout) {
   EXPECT_EQ(spread[1].npus, 4);
 }
 
+TEST(Collectives, GroupSharesOfTwoParts) {
+  // tp 2, cp 2, pp 2, dp 4 on 8 x 4 NPUs: the data-parallel group with the
+  // cp ranks is {2 cp_index + 8 dp_index}: 0, 2, 8, 10, ... 26.
+  auto net = TwoLevel();
+  const RankGroup dp_cp{{.stride = 2, .size = 2}, {.stride = 8, .size = 4}};
+  auto shares = GroupShares(net, dp_cp);
+  ASSERT_EQ(shares.size(), 2u);
+  EXPECT_EQ(shares[0].dimension, 0u);
+  EXPECT_EQ(shares[0].npus, 2) << "ranks 0 and 2 of each node";
+  EXPECT_EQ(shares[1].dimension, 1u);
+  EXPECT_EQ(shares[1].npus, 4);
+  // Without the stride of the second part, both parts stay in one node.
+  auto inner = GroupShares(net, RankGroup{{.stride = 1, .size = 2}, {.stride = 4, .size = 2}});
+  ASSERT_EQ(inner.size(), 1u);
+  EXPECT_EQ(inner[0].npus, 4) << "0, 1, 4, 5";
+}
+
+TEST(Collectives, SimplifiedMergesContinuingParts) {
+  // pp 1: the cp ranks (stride 2, 2 of them) continue into the replicas
+  // (stride 4): one strided run of 8.
+  const RankGroup merged = Simplified({{.stride = 2, .size = 2}, {.stride = 4, .size = 4}});
+  ASSERT_EQ(merged.size(), 1u);
+  EXPECT_EQ(merged[0].stride, 2);
+  EXPECT_EQ(merged[0].size, 8);
+  const RankGroup apart = Simplified({{.stride = 2, .size = 2}, {.stride = 8, .size = 4}});
+  EXPECT_EQ(apart.size(), 2u) << "pp 2 puts the stages between them";
+  const RankGroup single = Simplified({{.stride = 2, .size = 1}, {.stride = 8, .size = 4}});
+  ASSERT_EQ(single.size(), 1u) << "cp 1 drops out";
+  EXPECT_EQ(single[0].stride, 8);
+  EXPECT_TRUE(Simplified({{.stride = 2, .size = 1}}).empty());
+}
+
 TEST(Collectives, MultiDimensionalAllReduceIsHierarchical) {
   auto net = TwoLevel();
   const double s = 3.2e9;

@@ -89,5 +89,45 @@ TEST(LayerOps, HeadAndParameters) {
   EXPECT_DOUBLE_EQ(LayerParameters(m), 12 * h * h + 13 * h);
 }
 
+LayerShape WithCp(LayerShape shape, std::int64_t cp) {
+  shape.c = cp;
+  return shape;
+}
+
+TEST(LayerOps, ContextParallelismHalvesEveryOpAtCp2) {
+  for (const bool flash : {false, true}) {
+    const LayerShape one = Gpt(2, false, flash), two = WithCp(one, 2);
+    EXPECT_DOUBLE_EQ(TotalFlops(LayerForward(two)), TotalFlops(LayerForward(one)) / 2)
+        << "flash " << flash;
+    EXPECT_DOUBLE_EQ(TotalFlops(LayerBackward(two)), TotalFlops(LayerBackward(one)) / 2)
+        << "flash " << flash;
+    EXPECT_DOUBLE_EQ(TotalFlops(LayerRecompute(two, config::Recompute::kSelective)),
+                     TotalFlops(LayerRecompute(one, config::Recompute::kSelective)) / 2)
+        << "flash " << flash;
+    EXPECT_DOUBLE_EQ(TotalFlops(HeadForward(two)), TotalFlops(HeadForward(one)) / 2);
+    EXPECT_DOUBLE_EQ(TotalFlops(EmbeddingForward(two)), TotalFlops(EmbeddingForward(one)) / 2);
+  }
+}
+
+TEST(LayerOps, ContextParallelQueriesAttendToTheWholeSequence) {
+  // cp 4, tp 2: 512 local queries against 2048 keys, 16 heads.
+  const auto core = AttentionCoreForward(WithCp(Gpt(2, false, true), 4));
+  ASSERT_EQ(core.size(), 1u);
+  const Op& flash = core[0];
+  EXPECT_EQ(flash.m, 512);
+  EXPECT_EQ(flash.n, 2048);
+  EXPECT_EQ(flash.batch, 2 * 16);
+  const double b = 2, h = 4096, e = 2;
+  EXPECT_DOUBLE_EQ(flash.flops, 4 * b * 512 * 2048 * h / 2);
+  // Reads the local q and every k and v, writes the local context.
+  EXPECT_DOUBLE_EQ(flash.bytes, e * b * (512 * 2 * h / 2 + 2048 * 2 * h / 2));
+  const auto unfused = AttentionCoreForward(WithCp(Gpt(2), 4));
+  ASSERT_EQ(unfused.size(), 4u);
+  EXPECT_EQ(unfused[0].m, 512) << unfused[0].name;
+  EXPECT_EQ(unfused[0].n, 2048) << unfused[0].name;
+  EXPECT_DOUBLE_EQ(TotalFlops(AttentionCoreBackward(WithCp(Gpt(2, false, true), 4))),
+                   2.5 * flash.flops);
+}
+
 }  // namespace
 }  // namespace astrasweep::model

@@ -101,6 +101,44 @@ TEST(Memory, ZeroStagesShardStates) {
   EXPECT_DOUBLE_EQ(PeakMemory(c).weights, 2 * z0.parameters / 2);
 }
 
+config::Config WithCp(config::Config c, std::int64_t cp) {
+  c.parallelism.cp = cp;
+  return c;
+}
+
+TEST(Memory, ContextParallelismDividesTheActivations) {
+  using R = config::Recompute;
+  const double sbh = s * b * h, t = 8;
+  // Each GPU keeps s/2 tokens; their queries' s/2 x s scores are half the
+  // sequence's too.
+  EXPECT_DOUBLE_EQ(LayerActivationBytes(WithCp(Gpt(8, false, R::kNone), 2)),
+                   sbh * (10 + 24 / t + 5 * a * s / (h * t)) / 2);
+  EXPECT_DOUBLE_EQ(LayerActivationBytes(WithCp(Gpt(8, true, R::kSelective), 4)), sbh * 34 / t / 4);
+  EXPECT_DOUBLE_EQ(LayerActivationBytes(WithCp(Gpt(8, true, R::kFull), 2)), sbh * 2 / t / 2);
+  auto flash = WithCp(Gpt(8, true, R::kNone), 2);
+  flash.training.attention = config::Attention::kFlash;
+  EXPECT_DOUBLE_EQ(LayerActivationBytes(flash), (sbh * 34 / t + 4 * a * s * b / t) / 2);
+}
+
+TEST(Memory, ContextParallelKeepsTheWeightsAndShardsZeroOverDpTimesCp) {
+  auto c = Gpt(1, false, config::Recompute::kNone);  // pp 4, dp 2: 32 micro-batches
+  const auto one = PeakMemory(c);
+  const auto two = PeakMemory(WithCp(c, 2));
+  EXPECT_DOUBLE_EQ(two.parameters, one.parameters) << "each cp rank holds the whole stage";
+  EXPECT_DOUBLE_EQ(two.weights, one.weights);
+  EXPECT_DOUBLE_EQ(two.gradients, one.gradients);
+  EXPECT_DOUBLE_EQ(two.optimizer, one.optimizer);
+  EXPECT_DOUBLE_EQ(two.activations, one.activations / 2)
+      << "the same micro-batches, half the tokens";
+  c.training.zero_stage = 1;
+  EXPECT_DOUBLE_EQ(PeakMemory(WithCp(c, 2)).optimizer, 12 * one.parameters / (2 * 2))
+      << "the distributed optimizer shards over dp * cp";
+  c.training.zero_stage = 3;
+  const auto zero3 = PeakMemory(WithCp(c, 2));
+  EXPECT_DOUBLE_EQ(zero3.weights, 2 * one.parameters / 4);
+  EXPECT_DOUBLE_EQ(zero3.gradients, 4 * one.parameters / 4);
+}
+
 TEST(Memory, PeakStageAndFit) {
   auto c = Gpt(1, false, config::Recompute::kNone);
   auto peak = PeakMemory(c);

@@ -1,11 +1,14 @@
 // Step costs by hand: tensor-parallel communication per layer in its 1-D,
-// sequence-parallel and 2-D forms, the data-parallel gradient reduction,
-// and the model FLOPs formula MFU is defined with.
+// sequence-parallel and 2-D forms, context parallelism (local tokens, ring
+// attention, the data-parallel group with the cp ranks, the stage stride),
+// the data-parallel gradient reduction, and the model FLOPs formula MFU is
+// defined with.
 #include "astrasweep/model/step_costs.h"
 
 #include <gtest/gtest.h>
 
 #include "astrasweep/model/layer_ops.h"
+#include "astrasweep/model/ring_attention.h"
 #include "model_test_util.h"
 
 namespace astrasweep::model {
@@ -73,6 +76,103 @@ TEST(StepCosts, DataParallelGradientsPerLayer) {
   EXPECT_EQ(k.grad_collective, Collective::kReduceScatter);
   EXPECT_DOUBLE_EQ(k.layer_grad_sync, 3 * grads / (4 * 25e9));
   EXPECT_DOUBLE_EQ(k.layer_weight_gather, 3 * grads / (4 * 25e9));
+}
+
+using Dims = std::vector<config::NetworkDimension>;
+
+config::Config CpPoint(std::int64_t tp, std::int64_t cp, std::int64_t pp, std::int64_t dp,
+                       Dims network) {
+  config::Config c = Point(tp, dp);
+  c.parallelism = {.tp = tp, .cp = cp, .pp = pp, .dp = dp};
+  c.network = std::move(network);
+  return c;
+}
+
+TEST(StepCosts, ContextParallelLayersMoveTheirTokensAndWaitForTheRing) {
+  // tp 8 in the node, cp 2 across two nodes at 25 GB/s.
+  config::Config c =
+      CpPoint(8, 2, 1, 1,
+              {{config::Topology::kSwitch, 8, kBw, 0}, {config::Topology::kSwitch, 2, 25e9, 0}});
+  const StepCosts k = ComputeStepCosts(c);
+  const double all_reduce = 2 * 7 * (kA / 2) / (8 * kBw);  // of the 1024 local tokens
+  const RingAttention ring = RingAttentionCosts(c, LayerShape::From(c));
+  ASSERT_GT(ring.forward.exposed, 0) << "test setup: the ring should show";
+  EXPECT_DOUBLE_EQ(k.layer_forward_cp, ring.forward.exposed);
+  EXPECT_DOUBLE_EQ(k.layer_backward_cp, ring.backward.exposed);
+  EXPECT_DOUBLE_EQ(k.layer_forward_tp, 2 * all_reduce + ring.forward.exposed);
+  EXPECT_DOUBLE_EQ(k.layer_backward_tp, 2 * all_reduce + ring.backward.exposed);
+  EXPECT_DOUBLE_EQ(k.layer_recompute_tp, 0) << "no recompute, no ring again";
+  EXPECT_DOUBLE_EQ(k.embedding_forward_tp, all_reduce);
+  EXPECT_DOUBLE_EQ(k.p2p_bytes, kA / 2 / 8);
+
+  c.training.recompute = config::Recompute::kSelective;
+  EXPECT_DOUBLE_EQ(ComputeStepCosts(c).layer_recompute_tp, ring.forward.exposed)
+      << "recomputing the attention core repeats the forward ring";
+  c.training.recompute = config::Recompute::kFull;
+  EXPECT_DOUBLE_EQ(ComputeStepCosts(c).layer_recompute_tp, 2 * all_reduce + ring.forward.exposed);
+}
+
+TEST(StepCosts, ContextParallelHalvesTheLayerFlops) {
+  const Dims node = {{config::Topology::kSwitch, 8, kBw, 0}};
+  const StepCosts one = ComputeStepCosts(CpPoint(4, 1, 1, 2, node));
+  const StepCosts two = ComputeStepCosts(CpPoint(4, 2, 1, 1, node));
+  EXPECT_DOUBLE_EQ(two.layer_forward_flops, one.layer_forward_flops / 2);
+  EXPECT_DOUBLE_EQ(two.layer_backward_flops, one.layer_backward_flops / 2);
+  EXPECT_DOUBLE_EQ(two.head_forward_flops, one.head_forward_flops / 2);
+  EXPECT_DOUBLE_EQ(ModelFlopsPerStep(CpPoint(4, 2, 1, 1, node)),
+                   ModelFlopsPerStep(CpPoint(4, 1, 1, 1, node)))
+      << "model FLOPs are the batch's, whatever the parallelism";
+}
+
+TEST(StepCosts, DataParallelGroupIncludesTheCpRanks) {
+  const auto group = DataParallelGroup({.tp = 2, .cp = 2, .pp = 2, .dp = 4});
+  ASSERT_EQ(group.size(), 2u);
+  EXPECT_EQ(group[0].stride, 2);
+  EXPECT_EQ(group[0].size, 2);
+  EXPECT_EQ(group[1].stride, 8) << "tp * cp * pp";
+  EXPECT_EQ(group[1].size, 4);
+  const auto contiguous = DataParallelGroup({.tp = 2, .cp = 2, .pp = 1, .dp = 4});
+  ASSERT_EQ(contiguous.size(), 1u) << "pp 1: the cp ranks and the replicas are one run";
+  EXPECT_EQ(contiguous[0].stride, 2);
+  EXPECT_EQ(contiguous[0].size, 8);
+  EXPECT_TRUE(DataParallelGroup({.tp = 8, .cp = 1, .pp = 4, .dp = 1}).empty());
+}
+
+TEST(StepCosts, GradientsAreReducedOverDataAndContextParallelRanks) {
+  // tp 1, cp 2, pp 2, dp 2 on 2 x 2 x 2 NPUs: the group {0, 1, 4, 5}
+  // spans dimension 0 (ranks 0, 1) and dimension 2 (0, 4).
+  config::Config c = CpPoint(1, 2, 2, 2,
+                             {{config::Topology::kSwitch, 2, kBw, 0},
+                              {config::Topology::kSwitch, 2, 100e9, 0},
+                              {config::Topology::kSwitch, 2, 25e9, 0}});
+  const double grads = LayerParameters(c.model) * 2;
+  // All-reduce: reduce-scatter over dimension 0 on S, over dimension 2 on
+  // S/2, then all-gather back.
+  const double reduce_scatter = (grads / 2) / kBw + (grads / 4) / 25e9;
+  StepCosts k = ComputeStepCosts(c);
+  EXPECT_DOUBLE_EQ(k.layer_grad_sync, 2 * reduce_scatter);
+  const double optimizer_zero0 = k.optimizer_per_parameter;
+  c.training.zero_stage = 1;
+  k = ComputeStepCosts(c);
+  EXPECT_DOUBLE_EQ(k.layer_grad_sync, reduce_scatter);
+  EXPECT_DOUBLE_EQ(k.layer_weight_gather, reduce_scatter);
+  EXPECT_DOUBLE_EQ(k.optimizer_per_parameter, optimizer_zero0 / 4) << "sharded over dp * cp";
+}
+
+TEST(StepCosts, ContextParallelRanksAloneReduceGradients) {
+  // dp 1, cp 4: the 4 cp ranks (stride tp 2) hold the same weights.
+  const config::Config c = CpPoint(2, 4, 1, 1, {{config::Topology::kSwitch, 8, kBw, 0}});
+  const StepCosts k = ComputeStepCosts(c);
+  const double grads = LayerParameters(c.model) / 2 * 2;
+  EXPECT_DOUBLE_EQ(k.layer_grad_sync, 2 * 3 * grads / (4 * kBw));
+}
+
+TEST(StepCosts, StagesAreTpTimesCpRanksApart) {
+  // tp 2, cp 2, pp 2: stage 1's first GPU is rank 4, in dimension 1.
+  const config::Config c =
+      CpPoint(2, 2, 2, 1,
+              {{config::Topology::kSwitch, 4, kBw, 0}, {config::Topology::kSwitch, 2, 25e9, 0}});
+  EXPECT_DOUBLE_EQ(StageTransferTime(c, 0, 1, 1e6), 1e6 / 25e9);
 }
 
 TEST(StepCosts, ModelFlopsMatchNarayanan2021) {
