@@ -36,6 +36,7 @@ Status ReadTraining(FlatReader& r, TrainingConfig& t) {
   ASTRASWEEP_ASSIGN_OR_RETURN(t.dtype, ReadEnum<DType>(r, "training.dtype"));
   ASTRASWEEP_ASSIGN_OR_RETURN(t.recompute, ReadEnum<Recompute>(r, "training.recompute"));
   ASTRASWEEP_ASSIGN_OR_RETURN(t.attention, ReadEnum<Attention>(r, "training.attention"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(t.tp_overlap, ReadEnum<TpOverlap>(r, "training.tp_overlap"));
   ASTRASWEEP_ASSIGN_OR_RETURN(t.sequence_parallel, r.Bool("training.sequence_parallel"));
   ASTRASWEEP_ASSIGN_OR_RETURN(auto zero, r.Int("training.zero_stage"));
   t.zero_stage = static_cast<int>(zero);
@@ -164,6 +165,34 @@ Status CheckContextParallel(FlatReader& r, const Config& c) {
   return Ok();
 }
 
+// Tensor-parallel overlap: Transformer Engine's userbuffers overlap works on
+// sequence-parallel all-gathers and reduce-scatters of 1-D tensor
+// parallelism; the AstraSim modes' ET bundles order every collective before
+// its consumer, so they refuse overlap rather than time something else.
+Status CheckTensorParallelOverlap(FlatReader& r, const Config& c) {
+  const auto& t = c.training;
+  if (t.tp_overlap == TpOverlap::kNone) return Ok();
+  const std::string name = std::string(EnumName(t.tp_overlap));
+  if (c.parallelism.kp1 || c.parallelism.kp2)
+    return InvalidInput("tp_overlap = " + name +
+                            " models 1-D tensor parallelism; drop parallelism.kp1/kp2 or "
+                            "set training.tp_overlap: none",
+                        r.ContextOf("training.tp_overlap"));
+  if (t.tp_overlap == TpOverlap::kFull && !t.sequence_parallel)
+    return InvalidInput(
+        "tp_overlap = full (Transformer Engine's userbuffers overlap) needs "
+        "training.sequence_parallel: true, as NeMo's tp_comm_overlap does; "
+        "set it, or use tp_overlap: backward",
+        r.ContextOf("training.tp_overlap"));
+  if (c.execution_backend.model != ExecutionModel::kAnalytical)
+    return InvalidInput("tp_overlap = " + name +
+                            " is timed by the analytical model only (the AstraSim modes' ET "
+                            "bundles block on every tensor-parallel collective); use "
+                            "execution_backend.model: analytical or tp_overlap: none",
+                        r.ContextOf("training.tp_overlap"));
+  return Ok();
+}
+
 // Checks between keys that the schema alone cannot express.
 Status CheckConsistency(FlatReader& r, Config& c) {
   auto fail = [&](const std::string& path, const std::string& why) -> Status {
@@ -205,6 +234,7 @@ Status CheckConsistency(FlatReader& r, Config& c) {
     return fail("parallelism.tp",
                 "tp = " + Str(p.tp) + " does not divide model.ffn_hidden = " + Str(m.ffn_hidden));
   ASTRASWEEP_RETURN_IF_ERROR(CheckContextParallel(r, c));
+  ASTRASWEEP_RETURN_IF_ERROR(CheckTensorParallelOverlap(r, c));
   const auto& t = c.training;
   if (t.global_batch % (t.micro_batch * p.dp) != 0)
     return fail("training.micro_batch",

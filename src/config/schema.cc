@@ -72,6 +72,11 @@ const std::vector<FieldSpec>& Rows() {
       {.path = "training.sequence_parallel", .type = FT::kBool,
        .default_kind = DK::kConstant, .default_text = "false",
        .help = "Megatron sequence parallelism"},
+      {.path = "training.tp_overlap", .type = FT::kEnum, .enum_names = &EnumNames<TpOverlap>,
+       .default_kind = DK::kConstant, .default_text = "none",
+       .help = "tensor-parallel comm hidden behind GEMMs: none, backward (Megatron's async "
+               "all-reduce under the weight-gradient GEMMs) or full (Transformer Engine's "
+               "userbuffers overlap; needs sequence_parallel)"},
       {.path = "training.zero_stage", .type = FT::kInt,
        .default_kind = DK::kConstant, .default_text = "0", .min = 0, .max = 3,
        .help = "ZeRO stage"},

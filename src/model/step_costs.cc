@@ -3,6 +3,8 @@
 // data-parallel term stands for.
 #include "astrasweep/model/step_costs.h"
 
+#include <algorithm>
+
 #include "astrasweep/model/compute.h"
 #include "astrasweep/model/layer_ops.h"
 #include "astrasweep/model/ring_attention.h"
@@ -13,8 +15,10 @@ namespace {
 double D(std::int64_t x) { return static_cast<double>(x); }
 
 struct TensorComm {
-  double block = 0;   // what one attention or MLP block waits for, each direction
-  double reduce = 0;  // the reduction of one activation (embedding output, head input gradient)
+  double gather = 0;  // one block's all-gather (sequence parallel, 2-D), each direction
+  double reduce = 0;  // one block's reduction: all-reduce, or reduce-scatter (sequence parallel,
+                      // 2-D); also the embedding output's and the head input gradient's
+  double Block() const { return gather + reduce; }
 };
 
 // The tensor-parallel communication of one block and of one reduction of
@@ -28,15 +32,68 @@ TensorComm TensorParallelComm(const config::Config& c, double activation_bytes,
   if (p.kp1 && p.kp2) {
     const std::int64_t kp1 = *p.kp1, kp2 = *p.kp2;
     comm.reduce = time(Collective::kReduceScatter, activation_bytes / D(kp1), kp1, kp2);
-    comm.block = time(Collective::kAllGather, activation_bytes / D(kp2), 1, kp1) + comm.reduce;
+    comm.gather = time(Collective::kAllGather, activation_bytes / D(kp2), 1, kp1);
   } else if (c.training.sequence_parallel) {
     comm.reduce = time(Collective::kReduceScatter, activation_bytes, 1, p.tp);
-    comm.block = time(Collective::kAllGather, activation_bytes, 1, p.tp) + comm.reduce;
+    comm.gather = time(Collective::kAllGather, activation_bytes, 1, p.tp);
   } else {
     comm.reduce = time(Collective::kAllReduce, activation_bytes, 1, p.tp);
-    comm.block = comm.reduce;
   }
   return comm;
+}
+
+// The GEMMs of one block (attention: QKV and the output projection; MLP:
+// FC1 and FC2) that its tensor-parallel collectives can hide under: the
+// column-parallel GEMM's forward and weight gradient, the row-parallel
+// GEMM's forward and input gradient.
+struct BlockGemms {
+  double column_forward = 0, column_weight_grad = 0;
+  double row_forward = 0, row_input_grad = 0;
+};
+
+// Seconds of the forward GEMM named `name`, or of its backward's input-
+// (first) or weight-gradient (second) GEMM.
+double GemmTime(const std::vector<Op>& ops, std::string_view name, int occurrence,
+                const config::HardwareConfig& hw, config::DType dtype) {
+  for (const Op& op : ops)
+    if (op.kind == OpKind::kGemm && op.name == name && occurrence-- == 0)
+      return OpTime(op, hw, dtype);
+  return 0;
+}
+
+BlockGemms Gemms(const std::vector<Op>& forward, const std::vector<Op>& backward,
+                 std::string_view column, std::string_view row, const config::Config& c) {
+  const auto& hw = c.hardware;
+  const auto dtype = c.training.dtype;
+  return {.column_forward = GemmTime(forward, column, 0, hw, dtype),
+          .column_weight_grad = GemmTime(backward, column, 1, hw, dtype),
+          .row_forward = GemmTime(forward, row, 0, hw, dtype),
+          .row_input_grad = GemmTime(backward, row, 0, hw, dtype)};
+}
+
+// What one block waits for, forward and backward, under training.tp_overlap
+// (config.h): with `backward`, the column-parallel input gradient's
+// reduction runs under its weight-gradient GEMM; with `full` (sequence
+// parallel), each all-gather also runs under the GEMM it feeds and each
+// reduce-scatter under the GEMM it follows (Transformer Engine splits both
+// into chunks, so only what the GEMM cannot cover is exposed).
+struct BlockWait {
+  double forward = 0, backward = 0;
+};
+
+BlockWait Exposed(const TensorComm& comm, const BlockGemms& g, config::TpOverlap overlap) {
+  auto beyond = [](double comm_s, double gemm_s) { return std::max(0.0, comm_s - gemm_s); };
+  switch (overlap) {
+    case config::TpOverlap::kNone: break;
+    case config::TpOverlap::kBackward:
+      return {.forward = comm.Block(),
+              .backward = comm.gather + beyond(comm.reduce, g.column_weight_grad)};
+    case config::TpOverlap::kFull:
+      return {.forward = beyond(comm.gather, g.column_forward) + beyond(comm.reduce, g.row_forward),
+              .backward = beyond(comm.gather, g.row_input_grad) +
+                          beyond(comm.reduce, g.column_weight_grad)};
+  }
+  return {.forward = comm.Block(), .backward = comm.Block()};
 }
 
 // Adam under mixed precision reads the gradient, the fp32 master weight and
@@ -48,11 +105,11 @@ Op AdamStep(double parameters, config::DType dtype) {
 }
 
 // The kernels of a layer, the embedding and the head, with their FLOPs.
-void AddComputeCosts(const config::Config& c, const LayerShape& shape, StepCosts& costs) {
+void AddComputeCosts(const config::Config& c, const LayerShape& shape,
+                     const std::vector<Op>& forward, const std::vector<Op>& backward,
+                     StepCosts& costs) {
   const auto& hw = c.hardware;
   const auto dtype = c.training.dtype;
-  const auto forward = LayerForward(shape);
-  const auto backward = LayerBackward(shape);
   const auto recompute = LayerRecompute(shape, c.training.recompute);
   costs.layer_forward = OpsTime(forward, hw, dtype);
   costs.layer_backward = OpsTime(backward, hw, dtype);
@@ -73,20 +130,26 @@ void AddComputeCosts(const config::Config& c, const LayerShape& shape, StepCosts
 // The tensor-parallel communication a layer, the embedding and the head
 // wait for, and the pipeline transfer: both move one activation, of the
 // s/c tokens this GPU holds. The layer also waits for ring attention.
-void AddActivationCommCosts(const config::Config& c, const LayerShape& shape, StepCosts& costs,
-                            const CollectiveTimer& time) {
+void AddActivationCommCosts(const config::Config& c, const LayerShape& shape,
+                            const std::vector<Op>& forward, const std::vector<Op>& backward,
+                            StepCosts& costs, const CollectiveTimer& time) {
   const double e = static_cast<double>(BytesPerElement(c.training.dtype));
   const double activation = D(shape.b) * D(shape.s / shape.c) * D(shape.h) * e;
   const TensorComm tp = TensorParallelComm(c, activation, time);
+  const auto overlap = c.training.tp_overlap;
+  const BlockWait attention =
+      Exposed(tp, Gemms(forward, backward, "qkv", "attention_output", c), overlap);
+  const BlockWait mlp = Exposed(tp, Gemms(forward, backward, "fc1", "fc2", c), overlap);
   const RingAttention ring = RingAttentionCosts(c, shape);
   const auto recompute = c.training.recompute;
   costs.layer_forward_cp = ring.forward.exposed;
   costs.layer_backward_cp = ring.backward.exposed;
   costs.layer_recompute_cp = recompute == config::Recompute::kNone ? 0 : ring.forward.exposed;
-  costs.layer_forward_tp = 2 * tp.block + costs.layer_forward_cp;  // attention and MLP
-  costs.layer_backward_tp = 2 * tp.block + costs.layer_backward_cp;
+  costs.layer_forward_tp = attention.forward + mlp.forward + costs.layer_forward_cp;
+  costs.layer_backward_tp = attention.backward + mlp.backward + costs.layer_backward_cp;
   costs.layer_recompute_tp =
-      (recompute == config::Recompute::kFull ? 2 * tp.block : 0) + costs.layer_recompute_cp;
+      (recompute == config::Recompute::kFull ? attention.forward + mlp.forward : 0) +
+      costs.layer_recompute_cp;
   costs.embedding_forward_tp = tp.reduce;
   costs.head_backward_tp = tp.reduce;
 
@@ -153,8 +216,9 @@ StepCosts ComputeStepCosts(const config::Config& c) {
 StepCosts ComputeStepCosts(const config::Config& c, const CollectiveTimer& timer) {
   const LayerShape shape = LayerShape::From(c);
   StepCosts costs;
-  AddComputeCosts(c, shape, costs);
-  AddActivationCommCosts(c, shape, costs, timer);
+  const auto forward = LayerForward(shape), backward = LayerBackward(shape);
+  AddComputeCosts(c, shape, forward, backward, costs);
+  AddActivationCommCosts(c, shape, forward, backward, costs, timer);
   AddParameterCosts(c, costs, timer);
   return costs;
 }

@@ -18,6 +18,13 @@ enum class Recompute { kNone, kSelective, kFull };
 // Megatron-core and NeMo run today; unfused: QK^T, softmax, dropout and PV
 // as separate kernels, the s x s scores stored (Megatron-LM until 2023).
 enum class Attention { kFlash, kUnfused };
+// Tensor-parallel communication hidden behind GEMMs. none: every
+// collective blocks; backward: the input gradient's all-reduce (or
+// reduce-scatter) of QKV and FC1 runs under their weight-gradient GEMMs
+// (Megatron's asynchronous tensor-parallel all-reduce); full: also
+// Transformer Engine's userbuffers overlap (NeMo's tp_comm_overlap), every
+// all-gather and reduce-scatter split under the GEMM it feeds or follows.
+enum class TpOverlap { kNone, kBackward, kFull };
 enum class Schedule { kGpipe, k1F1B, kInterleaved };
 enum class Topology { kRing, kSwitch, kFullyConnected };
 enum class ExecutionModel { kAnalytical, kAstra };
@@ -45,6 +52,7 @@ struct TrainingConfig {
   Recompute recompute = Recompute::kNone;
   Attention attention = Attention::kFlash;
   bool sequence_parallel = false;
+  TpOverlap tp_overlap = TpOverlap::kNone;
   int zero_stage = 0;
   Schedule schedule = Schedule::k1F1B;
   std::int64_t virtual_stages = 1;

@@ -245,6 +245,37 @@ TEST(Loader, ContextParallelismIsAnalyticalOnly) {
   EXPECT_TRUE(astra_cp1) << Message(astra_cp1) << "cp 1 runs in every mode";
 }
 
+TEST(Loader, TensorParallelOverlap) {
+  auto r = BuildFromText(SmallPoint());
+  ASSERT_TRUE(r) << Message(r);
+  EXPECT_EQ(r->config.training.tp_overlap, TpOverlap::kNone)
+      << "every collective blocks by default";
+  r = BuildFromText(
+      Replace(SmallPoint(), "micro_batch: 2", "micro_batch: 2\n  tp_overlap: backward"));
+  ASSERT_TRUE(r) << Message(r);
+  EXPECT_EQ(r->config.training.tp_overlap, TpOverlap::kBackward);
+
+  // Transformer Engine's overlap works on sequence-parallel collectives.
+  const std::string full =
+      Replace(SmallPoint(), "micro_batch: 2", "micro_batch: 2\n  tp_overlap: full");
+  r = BuildFromText(full);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().context().key_path, "training.tp_overlap");
+  EXPECT_NE(r.error().message().find("needs training.sequence_parallel: true"), std::string::npos)
+      << Message(r);
+  const std::string full_sp =
+      Replace(full, "tp_overlap: full", "tp_overlap: full\n  sequence_parallel: true");
+  r = BuildFromText(full_sp);
+  EXPECT_TRUE(r) << Message(r);
+
+  r = BuildFromText(full_sp + "execution_backend: {model: astra}\n");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("analytical model only"), std::string::npos) << Message(r);
+  r = BuildFromText(Replace(full_sp, "tp: 2, pp: 2, dp: 2", "kp1: 2, kp2: 2, pp: 1, dp: 2"));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("1-D tensor parallelism"), std::string::npos) << Message(r);
+}
+
 TEST(Loader, TwoDTensorParallelism) {
   auto r =
       BuildFromText(Replace(SmallPoint(), "tp: 2, pp: 2, dp: 2", "kp1: 2, kp2: 2, pp: 1, dp: 2"));

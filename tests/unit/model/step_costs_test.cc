@@ -1,8 +1,7 @@
 // Step costs by hand: tensor-parallel communication per layer in its 1-D,
-// sequence-parallel and 2-D forms, context parallelism (local tokens, ring
-// attention, the data-parallel group with the cp ranks, the stage stride),
-// the data-parallel gradient reduction, and the model FLOPs formula MFU is
-// defined with.
+// sequence-parallel and 2-D forms, hidden under GEMMs (tp_overlap), context parallelism (local
+// tokens, ring attention, the data-parallel group with the cp ranks, the stage stride), the
+// data-parallel gradient reduction, and the model FLOPs formula MFU is defined with.
 #include "astrasweep/model/step_costs.h"
 
 #include <gtest/gtest.h>
@@ -62,6 +61,59 @@ TEST(StepCosts, TwoDimensionalTensorParallelism) {
   // over the 4 kp2 ranks (stride 2, same NVSwitch dimension).
   const double block = 1 * (kA / 4) / (2 * kBw) + 3 * (kA / 2) / (4 * kBw);
   EXPECT_DOUBLE_EQ(k.layer_forward_tp, 2 * block);
+}
+
+// Tensor-parallel overlap (training.tp_overlap) on the GPT of Point with
+// GEMMs at exactly 0.72 of 312 TFLOP/s (no wave quantization, no launch
+// cost, memory far from binding) and a slow 50 GB/s tensor-parallel link,
+// so each collective outlasts the GEMM it hides under. Per GPU (tp 8,
+// 2048 tokens): QKV is 2048 x 1536 x 4096, the output projection
+// 2048 x 4096 x 512, FC1 2048 x 2048 x 4096, FC2 2048 x 4096 x 2048; a
+// GEMM's weight gradient and input gradient cost what its forward does.
+config::Config OverlapPoint(config::TpOverlap overlap, bool sequence_parallel) {
+  config::Config c = Point(8, 1);
+  c.hardware.sms = 0;
+  c.hardware.kernel_launch = 0;
+  c.hardware.memory_bandwidth = 1e18;
+  c.hardware.gemm_efficiency = 0.72;
+  c.network[0].bandwidth = 50e9;
+  c.training.tp_overlap = overlap;
+  c.training.sequence_parallel = sequence_parallel;
+  return c;
+}
+
+constexpr double kRate = 312e12 * 0.72;
+constexpr double kQkv = 2.0 * 2048 * 1536 * 4096 / kRate;
+constexpr double kProj = 2.0 * 2048 * 4096 * 512 / kRate;
+constexpr double kFc = 2.0 * 2048 * 2048 * 4096 / kRate;  // FC1 and FC2 alike
+
+TEST(StepCosts, BackwardOverlapHidesTheInputGradientReductionUnderTheWeightGradient) {
+  const StepCosts none = ComputeStepCosts(OverlapPoint(config::TpOverlap::kNone, false));
+  const StepCosts k = ComputeStepCosts(OverlapPoint(config::TpOverlap::kBackward, false));
+  const double all_reduce = 2 * 7 * kA / (8 * 50e9);
+  EXPECT_DOUBLE_EQ(none.layer_backward_tp, 2 * all_reduce);
+  EXPECT_DOUBLE_EQ(k.layer_forward_tp, 2 * all_reduce) << "the forward's all-reduces still block";
+  EXPECT_NEAR(k.layer_backward_tp, (all_reduce - kQkv) + (all_reduce - kFc), 1e-12);
+  EXPECT_DOUBLE_EQ(k.layer_backward, none.layer_backward) << "the kernels are the same";
+}
+
+TEST(StepCosts, FullOverlapHidesEachCollectiveUnderItsGemm) {
+  const StepCosts k = ComputeStepCosts(OverlapPoint(config::TpOverlap::kFull, true));
+  const double half = 7 * kA / (8 * 50e9);  // one all-gather or reduce-scatter
+  // Forward: the all-gathers under QKV and FC1, the reduce-scatters under
+  // the output projection and FC2; backward: the gradient's all-gathers
+  // under the projection's and FC2's input gradients, the reduce-scatters
+  // under QKV's and FC1's weight gradients.
+  const double per_pass = (half - kQkv) + (half - kProj) + (half - kFc) + (half - kFc);
+  EXPECT_NEAR(k.layer_forward_tp, per_pass, 1e-12);
+  EXPECT_NEAR(k.layer_backward_tp, per_pass, 1e-12);
+  EXPECT_DOUBLE_EQ(k.layer_recompute_tp, 0) << "no full recompute";
+}
+
+TEST(StepCosts, OverlapHidesAllOfACollectiveShorterThanItsGemm) {
+  config::Config c = OverlapPoint(config::TpOverlap::kFull, true);
+  c.network[0].bandwidth = 1e15;
+  EXPECT_NEAR(ComputeStepCosts(c).layer_forward_tp, 0, 1e-15);
 }
 
 TEST(StepCosts, DataParallelGradientsPerLayer) {
