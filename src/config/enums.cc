@@ -22,6 +22,8 @@ ASTRASWEEP_ENUM_TABLE(DType, {DType::kBf16, "bf16"}, {DType::kFp16, "fp16"}, {DT
                       {DType::kFp8, "fp8"});
 ASTRASWEEP_ENUM_TABLE(Recompute, {Recompute::kNone, "none"}, {Recompute::kSelective, "selective"},
                       {Recompute::kFull, "full"});
+ASTRASWEEP_ENUM_TABLE(Software, {Software::kCurrent, "current"},
+                      {Software::kMegatron2021, "megatron-2021"});
 ASTRASWEEP_ENUM_TABLE(TpOverlap, {TpOverlap::kNone, "none"}, {TpOverlap::kBackward, "backward"},
                       {TpOverlap::kFull, "full"});
 ASTRASWEEP_ENUM_TABLE(Attention, {Attention::kFlash, "flash"}, {Attention::kUnfused, "unfused"});
@@ -78,6 +80,7 @@ ASTRASWEEP_INSTANTIATE(DType);
 ASTRASWEEP_INSTANTIATE(Recompute);
 ASTRASWEEP_INSTANTIATE(Attention);
 ASTRASWEEP_INSTANTIATE(TpOverlap);
+ASTRASWEEP_INSTANTIATE(Software);
 ASTRASWEEP_INSTANTIATE(Schedule);
 ASTRASWEEP_INSTANTIATE(Topology);
 ASTRASWEEP_INSTANTIATE(ExecutionModel);

@@ -68,6 +68,17 @@ Status ReadHardware(FlatReader& r, HardwareConfig& h) {
   ASTRASWEEP_ASSIGN_OR_RETURN(h.sms, r.Int("hardware.sms"));
   ASTRASWEEP_ASSIGN_OR_RETURN(h.gemm_efficiency, r.Number("hardware.gemm_efficiency"));
   ASTRASWEEP_ASSIGN_OR_RETURN(h.gemm_efficiency_fp8, r.Number("hardware.gemm_efficiency_fp8"));
+  ASTRASWEEP_ASSIGN_OR_RETURN(h.software, ReadEnum<Software>(r, "hardware.software"));
+  if (h.software == Software::kMegatron2021) {
+    const std::string key = "hardware.gemm_efficiency_megatron_2021";
+    if (r.Absent(key))
+      return InvalidInput("hardware.software = megatron-2021, but hardware '" + h.name +
+                              "' has no gemm_efficiency_megatron_2021 (no published run of "
+                              "that software on it was fitted); set " +
+                              key + ", or hardware.gemm_efficiency",
+                          r.ContextOf("hardware.software"));
+    ASTRASWEEP_ASSIGN_OR_RETURN(h.gemm_efficiency, r.Number(key));
+  }
   ASTRASWEEP_ASSIGN_OR_RETURN(h.memory_efficiency, r.Number("hardware.memory_efficiency"));
   ASTRASWEEP_ASSIGN_OR_RETURN(h.kernel_launch, r.Quantity("hardware.kernel_launch"));
   ASTRASWEEP_ASSIGN_OR_RETURN(h.reserved_bytes, r.Quantity("hardware.reserved_memory"));

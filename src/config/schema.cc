@@ -138,12 +138,20 @@ const std::vector<FieldSpec>& Rows() {
        .help = "streaming multiprocessors (compute units)"},
       {.path = "hardware.gemm_efficiency", .type = FT::kNumber,
        .default_kind = DK::kConstant, .default_text = "0.72", .min = 0.01, .max = 1,
-       .help = "fraction of peak FLOP/s a large GEMM sustains in training "
-               "(0.72: calibrated on A100, tests/validation)"},
+       .help = "fraction of peak FLOP/s a large 16-bit GEMM sustains in training with "
+               "today's software (the presets name the runs they fitted it to)"},
       {.path = "hardware.gemm_efficiency_fp8", .type = FT::kNumber,
        .default_kind = DK::kDependent, .default_text = "hardware.gemm_efficiency", .min = 0.01,
        .max = 1,
        .help = "fraction of the FP8 peak an FP8 GEMM sustains in training (dtype fp8)"},
+      {.path = "hardware.software", .type = FT::kEnum, .enum_names = &EnumNames<Software>,
+       .default_kind = DK::kConstant, .default_text = "current",
+       .help = "software generation of the run's kernels: current, or megatron-2021 (GEMMs at "
+               "gemm_efficiency_megatron_2021)"},
+      {.path = "hardware.gemm_efficiency_megatron_2021", .type = FT::kNumber,
+       .default_kind = DK::kOptional, .min = 0.01, .max = 1,
+       .help = "gemm_efficiency with the kernels of 2021 (Megatron-LM, PyTorch 20.12), "
+               "fitted in the preset where published runs exist"},
       {.path = "hardware.memory_efficiency", .type = FT::kNumber,
        .default_kind = DK::kConstant, .default_text = "0.85", .min = 0.01, .max = 1,
        .help = "fraction of memory bandwidth a streaming kernel reaches"},

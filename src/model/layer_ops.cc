@@ -40,16 +40,25 @@ double TokenElements(const LayerShape& s) {
 std::int64_t QkvWidth(const LayerShape& s) { return (s.h + 2 * s.g * s.d) / s.t; }
 std::int64_t Fc1Width(const LayerShape& s) { return (s.swiglu ? 2 : 1) * s.f / s.t; }
 
+// FlashAttention's causal kernel skips the key blocks above the diagonal: of
+// n x n blocks of 128 tokens it computes n (n + 1) / 2. With context
+// parallelism the load-balanced chunks give every rank the same share.
+constexpr std::int64_t kFlashBlock = 128;
+double CausalFraction(std::int64_t sequence) {
+  const double blocks = static_cast<double>((sequence + kFlashBlock - 1) / kFlashBlock);
+  return (blocks + 1) / (2 * blocks);
+}
+
 // The local queries (s/c) against every key of the sequence (s).
 void AttentionCore(const LayerShape& s, std::vector<Op>& ops) {
   const std::int64_t heads = s.a / s.t, queries = LocalSequence(s);
   const double scores = D(s.b) * D(heads) * D(queries) * D(s.s);
   if (s.flash_attention) {
-    // Fused: QK^T and PV in one kernel; reads the local q and every k and
-    // v, writes the local context.
+    // Fused: QK^T and PV in one kernel, causal blocks only; reads the
+    // local q and every k and v, writes the local context.
     Op flash{"flash_attention",
              OpKind::kGemm,
-             4 * D(s.b) * D(queries) * D(s.s) * D(s.h) / D(s.t),
+             4 * D(s.b) * D(queries) * D(s.s) * D(s.h) / D(s.t) * CausalFraction(s.s),
              s.e * D(s.b) * (D(queries) * D(2 * s.h / s.t) + D(s.s) * D(2 * s.g * s.d / s.t)),
              queries,
              s.s,

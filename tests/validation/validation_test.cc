@@ -1,8 +1,8 @@
 // The analytical model against published step times, each run with its
-// source: every prediction within the file's `tolerance`, and the table of
-// errors with their mean absolute value printed. megatron_step_times.yaml
-// holds the runs the model was calibrated on (within 10%);
-// published_runs.yaml the runs beyond them, not fitted to.
+// source and assumptions: megatron_step_times.yaml (Korthikanti et al. 2022)
+// and published_runs.yaml (SC21, NeMo on H100). Every prediction within
+// its file's `tolerance`, the mean absolute error at most 5%, and the table
+// printed with the fitted and held-out runs apart.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -18,7 +18,15 @@
 namespace astrasweep {
 namespace {
 
-void CheckRuns(const std::string& file) {
+struct Errors {
+  double fitted = 0, held_out = 0;
+  int fitted_runs = 0, held_out_runs = 0;
+  double Mean() const { return (fitted + held_out) / (fitted_runs + held_out_runs); }
+};
+
+// Predicts every run of `file`, prints it and requires it within the file's
+// tolerance; adds its absolute error to the fitted or the held-out total.
+void CheckRuns(const std::string& file, Errors& errors) {
   const std::string data = ASTRASWEEP_SOURCE_DIR "/tests/validation/" + file;
   auto root = config::LoadYamlFile(data);
   ASSERT_TRUE(root) << root.error().ToString();
@@ -28,9 +36,6 @@ void CheckRuns(const std::string& file) {
   ASSERT_TRUE(tolerance_node) << file << " needs a tolerance (a fraction)";
   const double tolerance = std::stod(tolerance_node->text());
   const auto presets = config::PresetLibrary::ForFileIn(std::filesystem::path(data).parent_path());
-  double total_error = 0;
-  int count = 0;
-  std::printf("%-48s %10s %10s %8s %10s\n", "run", "published", "predicted", "error", "memory");
   for (const config::Node& run : runs->items()) {
     const config::Node* name = run.Find("name");
     const config::Node* time = run.Find("step_time");
@@ -40,28 +45,51 @@ void CheckRuns(const std::string& file) {
                                                          "and point";
     SCOPED_TRACE(name->text());
     EXPECT_FALSE(source->text().empty());
+    const config::Node* fitted_to = run.Find("fitted_to");
+    if (fitted_to != nullptr) {
+      EXPECT_TRUE(fitted_to->text() == "gemm_efficiency" ||
+                  fitted_to->text() == "gemm_efficiency_fp8" ||
+                  fitted_to->text() == "gemm_efficiency_megatron_2021")
+          << "fitted_to names the hardware key fitted to the run: " << fitted_to->text();
+    }
     auto published = ParseQuantity(time->text(), QuantityKind::kTime);
     ASSERT_TRUE(published) << published.error().ToString();
     auto point = config::BuildPoint(*point_node, presets);
     ASSERT_TRUE(point) << point.error().ToString();
     const exec::PointOutcome outcome = exec::Evaluate(point->config);
-    ASSERT_EQ(outcome.status, exec::PointStatus::kOk) << outcome.failure_message;
+    ASSERT_EQ(outcome.status, exec::PointStatus::kOk)
+        << "a published run ran, so it fits: " << outcome.failure_message;
     const double predicted = outcome.metrics.step_time_s;
     const double error = predicted / *published - 1;
-    std::printf("%-48s %9.2fs %9.2fs %+7.1f%% %7.1f GiB\n", name->text().c_str(), *published,
-                predicted, 100 * error, outcome.metrics.peak_mem_bytes / (1 << 30));
+    std::printf("%-52s %-8s %9.2fs %9.2fs %+7.1f%% %7.1f GiB\n", name->text().c_str(),
+                fitted_to ? "fitted" : "held out", *published, predicted, 100 * error,
+                outcome.metrics.peak_mem_bytes / (1 << 30));
     EXPECT_LE(std::abs(error), tolerance)
         << "predicted " << predicted << " s against " << *published << " s published";
-    total_error += std::abs(error);
-    ++count;
+    (fitted_to ? errors.fitted : errors.held_out) += std::abs(error);
+    ++(fitted_to ? errors.fitted_runs : errors.held_out_runs);
   }
-  std::printf("mean absolute error over %d runs: %.1f%%\n", count, 100 * total_error / count);
 }
 
-TEST(Validation, CalibrationRunsWithinTenPercent) { CheckRuns("megatron_step_times.yaml"); }
-
-TEST(Validation, PublishedRunsBeyondTheCalibrationWithinTheirTolerance) {
-  CheckRuns("published_runs.yaml");
+// Every published run within 12%, and the mean absolute error over all of
+// them at most 5% (issue 12). The calibrated GEMM efficiencies were fitted
+// to the runs marked `fitted_to` (tests/validation/calibrate); the others
+// prove the model, and their mean is printed on its own.
+TEST(Validation, PublishedRunsWithinTwelvePercentAndFivePercentOnAverage) {
+  Errors errors;
+  std::printf("%-52s %-8s %10s %10s %8s %10s\n", "run", "", "published", "predicted", "error",
+              "memory");
+  CheckRuns("megatron_step_times.yaml", errors);
+  CheckRuns("published_runs.yaml", errors);
+  const int runs = errors.fitted_runs + errors.held_out_runs;
+  std::printf(
+      "mean absolute error: %.1f%% over %d runs; %.1f%% over the %d fitted, %.1f%% over "
+      "the %d held out\n",
+      100 * errors.Mean(), runs, 100 * errors.fitted / errors.fitted_runs, errors.fitted_runs,
+      100 * errors.held_out / errors.held_out_runs, errors.held_out_runs);
+  EXPECT_GE(runs, 20);
+  EXPECT_GT(errors.held_out_runs, errors.fitted_runs) << "most runs prove, few fit";
+  EXPECT_LE(errors.Mean(), 0.05);
 }
 
 }  // namespace

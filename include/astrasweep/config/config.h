@@ -25,6 +25,11 @@ enum class Attention { kFlash, kUnfused };
 // Transformer Engine's userbuffers overlap (NeMo's tp_comm_overlap), every
 // all-gather and reduce-scatter split under the GEMM it feeds or follows.
 enum class TpOverlap { kNone, kBackward, kFull };
+// The software generation whose kernels a run's GEMMs reach the efficiency
+// of: current (the preset's gemm_efficiency) or megatron-2021 (Megatron-LM
+// of 2021, PyTorch 20.12 containers: the preset's
+// gemm_efficiency_megatron_2021).
+enum class Software { kCurrent, kMegatron2021 };
 enum class Schedule { kGpipe, k1F1B, kInterleaved };
 enum class Topology { kRing, kSwitch, kFullyConnected };
 enum class ExecutionModel { kAnalytical, kAstra };
@@ -91,6 +96,9 @@ struct HardwareConfig {
   std::int64_t sms = 0;         // streaming multiprocessors / compute units
   double gemm_efficiency = 0.72;    // of peak FLOP/s, for large GEMMs
   double gemm_efficiency_fp8 = 0.72;  // of the FP8 peak, for FP8 GEMMs
+  // The software generation the run's kernels are of; gemm_efficiency
+  // above is already that generation's.
+  Software software = Software::kCurrent;
   double memory_efficiency = 0.85;  // of memory_bandwidth, for streaming kernels
   double kernel_launch = 4e-6;      // seconds per kernel
   // Bytes a training process cannot use: CUDA context, library workspaces,

@@ -35,6 +35,8 @@ TEST(Canonical, PresetAndExplicitValuesAgree) {
   memory: 80 GiB
   memory_bandwidth: 2.039 TB/s
   sms: 108
+  gemm_efficiency: 0.69
+  gemm_efficiency_megatron_2021: 0.65
   reserved_memory: 6 GiB)");
   EXPECT_EQ(IdOf(SmallPoint()), IdOf(explicit_hw));
 }

@@ -276,6 +276,29 @@ TEST(Loader, TensorParallelOverlap) {
   EXPECT_NE(r.error().message().find("1-D tensor parallelism"), std::string::npos) << Message(r);
 }
 
+TEST(Loader, OlderSoftwareTakesItsFittedGemmEfficiency) {
+  auto r = BuildFromText(SmallPoint());
+  ASSERT_TRUE(r) << Message(r);
+  EXPECT_EQ(r->config.hardware.software, Software::kCurrent);
+  const double current = r->config.hardware.gemm_efficiency;
+  r = BuildFromText(Replace(SmallPoint(), "hardware: a100-80gb",
+                            "hardware: {preset: a100-80gb, software: megatron-2021}"));
+  ASSERT_TRUE(r) << Message(r);
+  EXPECT_EQ(r->config.hardware.software, Software::kMegatron2021);
+  EXPECT_LT(r->config.hardware.gemm_efficiency, current) << "2021's kernels reached less";
+  EXPECT_DOUBLE_EQ(r->config.hardware.gemm_efficiency_fp8, current) << "FP8 has no 2021 generation";
+
+  // A preset with no run of that software fitted says so.
+  r = BuildFromText(Replace(Replace(SmallPoint(), "hardware: a100-80gb",
+                                    "hardware: {preset: a100-80gb, software: megatron-2021}"),
+                            "preset: a100-80gb", "preset: h100-sxm"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().context().key_path, "hardware.software");
+  EXPECT_NE(r.error().message().find("'h100-sxm' has no gemm_efficiency_megatron_2021"),
+            std::string::npos)
+      << Message(r);
+}
+
 TEST(Loader, TwoDTensorParallelism) {
   auto r =
       BuildFromText(Replace(SmallPoint(), "tp: 2, pp: 2, dp: 2", "kp1: 2, kp2: 2, pp: 1, dp: 2"));
