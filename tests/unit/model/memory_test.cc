@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "astrasweep/model/layer_ops.h"
 #include "model_test_util.h"
 
 namespace astrasweep::model {
@@ -98,7 +99,11 @@ TEST(Memory, ZeroStagesShardStates) {
   c.training.zero_stage = 2;
   EXPECT_DOUBLE_EQ(PeakMemory(c).gradients, 4 * z0.parameters / 2);
   c.training.zero_stage = 3;
-  EXPECT_DOUBLE_EQ(PeakMemory(c).weights, 2 * z0.parameters / 2);
+  // Two gathered units in flight: the larger of a layer and the embedding
+  // (both end stages hold one), whole, with their unsharded gradients.
+  const double unit = std::max(LayerParameters(c.model), EmbeddingParameters(c.model));
+  EXPECT_DOUBLE_EQ(PeakMemory(c).weights, 2 * z0.parameters / 2 + 2 * 2 * unit);
+  EXPECT_DOUBLE_EQ(PeakMemory(c).gradients, 4 * z0.parameters / 2 + 2 * 4 * unit);
 }
 
 config::Config WithCp(config::Config c, std::int64_t cp) {
@@ -135,8 +140,9 @@ TEST(Memory, ContextParallelKeepsTheWeightsAndShardsZeroOverDpTimesCp) {
       << "the distributed optimizer shards over dp * cp";
   c.training.zero_stage = 3;
   const auto zero3 = PeakMemory(WithCp(c, 2));
-  EXPECT_DOUBLE_EQ(zero3.weights, 2 * one.parameters / 4);
-  EXPECT_DOUBLE_EQ(zero3.gradients, 4 * one.parameters / 4);
+  const double unit = std::max(LayerParameters(c.model), EmbeddingParameters(c.model));
+  EXPECT_DOUBLE_EQ(zero3.weights, 2 * one.parameters / 4 + 2 * 2 * unit);
+  EXPECT_DOUBLE_EQ(zero3.gradients, 4 * one.parameters / 4 + 2 * 4 * unit);
 }
 
 TEST(Memory, PeakStageAndFit) {
