@@ -70,10 +70,18 @@ struct Clock {
   double Stream(int i) const { return const_cast<Clock&>(*this).Stream(i); }
 };
 
-// The clocks at a cut, and the arrivals then in flight.
+// An arrival in flight at a cut that can still make its unit wait: one
+// that arrives after its stage's compute stream is free. An earlier one
+// delays nothing and exposes nothing, whenever its unit runs.
+struct Pending {
+  std::int32_t stage, offset;  // its unit: the stage, the position after the cut
+  Arrival when;
+};
+
+// The clocks at a cut, and the arrivals then pending.
 struct Snapshot {
   std::vector<Clock> clocks;
-  std::vector<Arrival> inflight;
+  std::vector<Pending> pending;
 };
 
 class PipelineTimer {
@@ -162,12 +170,15 @@ bool PipelineTimer::Time(Program& program) {
 }
 
 // The units in the compiled order. A unit's idle gap exposes the part of
-// its input's transfer it overlaps (AnalyzeStages' rule); a gap that
-// waited for no transfer overlaps an empty one.
+// its input's transfer it overlaps (AnalyzeStages' rule): from the later of
+// the gap's and the transfer's start to the transfer's end, where the gap
+// ends at the latest; a gap that waited for no transfer overlaps an empty
+// one.
 void PipelineTimer::Replay(const std::vector<Op>& ops) {
   Arrival* const arrivals = arrivals_.data();
   Clock* const clocks = clocks_.data();
   const double* const durations = durations_.data();
+  const std::array<double, 3>* const link_time = link_time_.data();
   for (const Op& op : ops) {
     if (op.split) [[unlikely]] {
       RunSplit(op);
@@ -175,12 +186,12 @@ void PipelineTimer::Replay(const std::vector<Op>& ops) {
       const Arrival input = arrivals[op.in];
       Clock& clock = clocks[op.stage];
       const double idle = clock.compute, start = std::max(idle, input.finish);
-      clock.exposed += std::max(0.0, std::min(start, input.finish) - std::max(idle, input.start));
+      clock.exposed += std::max(input.finish - std::max(idle, input.start), 0.0);
       const double finish = start + durations[op.work];
       clock.compute = finish;
       double& link = clock.link[static_cast<std::size_t>(op.link)];
       const double send = std::max(link, finish);
-      link = send + link_time_[op.stage][static_cast<std::size_t>(op.link)];
+      link = send + link_time[op.stage][static_cast<std::size_t>(op.link)];
       arrivals[op.out] = {send, link};
     }
   }
@@ -214,7 +225,7 @@ void PipelineTimer::RunSplit(const Op& op) {
 // gap waited for.
 Interval PipelineTimer::Compute(Clock& clock, double duration, const Arrival& input) {
   const double idle = clock.compute, start = std::max(idle, input.finish);
-  clock.exposed += std::max(0.0, std::min(start, input.finish) - std::max(idle, input.start));
+  clock.exposed += std::max(input.finish - std::max(idle, input.start), 0.0);
   clock.compute = start + duration;
   return {start, clock.compute};
 }
@@ -232,7 +243,7 @@ bool PipelineTimer::RepeatPeriods(Program& program, std::size_t r) {
     if (n == rep.periods) break;
     TakeSnapshot(program, r, n, after_);
     double shift = 0;
-    if (program.SameInFlight(r, n) && Periodic(before_, after_, shift)) {
+    if (Periodic(before_, after_, shift)) {
       Skip(program, r, n, shift);
       break;
     }
@@ -243,13 +254,18 @@ bool PipelineTimer::RepeatPeriods(Program& program, std::size_t r) {
 
 void PipelineTimer::TakeSnapshot(Program& program, std::size_t r, I64 n, Snapshot& snap) const {
   snap.clocks = clocks_;
-  snap.inflight.clear();
-  for (const walk::InFlight& f : program.InFlightAt(r, n))
-    snap.inflight.push_back(arrivals_[f.index]);
+  snap.pending.clear();
+  for (const walk::InFlight& f : program.InFlightAt(r, n)) {
+    const Arrival& when = arrivals_[f.index];
+    if (when.finish > clocks_[Index(f.stage)].compute)
+      snap.pending.push_back({f.stage, f.offset, when});
+  }
 }
 
 // Whether `after` is `before` with every time that moved shifted by one
-// `shift`, the arrivals in flight (waiting for the same units) with them.
+// `shift`, the pending arrivals (waiting for the same units) with them.
+// What follows a cut depends on its clocks and pending arrivals alone, so
+// the periods after `after` repeat the one before it.
 bool PipelineTimer::Periodic(const Snapshot& before, const Snapshot& after, double& shift) const {
   shift = after.clocks[0].compute - before.clocks[0].compute;
   if (!(shift > 0)) return false;
@@ -261,10 +277,13 @@ bool PipelineTimer::Periodic(const Snapshot& before, const Snapshot& after, doub
       const double b = before.clocks[k].Stream(s), a = after.clocks[k].Stream(s);
       if (a != b && !same(b, a)) return false;
     }
-  for (std::size_t i = 0; i < after.inflight.size(); ++i)
-    if (!same(before.inflight[i].start, after.inflight[i].start) ||
-        !same(before.inflight[i].finish, after.inflight[i].finish))
+  if (after.pending.size() != before.pending.size()) return false;
+  for (std::size_t i = 0; i < after.pending.size(); ++i) {
+    const Pending &b = before.pending[i], &a = after.pending[i];
+    if (a.stage != b.stage || a.offset != b.offset || !same(b.when.start, a.when.start) ||
+        !same(b.when.finish, a.when.finish))
       return false;
+  }
   return true;
 }
 
@@ -283,21 +302,9 @@ void PipelineTimer::Skip(Program& program, std::size_t r, I64 done, double shift
       if (a.Stream(s) != b.Stream(s)) clock.Stream(s) += skipped_d * shift;
     clock.exposed += skipped_d * (a.exposed - b.exposed);
   }
-  const walk::Layout& layout = program.layout();
-  for (const Op& op : *program.Period(r, done)) {
-    if (op.out == walk::Layout::kDiscard) continue;
-    const I64 stage = layout.StageOf(op.out);
-    const StageSequence& seq = program.sequences()[Index(stage)];
-    const StageUnit written = seq.At(layout.PositionOf(op.out));
-    const Arrival value = arrivals_[op.out];
-    for (I64 d = skipped; d >= 1; --d) {
-      StageUnit unit = written;
-      unit.microbatch += static_cast<std::int32_t>(d * rep.microbatches);
-      const I64 index = seq.IndexOf(unit);
-      if (index < rep.Cut(stage, rep.periods)) break;
-      const double by = static_cast<double>(d) * shift;
-      arrivals_[layout.Index(stage, index)] = {value.start + by, value.finish + by};
-    }
+  for (const walk::SkipWrite& w : program.SkipWritesAfter(r, done)) {
+    const double by = static_cast<double>(w.periods) * shift;
+    arrivals_[w.to] = {arrivals_[w.from].start + by, arrivals_[w.from].finish + by};
   }
 }
 

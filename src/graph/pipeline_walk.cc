@@ -169,10 +169,34 @@ const std::vector<InFlight>& Program::InFlightAt(std::size_t r, I64 n) {
   return c.inflight[Index(n)];
 }
 
-bool Program::SameInFlight(std::size_t r, I64 n) {
-  InFlightAt(r, n);
-  const Compiled& c = compiled_[r];
-  return c.inflight[Index(n - 1)] == c.inflight[Index(n)];
+const std::vector<SkipWrite>& Program::SkipWritesAfter(std::size_t r, I64 n) {
+  Compiled& c = compiled_[r];
+  if (c.skip_writes.size() <= Index(n)) c.skip_writes.resize(Index(n) + 1);
+  if (!c.skip_writes[Index(n)]) c.skip_writes[Index(n)] = ComputeSkipWrites(r, n);
+  return *c.skip_writes[Index(n)];
+}
+
+// Each output of period n, d periods on (d <= the periods skipped), where
+// that lands beyond the last cut: the same unit d periods' micro-batches
+// later.
+std::vector<SkipWrite> Program::ComputeSkipWrites(std::size_t r, I64 n) {
+  const Repetition& rep = repetitions_[r];
+  const I64 skipped = rep.periods - n;
+  std::vector<SkipWrite> writes;
+  for (const Op& op : *Period(r, n)) {
+    if (op.out == Layout::kDiscard) continue;
+    const I64 stage = layout_.StageOf(op.out);
+    const StageSequence& seq = sequences_[Index(stage)];
+    const StageUnit written = seq.At(layout_.PositionOf(op.out));
+    for (I64 d = skipped; d >= 1; --d) {
+      StageUnit unit = written;
+      unit.microbatch += static_cast<std::int32_t>(d * rep.microbatches);
+      const I64 position = seq.IndexOf(unit);
+      if (position < rep.Cut(stage, rep.periods)) break;
+      writes.push_back({op.out, layout_.Index(stage, position), static_cast<std::int32_t>(d)});
+    }
+  }
+  return writes;
 }
 
 // Walks the stages in turn, back and forth, until each has reached its
@@ -181,16 +205,30 @@ bool Program::SameInFlight(std::size_t r, I64 n) {
 bool Program::Walk(std::vector<I64>& cursors, const std::vector<I64>& targets,
                    std::vector<Op>& ops) const {
   const I64 p = key_.shape.stages;
+  // Each stage's next unit and what it waits for, kept while the stage is
+  // blocked: most sweeps find most stages still waiting.
+  struct Next {
+    bool known = false;
+    StageUnit unit{};
+    I64 from_stage = -1, from_position = 0;  // from_stage -1: no input
+  };
+  std::vector<Next> next(Index(p));
   for (bool forward_sweep = true;; forward_sweep = !forward_sweep) {
     bool moved = false, done = true;
     for (I64 i = 0; i < p; ++i) {
       const I64 k = forward_sweep ? i : p - 1 - i;
       I64& cursor = cursors[Index(k)];
-      const StageSequence& seq = sequences_[Index(k)];
-      for (; cursor < targets[Index(k)]; ++cursor, moved = true) {
-        const StageUnit unit = seq.At(cursor);
-        if (!Ready(cursors, k, unit)) break;
-        ops.push_back(MakeOp(k, cursor, unit));
+      Next& n = next[Index(k)];
+      for (; cursor < targets[Index(k)]; ++cursor, moved = true, n.known = false) {
+        if (!n.known) {
+          n = {.known = true, .unit = sequences_[Index(k)].At(cursor)};
+          if (const std::optional<Peer> from = Producer(key_.shape, k, n.unit)) {
+            n.from_stage = from->stage;
+            n.from_position = sequences_[Index(from->stage)].IndexOf(from->unit);
+          }
+        }
+        if (n.from_stage >= 0 && n.from_position >= cursors[Index(n.from_stage)]) break;
+        ops.push_back(MakeOp(k, cursor, n.unit, n.from_stage >= 0));
       }
       done = done && cursor == targets[Index(k)];
     }
@@ -204,10 +242,10 @@ bool Program::Ready(const std::vector<I64>& cursors, I64 stage, const StageUnit&
   return !from || sequences_[Index(from->stage)].IndexOf(from->unit) < cursors[Index(from->stage)];
 }
 
-Op Program::MakeOp(I64 stage, I64 position, const StageUnit& unit) const {
+Op Program::MakeOp(I64 stage, I64 position, const StageUnit& unit, bool has_input) const {
   const PipelineShape& shape = key_.shape;
   const I64 vs = shape.VirtualStage(stage, unit.chunk);
-  Op op{.in = Producer(shape, stage, unit) ? layout_.Index(stage, position) : Layout::kZero,
+  Op op{.in = has_input ? layout_.Index(stage, position) : Layout::kZero,
         .out = Layout::kDiscard,
         .stage = static_cast<std::uint16_t>(stage),
         .work = static_cast<std::uint16_t>(2 * vs + (unit.pass == Pass::kBackward ? 1 : 0)),
@@ -257,8 +295,18 @@ std::vector<InFlight> Program::ComputeInFlight(const Repetition& rep, I64 n) con
   return inflight;
 }
 
+std::size_t Program::ops() const {
+  std::size_t ops = 0;
+  for (const std::vector<Op>& lead : leads_) ops += lead.size();
+  for (const Compiled& c : compiled_)
+    for (const std::vector<Op>& period : c.periods) ops += period.size();
+  return ops;
+}
+
 Program* ProgramFor(const ShapeKey& key) {
-  constexpr std::size_t kKept = 48;  // the shapes a sweep's nearby points cycle through
+  // The shapes a sweep's points cycle through, as long as they fit in a
+  // few tens of megabytes.
+  constexpr std::size_t kKeptShapes = 512, kKeptOps = std::size_t{1} << 22;
   thread_local std::vector<std::unique_ptr<Program>> programs;  // most recent first
   const auto it = std::find_if(programs.begin(), programs.end(),
                                [&](const auto& program) { return program->key() == key; });
@@ -268,7 +316,14 @@ Program* ProgramFor(const ShapeKey& key) {
   }
   std::unique_ptr<Program> program = Program::Compile(key);
   if (!program) return nullptr;
-  if (programs.size() == kKept) programs.pop_back();
+  std::size_t kept = program->ops();
+  for (std::size_t i = 0; i < programs.size(); ++i) {
+    kept += programs[i]->ops();
+    if (i + 1 >= kKeptShapes || kept > kKeptOps) {
+      programs.resize(i);
+      break;
+    }
+  }
   programs.insert(programs.begin(), std::move(program));
   return programs.front().get();
 }

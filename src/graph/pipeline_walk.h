@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "astrasweep/config/config.h"
@@ -79,7 +80,14 @@ struct InFlight {
   std::uint32_t index;
   std::int32_t stage;
   std::int32_t offset;
-  bool operator==(const InFlight& o) const { return stage == o.stage && offset == o.offset; }
+};
+
+// An arrival a skip writes: the one at `from` (written in the last period
+// timed), `periods` periods later, at `to` (beyond the repetition's last
+// cut).
+struct SkipWrite {
+  std::uint32_t from, to;
+  std::int32_t periods;
 };
 
 // The compiled walk of one shape.
@@ -98,10 +106,12 @@ class Program {
   // Ops of repetition r's period n (1 <= n <= periods), compiled on first
   // use; null if its last cut cannot be walked to (then Linearize).
   const std::vector<Op>* Period(std::size_t r, I64 n);
-  // The arrivals in flight at repetition r's cut n (n < periods), and
-  // whether they wait for the same units as at cut n - 1.
+  // The arrivals in flight at repetition r's cut n (n < periods).
   const std::vector<InFlight>& InFlightAt(std::size_t r, I64 n);
-  bool SameInFlight(std::size_t r, I64 n);
+  // What skipping repetition r's periods after period n writes.
+  const std::vector<SkipWrite>& SkipWritesAfter(std::size_t r, I64 n);
+  // Ops compiled so far.
+  std::size_t ops() const;
   // Drops the repetitions: one lead walks the whole step. False if it
   // cannot (the schedule deadlocks).
   bool Linearize();
@@ -110,12 +120,14 @@ class Program {
   struct Compiled {
     std::vector<std::vector<Op>> periods;
     std::vector<std::vector<InFlight>> inflight;
+    std::vector<std::optional<std::vector<SkipWrite>>> skip_writes;  // by period timed
   };
   explicit Program(const ShapeKey& key);
   bool Walk(std::vector<I64>& cursors, const std::vector<I64>& targets, std::vector<Op>& ops) const;
   bool Ready(const std::vector<I64>& cursors, I64 stage, const StageUnit& unit) const;
-  Op MakeOp(I64 stage, I64 position, const StageUnit& unit) const;
+  Op MakeOp(I64 stage, I64 position, const StageUnit& unit, bool has_input) const;
   std::vector<InFlight> ComputeInFlight(const Repetition& rep, I64 n) const;
+  std::vector<SkipWrite> ComputeSkipWrites(std::size_t r, I64 n);
   void FindRepetitions();
   bool CompileLeads();
 
