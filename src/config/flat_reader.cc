@@ -38,8 +38,8 @@ bool IsListSection(const std::string& pattern) {
 // normalise are kept: a failure's message names where the value is.
 class NormalizedValues {
  public:
-  const std::string* Find(const FieldSpec& field, const std::string& text) {
-    const auto it = values_.find(Key{&field, text});
+  const std::string* Find(const FieldSpec& field, std::string_view text) {
+    const auto it = values_.find(View{&field, text});
     return it == values_.end() ? nullptr : &it->second;
   }
   void Add(const FieldSpec& field, const std::string& text, const std::string& value) {
@@ -52,14 +52,28 @@ class NormalizedValues {
   struct Key {
     const FieldSpec* field;
     std::string text;
-    bool operator==(const Key&) const = default;
   };
+  struct View {
+    const FieldSpec* field;
+    std::string_view text;
+  };
+  // Looks keys up by view, without copying the text.
   struct Hash {
-    std::size_t operator()(const Key& k) const {
-      return std::hash<std::string>()(k.text) ^ std::hash<const void*>()(k.field);
+    using is_transparent = void;
+    std::size_t operator()(const View& k) const {
+      return std::hash<std::string_view>()(k.text) ^ std::hash<const void*>()(k.field);
+    }
+    std::size_t operator()(const Key& k) const { return (*this)(View{k.field, k.text}); }
+  };
+  struct Equal {
+    using is_transparent = void;
+    static View Of(const Key& k) { return {k.field, k.text}; }
+    static View Of(const View& v) { return v; }
+    bool operator()(const auto& a, const auto& b) const {
+      return Of(a).field == Of(b).field && Of(a).text == Of(b).text;
     }
   };
-  std::unordered_map<Key, std::string, Hash> values_;
+  std::unordered_map<Key, std::string, Hash, Equal> values_;
 };
 
 }  // namespace

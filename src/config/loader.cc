@@ -242,6 +242,10 @@ Hash128 PointIdOf(const std::string& canonical) { return HashBytes(canonical); }
 
 Expected<ResolvedPoint> BuildPoint(const Node& input, const PresetLibrary& presets) {
   Node root = input;
+  return BuildPoint(std::move(root), presets);
+}
+
+Expected<ResolvedPoint> BuildPoint(Node&& root, const PresetLibrary& presets) {
   ASTRASWEEP_RETURN_IF_ERROR(presets.Expand(root));
   ASTRASWEEP_ASSIGN_OR_RETURN(FlatReader r, FlatReader::Create(root));
   ResolvedPoint point;

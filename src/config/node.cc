@@ -244,7 +244,7 @@ Status SetPath(Node& root, std::span<const std::string> path, Node value) {
   for (std::size_t i = 0; i < path.size(); ++i) {
     const std::string& part = path[i];
     const bool last = i + 1 == path.size();
-    std::string so_far = Join(path.first(i + 1), ".");
+    const auto so_far = [&] { return Join(path.first(i + 1), "."); };  // for messages
     if (node->IsNull()) *node = Node::Map();
     if (node->IsMap()) {
       Node* child = node->Find(part);
@@ -258,12 +258,12 @@ Status SetPath(Node& root, std::span<const std::string> path, Node value) {
       if (!IsIndex(part, &index)) {
         return InvalidInput(
             "'" + part + "' is not a list index; " + Join(path.first(i), ".") + " is a list",
-            {.file = {}, .key_path = so_far});
+            {.file = {}, .key_path = so_far()});
       }
       if (index >= node->items().size()) {
         return InvalidInput("index " + part + " is out of range: the list has " +
                                 std::to_string(node->items().size()) + " items",
-                            {.file = {}, .key_path = so_far});
+                            {.file = {}, .key_path = so_far()});
       }
       node = &node->items()[index];
     } else {
