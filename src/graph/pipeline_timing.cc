@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <span>
 
 #include "pipeline_plan.h"
 #include "pipeline_walk.h"
@@ -91,7 +92,10 @@ class PipelineTimer {
  private:
   void Plan(const config::Config& config, const model::StepCosts& costs);
   bool Time(Program& program);
-  void Replay(const std::vector<Op>& ops);
+  void Replay(std::span<const Op> ops);
+  void TimeWarmup(const Program& program);
+  I64 RepeatingStages() const;
+  bool ExtrapolateWarmup(const Program& program, I64 period);
   void RunSplit(const Op& op);
   Interval Compute(Clock& clock, double duration, const Arrival& input);
   bool RepeatPeriods(Program& program, std::size_t r);
@@ -112,7 +116,13 @@ class PipelineTimer {
   std::vector<Clock> clocks_;
   std::vector<Arrival> arrivals_;  // by walk::Layout
   Snapshot before_, after_;
-  I64 units_timed_ = 0;
+  // The warm-up's units timed to extrapolate from: when each finished, and
+  // the communication its gap exposed.
+  struct Timed {
+    double finish, exposed;
+  };
+  std::vector<Timed> warmup_timed_;
+  I64 units_timed_ = 0, units_extrapolated_ = 0;
 };
 
 void PipelineTimer::Plan(const config::Config& config, const model::StepCosts& costs) {
@@ -160,7 +170,8 @@ bool PipelineTimer::Time(Program& program) {
   clocks_.assign(Index(shape_.stages), Clock{});
   arrivals_.resize(std::max(arrivals_.size(), program.layout().size(shape_.stages)));
   arrivals_[walk::Layout::kZero] = {};
-  units_timed_ = 0;
+  units_timed_ = units_extrapolated_ = 0;
+  TimeWarmup(program);
   for (std::size_t r = 0; r < program.repetitions().size(); ++r) {
     Replay(program.Lead(r));
     if (!RepeatPeriods(program, r)) return false;
@@ -174,7 +185,7 @@ bool PipelineTimer::Time(Program& program) {
 // the gap's and the transfer's start to the transfer's end, where the gap
 // ends at the latest; a gap that waited for no transfer overlaps an empty
 // one.
-void PipelineTimer::Replay(const std::vector<Op>& ops) {
+void PipelineTimer::Replay(std::span<const Op> ops) {
   Arrival* const arrivals = arrivals_.data();
   Clock* const clocks = clocks_.data();
   const double* const durations = durations_.data();
@@ -196,6 +207,89 @@ void PipelineTimer::Replay(const std::vector<Op>& ops) {
     }
   }
   units_timed_ += static_cast<I64>(ops.size());
+}
+
+// 1f1b's warm-up: the first 1 + 2 d stages' timed, the later ones'
+// extrapolated from them where the stages repeat every d.
+void PipelineTimer::TimeWarmup(const Program& program) {
+  const std::span<const Op> warmup = program.Warmup();
+  const I64 period = RepeatingStages();
+  if (period == 0) {
+    Replay(warmup);
+    return;
+  }
+  const std::size_t timed = program.WarmupBegin(1 + 2 * period);
+  warmup_timed_.clear();
+  for (const Op& op : warmup.first(timed)) {
+    const double exposed = clocks_[op.stage].exposed;
+    Replay(std::span(&op, 1));
+    warmup_timed_.push_back({clocks_[op.stage].compute, clocks_[op.stage].exposed - exposed});
+  }
+  if (!ExtrapolateWarmup(program, period)) Replay(warmup.subspan(timed));
+}
+
+// The smallest d such that every stage from 1 + d to the one before last
+// has the forward work and the link to the next stage of the stage d
+// before it, and a few stages are left to extrapolate after the first
+// 1 + 2 d; 0 if there is none.
+I64 PipelineTimer::RepeatingStages() const {
+  const I64 p = shape_.stages;
+  if (shape_.chunks != 1) return 0;
+  for (I64 d = 1; 1 + 2 * d + 2 < p; d *= 2) {
+    bool repeats = true;
+    for (I64 k = 1 + d; k < p - 1 && repeats; ++k)
+      repeats = durations_[Index(2 * k)] == durations_[Index(2 * (k - d))] &&
+                link_time_[Index(k)][0] == link_time_[Index(k - d)][0];
+    if (repeats) return d;
+  }
+  return 0;
+}
+
+// Each of stages 1 + d to 2 d (timed) is the stage d before it shifted by
+// one time, its sends and its exposed communication too: then so is every
+// later stage's warm-up, by induction (a stage's warm-up is the same
+// function of the warm-up of the stage before it as the one d stages
+// before, and starts idle). A later stage takes the clocks its last
+// warm-up unit leaves, the communication its units expose, and sends the
+// next stage's first unit after the warm-up its input; the units in
+// between are not timed. False, having written nothing, if the check
+// fails.
+bool PipelineTimer::ExtrapolateWarmup(const Program& program, I64 period) {
+  const I64 p = shape_.stages, timed = 1 + 2 * period;
+  const auto length = [&](I64 k) { return program.WarmupBegin(k + 1) - program.WarmupBegin(k); };
+  const auto unit = [&](I64 k, std::size_t j) { return program.WarmupBegin(k) + j; };
+  const auto sent = [&](I64 k, std::size_t j) -> const Arrival& {
+    return arrivals_[program.Warmup()[unit(k, j)].out];
+  };
+  if (length(1 + period) == 0) return false;
+  const double shift = warmup_timed_[unit(1 + period, 0)].finish - warmup_timed_[unit(1, 0)].finish;
+  if (!(shift > 0)) return false;
+  const auto same = [](double b, double a, double by) {
+    return std::abs(a - b - by) <= 1e-12 * std::abs(a) + 1e-15;
+  };
+  for (I64 k = 1 + period; k < timed; ++k)
+    for (std::size_t j = 0; j < length(k); ++j) {
+      const Timed &b = warmup_timed_[unit(k - period, j)], &a = warmup_timed_[unit(k, j)];
+      if (!same(b.finish, a.finish, shift) ||
+          !same(sent(k - period, j).start, sent(k, j).start, shift) ||
+          !same(sent(k - period, j).finish, sent(k, j).finish, shift) ||
+          std::abs(a.exposed - b.exposed) > 1e-12 * std::abs(a.finish) + 1e-15)
+        return false;
+    }
+  for (I64 k = timed; k < p; ++k) {
+    if (length(k) == 0) continue;
+    const I64 from = timed - period + (k - timed + period) % period;
+    const double by = static_cast<double>((k - from) / period) * shift;
+    const std::size_t last = length(k) - 1;
+    Clock& clock = clocks_[Index(k)];
+    clock.compute = warmup_timed_[unit(from, last)].finish + by;
+    clock.link[0] = sent(from, last).finish + by;
+    for (std::size_t j = 0; j <= last; ++j) clock.exposed += warmup_timed_[unit(from, j)].exposed;
+    arrivals_[program.Warmup()[unit(k, last)].out] = {sent(from, last).start + by,
+                                                      sent(from, last).finish + by};
+    units_extrapolated_ += static_cast<I64>(length(k));
+  }
+  return true;
 }
 
 // The last micro-batch's backward with dp_overlap: layer by layer, each
@@ -395,6 +489,7 @@ void PipelineTimer::Output(const config::Config& config, PipelineTiming& out) {
     if (t.bubble < 1e-9 * out.makespan) t.bubble = 0;  // rounding, not idling
   }
   out.units_timed = units_timed_;
+  out.units_extrapolated = units_extrapolated_;
 }
 
 }  // namespace

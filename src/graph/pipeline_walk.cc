@@ -142,7 +142,35 @@ bool Program::CompileLeads() {
   leads_.push_back(std::move(lead));
   repetitions_ = std::move(kept);
   compiled_.assign(repetitions_.size(), {});
+  TakeOutWarmup();
   return true;
+}
+
+// The first lead starts every stage at position 0, so a stage's ops in it
+// come in position order: its first `warmup` are its warm-up. They wait
+// only for warm-up forwards of the stage before (whose warm-up is longer)
+// and for the ones before them on the stage: stage after stage is an order
+// they can run in, before all the rest.
+void Program::TakeOutWarmup() {
+  const I64 p = key_.shape.stages;
+  warmup_.clear();
+  warmup_begin_.assign(Index(p) + 1, 0);
+  if (key_.schedule != config::Schedule::k1F1B || key_.shape.chunks != 1) return;
+  std::vector<std::vector<Op>> by_stage(Index(p));
+  std::vector<Op> rest;
+  for (const Op& op : leads_[0]) {
+    std::vector<Op>& mine = by_stage[op.stage];
+    if (static_cast<I64>(mine.size()) < sequences_[op.stage].warmup())
+      mine.push_back(op);
+    else
+      rest.push_back(op);
+  }
+  for (I64 k = 0; k < p; ++k) {
+    warmup_begin_[Index(k)] = warmup_.size();
+    warmup_.insert(warmup_.end(), by_stage[Index(k)].begin(), by_stage[Index(k)].end());
+  }
+  warmup_begin_[Index(p)] = warmup_.size();
+  leads_[0] = std::move(rest);
 }
 
 const std::vector<Op>* Program::Period(std::size_t r, I64 n) {

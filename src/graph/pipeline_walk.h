@@ -101,8 +101,16 @@ class Program {
   const std::vector<StageSequence>& sequences() const { return sequences_; }
   const std::vector<Repetition>& repetitions() const { return repetitions_; }
   // Ops up to repetition r's first cut; r = repetitions().size(): after the
-  // last repetition's last cut to the end.
+  // last repetition's last cut to the end. With a warm-up, the first lead
+  // runs after it and holds none of its ops.
   const std::vector<Op>& Lead(std::size_t r) const { return leads_[r]; }
+  // 1f1b: the warm-up, each stage's forwards before its first backward,
+  // stage after stage, which wait for nothing else (none for other
+  // schedules). Stage k's are [WarmupBegin(k), WarmupBegin(k + 1)).
+  const std::vector<Op>& Warmup() const { return warmup_; }
+  std::size_t WarmupBegin(I64 stage) const {
+    return warmup_begin_[static_cast<std::size_t>(stage)];
+  }
   // Ops of repetition r's period n (1 <= n <= periods), compiled on first
   // use; null if its last cut cannot be walked to (then Linearize).
   const std::vector<Op>* Period(std::size_t r, I64 n);
@@ -130,12 +138,15 @@ class Program {
   std::vector<SkipWrite> ComputeSkipWrites(std::size_t r, I64 n);
   void FindRepetitions();
   bool CompileLeads();
+  void TakeOutWarmup();
 
   ShapeKey key_;
   Layout layout_;
   std::vector<StageSequence> sequences_;
   std::vector<Repetition> repetitions_;
   std::vector<std::vector<Op>> leads_;
+  std::vector<Op> warmup_;
+  std::vector<std::size_t> warmup_begin_;  // per stage, and one past the last
   std::vector<Compiled> compiled_;  // per repetition
 };
 

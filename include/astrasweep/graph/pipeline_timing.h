@@ -13,6 +13,13 @@
 // timed unit by unit. In max-plus terms the step is a linear system; one
 // period of uniform shift proves every later one.
 //
+// 1f1b's warm-up (each stage's forwards before its first backward) waits
+// for nothing but itself, stage after stage: where the stages between the
+// first and the last repeat their work and links every d stages, and two
+// runs of d stages' warm-ups are the ones d stages before shifted by one
+// time, every later stage's is too (each stage's warm-up is the same
+// function of the one before's), so it is extrapolated rather than timed.
+//
 // What the workers use for analytical timing; the graph stays the
 // reference (tests hold the two within 0.1%), what DOT export and the ET
 // bundles are built from.
@@ -32,7 +39,8 @@ struct PipelineTiming {
   double makespan = 0;
   std::vector<StageTimeline> stages;
   double flops = 0;              // per GPU, summed over the stages (one GPU of each)
-  std::int64_t units_timed = 0;  // units timed one by one; the others repeated a period
+  std::int64_t units_timed = 0;  // units timed one by one; the others repeated a period,
+  std::int64_t units_extrapolated = 0;  // or are warm-up forwards of a stage a few stages on
 };
 
 // Fails as CheckPipeline does. `timing` keeps its memory between calls.
