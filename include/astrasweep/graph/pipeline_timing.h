@@ -6,9 +6,11 @@
 // The steady state of every schedule repeats: once a whole period (one
 // forward and one backward per chunk of p v micro-batches, per stage;
 // gpipe: one forward, then one backward) ends with every stream, every
-// transfer in flight and every total shifted by the same time as the
-// period before, the remaining periods are not simulated: they add that
-// shift, and the transfers they leave in flight are placed by it. Warm-up,
+// transfer still pending (one that lands after its stage's compute stream
+// is free: an earlier one delays nothing) and the exposed communication
+// shifted by the same time as the period before, the remaining periods are
+// not simulated: they add that shift, and the transfers they leave in
+// flight are placed by it. Warm-up,
 // cool-down and the last micro-batch (split per layer with dp_overlap) are
 // timed unit by unit. In max-plus terms the step is a linear system; one
 // period of uniform shift proves every later one.
