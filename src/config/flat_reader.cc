@@ -85,11 +85,14 @@ Expected<FlatReader> FlatReader::Create(const Node& root) {
                             Join(ChildKeys(""), ", ") + "; got a " + root.KindName(),
                         root.Context());
   }
-  ASTRASWEEP_RETURN_IF_ERROR(reader.Walk(root, "", ""));
+  std::string path, pattern;
+  ASTRASWEEP_RETURN_IF_ERROR(reader.Walk(root, path, pattern));
   return reader;
 }
 
-Status FlatReader::Walk(const Node& node, const std::string& path, const std::string& pattern) {
+// `path` and `pattern` grow by a part for each child and are cut back
+// after it: one buffer each for the whole walk.
+Status FlatReader::Walk(const Node& node, std::string& path, std::string& pattern) {
   if (!path.empty()) {
     if (const FieldSpec* field = FindField(pattern)) {
       if (node.IsScalar()) {
@@ -101,6 +104,17 @@ Status FlatReader::Walk(const Node& node, const std::string& path, const std::st
     }
   }
   sections_[path] = &node;
+  const std::size_t path_size = path.size(), pattern_size = pattern.size();
+  const auto descend = [&](const Node& child, std::string_view key, bool index) {
+    if (!path.empty()) path += '.';
+    path += key;
+    if (!pattern.empty()) pattern += '.';
+    pattern += index ? std::string_view("*") : key;
+    Status walked = Walk(child, path, pattern);
+    path.resize(path_size);
+    pattern.resize(pattern_size);
+    return walked;
+  };
   const bool list_section = !path.empty() && IsListSection(pattern);
   if (list_section) {
     if (!node.IsList() || node.items().empty()) {
@@ -110,10 +124,8 @@ Status FlatReader::Walk(const Node& node, const std::string& path, const std::st
               (node.IsScalar() ? "'" + node.text() + "'" : "a " + std::string(node.KindName())),
           node.Context(path));
     }
-    for (std::size_t i = 0; i < node.items().size(); ++i) {
-      ASTRASWEEP_RETURN_IF_ERROR(
-          Walk(node.items()[i], path + "." + std::to_string(i), pattern + ".*"));
-    }
+    for (std::size_t i = 0; i < node.items().size(); ++i)
+      ASTRASWEEP_RETURN_IF_ERROR(descend(node.items()[i], std::to_string(i), true));
     return Ok();
   }
   if (!node.IsMap()) {
@@ -125,14 +137,12 @@ Status FlatReader::Walk(const Node& node, const std::string& path, const std::st
   }
   const std::vector<std::string>& known = ChildKeys(pattern);
   for (const auto& [key, value] : node.entries()) {
-    std::string child = path.empty() ? key : path + "." + key;
     if (std::find(known.begin(), known.end(), key) == known.end()) {
       return InvalidInput("unknown key '" + key + "'" + DidYouMean(key, known) +
                               "; the keys here are " + Join(known, ", "),
-                          value.Context(child));
+                          value.Context(path.empty() ? key : path + "." + key));
     }
-    ASTRASWEEP_RETURN_IF_ERROR(
-        Walk(value, child, (pattern.empty() ? "" : pattern + ".") + (IsDigits(key) ? "*" : key)));
+    ASTRASWEEP_RETURN_IF_ERROR(descend(value, key, IsDigits(key)));
   }
   return Ok();
 }

@@ -42,7 +42,7 @@ class FlatReader {
 
  private:
   // `pattern` is PatternOf(path), built along.
-  Status Walk(const Node& node, const std::string& path, const std::string& pattern);
+  Status Walk(const Node& node, std::string& path, std::string& pattern);
   // The value at `path` as a number for a dependent default (0 when it is
   // not one).
   Expected<double> SourceNumber(const std::string& path);
