@@ -92,6 +92,7 @@ class PipelineTimer {
  private:
   void Plan(const config::Config& config, const model::StepCosts& costs);
   bool Time(Program& program);
+  template <bool kRecord = false>
   void Replay(std::span<const Op> ops);
   void TimeWarmup(const Program& program);
   I64 RepeatingStages() const;
@@ -165,7 +166,8 @@ Status PipelineTimer::Run(const config::Config& config, const model::StepCosts& 
   return Ok();
 }
 
-// Every unit, repeated periods aside; false if a period cannot be walked.
+// Every unit, but for the periods repeated and the warm-ups extrapolated;
+// false if a period cannot be walked.
 bool PipelineTimer::Time(Program& program) {
   clocks_.assign(Index(shape_.stages), Clock{});
   arrivals_.resize(std::max(arrivals_.size(), program.layout().size(shape_.stages)));
@@ -185,6 +187,9 @@ bool PipelineTimer::Time(Program& program) {
 // the gap's and the transfer's start to the transfer's end, where the gap
 // ends at the latest; a gap that waited for no transfer overlaps an empty
 // one.
+// With `kRecord`, each unit's finish and exposed communication are kept in
+// warmup_timed_ (for units not split per layer: the warm-up's).
+template <bool kRecord>
 void PipelineTimer::Replay(std::span<const Op> ops) {
   Arrival* const arrivals = arrivals_.data();
   Clock* const clocks = clocks_.data();
@@ -197,8 +202,10 @@ void PipelineTimer::Replay(std::span<const Op> ops) {
       const Arrival input = arrivals[op.in];
       Clock& clock = clocks[op.stage];
       const double idle = clock.compute, start = std::max(idle, input.finish);
-      clock.exposed += std::max(input.finish - std::max(idle, input.start), 0.0);
+      const double exposed = std::max(input.finish - std::max(idle, input.start), 0.0);
+      clock.exposed += exposed;
       const double finish = start + durations[op.work];
+      if constexpr (kRecord) warmup_timed_.push_back({finish, exposed});
       clock.compute = finish;
       double& link = clock.link[static_cast<std::size_t>(op.link)];
       const double send = std::max(link, finish);
@@ -213,6 +220,7 @@ void PipelineTimer::Replay(std::span<const Op> ops) {
 // extrapolated from them where the stages repeat every d.
 void PipelineTimer::TimeWarmup(const Program& program) {
   const std::span<const Op> warmup = program.Warmup();
+  if (warmup.empty()) return;
   const I64 period = RepeatingStages();
   if (period == 0) {
     Replay(warmup);
@@ -220,11 +228,7 @@ void PipelineTimer::TimeWarmup(const Program& program) {
   }
   const std::size_t timed = program.WarmupBegin(1 + 2 * period);
   warmup_timed_.clear();
-  for (const Op& op : warmup.first(timed)) {
-    const double exposed = clocks_[op.stage].exposed;
-    Replay(std::span(&op, 1));
-    warmup_timed_.push_back({clocks_[op.stage].compute, clocks_[op.stage].exposed - exposed});
-  }
+  Replay</*kRecord=*/true>(warmup.first(timed));
   if (!ExtrapolateWarmup(program, period)) Replay(warmup.subspan(timed));
 }
 
