@@ -147,10 +147,15 @@ Expected<double> ParseQuantity(std::string_view text, QuantityKind kind) {
 std::string FormatNumber(double value) {
   if (value == 0) return "0";
   // Round to 12 significant digits, then print the shortest text that reads
-  // back to that rounded value.
+  // back to that rounded value. An integer of at most 12 digits is its own
+  // rounding (what sweeps mostly hold: the rounding through text is most
+  // of the cost).
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.12g", value);
-  double rounded = std::strtod(buf, nullptr);
+  double rounded = value;
+  if (!(std::abs(value) < 1e12 && std::trunc(value) == value)) {
+    std::snprintf(buf, sizeof buf, "%.12g", value);
+    rounded = std::strtod(buf, nullptr);
+  }
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, rounded);
   if (ec != std::errc()) return std::to_string(value);
   return std::string(buf, end);

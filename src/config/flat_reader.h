@@ -41,14 +41,24 @@ class FlatReader {
   std::map<std::string, std::string>& canonical() { return canonical_; }
 
  private:
-  Status Walk(const Node& node, const std::string& path);
+  // `pattern` is PatternOf(path), built along.
+  Status Walk(const Node& node, std::string& path, std::string& pattern);
   // The value at `path` as a number for a dependent default (0 when it is
   // not one).
   Expected<double> SourceNumber(const std::string& path);
   Expected<std::string> Normalize(const FieldSpec& field, const std::string& text,
                                   const std::string& path) const;
+  Expected<std::string> NormalizeAfresh(const FieldSpec& field, const std::string& text,
+                                        const std::string& path) const;
 
-  std::unordered_map<std::string, const Node*> leaves_;
+  // The value at `path` as canonical text, kept in canonical_.
+  Expected<const std::string*> Value(const std::string& path);
+
+  struct Leaf {
+    const Node* node;
+    const FieldSpec* field;
+  };
+  std::unordered_map<std::string, Leaf> leaves_;
   std::unordered_map<std::string, const Node*> sections_;
   std::map<std::string, std::string> canonical_;
 };

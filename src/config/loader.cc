@@ -273,28 +273,8 @@ void PruneCanonical(const Config& c, std::map<std::string, std::string>& canonic
 
 // Nested YAML from sorted dotted paths.
 std::string CanonicalText(const std::map<std::string, std::string>& canonical) {
-  Node root = Node::Map();
-  for (const auto& [path, value] : canonical) {
-    auto parts = SplitKeyPath(path);
-    Node* node = &root;
-    for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
-      const bool next_is_index = std::isdigit(static_cast<unsigned char>(parts[i + 1][0]));
-      if (node->IsList()) {
-        std::size_t index = std::stoul(parts[i]);
-        while (node->items().size() <= index) node->items().push_back(Node::Map());
-        node = &node->items()[index];
-        continue;
-      }
-      Node* child = node->Find(parts[i]);
-      if (child == nullptr) {
-        node->Set(parts[i], next_is_index ? Node::List() : Node::Map());
-        child = node->Find(parts[i]);
-      }
-      node = child;
-    }
-    node->Set(parts.back(), Node::Scalar(value));
-  }
-  return EmitYaml(root);
+  if (std::optional<std::string> text = EmitSortedPaths(canonical)) return std::move(*text);
+  return EmitYaml(TreeOfPaths(canonical));
 }
 
 }  // namespace
@@ -303,6 +283,10 @@ Hash128 PointIdOf(const std::string& canonical) { return HashBytes(canonical); }
 
 Expected<ResolvedPoint> BuildPoint(const Node& input, const PresetLibrary& presets) {
   Node root = input;
+  return BuildPoint(std::move(root), presets);
+}
+
+Expected<ResolvedPoint> BuildPoint(Node&& root, const PresetLibrary& presets) {
   ASTRASWEEP_RETURN_IF_ERROR(presets.Expand(root));
   ASTRASWEEP_ASSIGN_OR_RETURN(FlatReader r, FlatReader::Create(root));
   ResolvedPoint point;

@@ -3,6 +3,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <array>
+#include <cctype>
 #include <charconv>
 
 #include "astrasweep/base/strings.h"
@@ -42,10 +44,17 @@ bool IsIndex(std::string_view s, std::size_t* index) {
   return ec == std::errc() && end == s.data() + s.size();
 }
 
-bool NeedsQuotes(const std::string& s) {
+bool NeedsQuotes(std::string_view s) {
   // Quote only what YAML would misread; "3e+11 B/s" and "a100-80gb" stay plain.
+  static constexpr auto kSpecial = [] {
+    std::array<bool, 256> special{};
+    for (const char c : std::string_view("#{}[],&*!|>'\"%@`?"))
+      special[static_cast<unsigned char>(c)] = true;
+    return special;
+  }();
   if (s.empty() || s.front() == ' ' || s.back() == ' ' || s.back() == ':') return true;
-  if (s.find_first_of("#{}[],&*!|>'\"%@`?") != std::string::npos) return true;
+  for (const char c : s)
+    if (kSpecial[static_cast<unsigned char>(c)]) return true;
   return s.find(": ") != std::string::npos || s.starts_with("- ");
 }
 
@@ -57,6 +66,15 @@ std::string Quoted(const std::string& s) {
     out += c;
   }
   return out + "\"";
+}
+
+// Quoted(s) appended to `out`.
+void AppendQuoted(std::string_view s, std::string& out) {
+  if (!NeedsQuotes(s)) {
+    out += s;
+    return;
+  }
+  out += Quoted(std::string(s));
 }
 
 void Emit(const Node& node, int indent, std::string* out) {
@@ -226,7 +244,7 @@ Status SetPath(Node& root, std::span<const std::string> path, Node value) {
   for (std::size_t i = 0; i < path.size(); ++i) {
     const std::string& part = path[i];
     const bool last = i + 1 == path.size();
-    std::string so_far = Join(path.first(i + 1), ".");
+    const auto so_far = [&] { return Join(path.first(i + 1), "."); };  // for messages
     if (node->IsNull()) *node = Node::Map();
     if (node->IsMap()) {
       Node* child = node->Find(part);
@@ -240,12 +258,12 @@ Status SetPath(Node& root, std::span<const std::string> path, Node value) {
       if (!IsIndex(part, &index)) {
         return InvalidInput(
             "'" + part + "' is not a list index; " + Join(path.first(i), ".") + " is a list",
-            {.file = {}, .key_path = so_far});
+            {.file = {}, .key_path = so_far()});
       }
       if (index >= node->items().size()) {
         return InvalidInput("index " + part + " is out of range: the list has " +
                                 std::to_string(node->items().size()) + " items",
-                            {.file = {}, .key_path = so_far});
+                            {.file = {}, .key_path = so_far()});
       }
       node = &node->items()[index];
     } else {
@@ -257,6 +275,83 @@ Status SetPath(Node& root, std::span<const std::string> path, Node value) {
   // Keep the position of the value, which is where the user wrote it.
   *node = std::move(value);
   return Ok();
+}
+
+Node TreeOfPaths(const std::map<std::string, std::string>& leaves) {
+  Node root = Node::Map();
+  for (const auto& [path, value] : leaves) {
+    auto parts = SplitKeyPath(path);
+    Node* node = &root;
+    for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+      const bool next_is_index = std::isdigit(static_cast<unsigned char>(parts[i + 1][0]));
+      if (node->IsList()) {
+        std::size_t index = std::stoul(parts[i]);
+        while (node->items().size() <= index) node->items().push_back(Node::Map());
+        node = &node->items()[index];
+        continue;
+      }
+      Node* child = node->Find(parts[i]);
+      if (child == nullptr) {
+        node->Set(parts[i], next_is_index ? Node::List() : Node::Map());
+        child = node->Find(parts[i]);
+      }
+      node = child;
+    }
+    node->Set(parts.back(), Node::Scalar(value));
+  }
+  return root;
+}
+
+// Walks the sorted paths once, printing each new section's line and each
+// leaf's: sorted paths keep every section's paths together, in the order
+// the tree would have its keys. Lists of ten or more items (whose indices
+// do not sort by number), and anything but lists of mappings, are left to
+// the tree.
+std::optional<std::string> EmitSortedPaths(const std::map<std::string, std::string>& leaves) {
+  std::string out;
+  std::vector<std::string_view> prev, parts;
+  const auto is_index = [](std::string_view part) {
+    return !part.empty() && std::isdigit(static_cast<unsigned char>(part[0]));
+  };
+  for (const auto& [path, value] : leaves) {
+    parts.clear();
+    for (std::size_t start = 0;;) {
+      const std::size_t dot = path.find('.', start);
+      parts.push_back(std::string_view(path).substr(start, dot - start));
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    std::size_t common = 0;
+    while (common < parts.size() && common < prev.size() && parts[common] == prev[common]) ++common;
+    if (common == parts.size() || (!prev.empty() && common == prev.size()))
+      return std::nullopt;            // a leaf where a section is, or one inside a leaf
+    std::optional<std::size_t> dash;  // where the line of a list's new item starts
+    for (std::size_t i = common; i < parts.size(); ++i) {
+      const std::string_view part = parts[i];
+      if (i < prev.size() && i == common && is_index(part) != is_index(prev[i]))
+        return std::nullopt;
+      if (is_index(part)) {
+        const char expected = i == common && i < prev.size() ? prev[i][0] + 1 : '0';
+        if (part.size() != 1 || part[0] != expected || i == 0 || i + 1 == parts.size() ||
+            is_index(parts[i - 1]) || is_index(parts[i + 1]))
+          return std::nullopt;
+        dash = out.size() + 2 * i;
+        continue;
+      }
+      out.append(2 * i, ' ');
+      AppendQuoted(part, out);
+      out += ':';
+      if (i + 1 == parts.size()) {
+        out += ' ';
+        AppendQuoted(value, out);
+      }
+      out += '\n';
+      if (dash) out.replace(*dash, 2, "- ");
+      dash.reset();
+    }
+    prev.swap(parts);
+  }
+  return out;
 }
 
 std::string EmitYaml(const Node& node) {

@@ -246,18 +246,25 @@ bool IsNumeric(FieldType type) {
 }
 
 // The rows indexed once: the loader asks for every key of every point.
+// Looks strings up by view, without a copy.
+struct ViewHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+};
+using FieldsByPath = std::unordered_map<std::string, const FieldSpec*, ViewHash, std::equal_to<>>;
+
 struct SchemaIndex {
-  std::unordered_map<std::string, const FieldSpec*> fields;
+  FieldsByPath fields;
   // Section pattern ("" for the root) -> the keys directly below it, in row order.
-  std::unordered_map<std::string, std::vector<std::string>> children;
+  std::unordered_map<std::string, std::vector<std::string>, ViewHash, std::equal_to<>> children;
   // The kDependent fields' defaults, by path; a row whose text does not
   // parse has none (the schema test checks that every one does).
   std::unordered_map<std::string_view, DependentDefault> dependents;
 };
 
 // "F * key" or "key", where key is a numeric field of `fields`.
-std::optional<DependentDefault> ParseDependentDefault(
-    std::string_view text, const std::unordered_map<std::string, const FieldSpec*>& fields) {
+std::optional<DependentDefault> ParseDependentDefault(std::string_view text,
+                                                      const FieldsByPath& fields) {
   DependentDefault out;
   std::size_t star = text.find('*');
   if (star != std::string_view::npos) {
@@ -300,7 +307,11 @@ const SchemaIndex& Index() {
 
 const FieldSpec* FindField(std::string_view path) {
   const auto& fields = Index().fields;
-  auto it = fields.find(PatternOf(path));
+  // Most paths have no list index: they are their own pattern.
+  bool indexed = false;
+  for (std::size_t i = 0; i < path.size() && !indexed; ++i)
+    indexed = (i == 0 || path[i - 1] == '.') && std::isdigit(static_cast<unsigned char>(path[i]));
+  auto it = indexed ? fields.find(PatternOf(path)) : fields.find(path);
   return it == fields.end() ? nullptr : it->second;
 }
 
@@ -311,7 +322,7 @@ bool IsSection(std::string_view path) {
 const std::vector<std::string>& ChildKeys(std::string_view section_pattern) {
   static const std::vector<std::string> none;
   const auto& children = Index().children;
-  auto it = children.find(std::string(section_pattern));
+  auto it = children.find(section_pattern);
   return it == children.end() ? none : it->second;
 }
 

@@ -83,7 +83,10 @@ RankGroup Simplified(const RankGroup& group) {
   return out;
 }
 
-std::vector<DimensionShare> GroupShares(const std::vector<config::NetworkDimension>& network,
+namespace {
+
+// GroupShares worked out: every member's digit in every dimension.
+std::vector<DimensionShare> CountShares(const std::vector<config::NetworkDimension>& network,
                                         const RankGroup& group) {
   std::vector<std::int64_t> members{0};
   for (const GroupPart& part : group) {
@@ -108,6 +111,52 @@ std::vector<DimensionShare> GroupShares(const std::vector<config::NetworkDimensi
     below *= n;
   }
   return shares;
+}
+
+// The shares of the groups met lately, per thread: a point asks for the
+// same few groups again and again, and a sweep's points for the same
+// groups on the same network, while counting them visits every member of
+// groups of thousands.
+class KnownShares {
+ public:
+  const std::vector<DimensionShare>& Of(const std::vector<config::NetworkDimension>& network,
+                                        const RankGroup& group) {
+    for (const Entry& e : entries_)
+      if (Same(e, network, group)) return e.shares;
+    if (entries_.size() == kKept) entries_.pop_back();
+    Entry e;
+    for (const auto& dim : network) e.npus.push_back(dim.npus);
+    e.group = group;
+    e.shares = CountShares(network, group);
+    entries_.insert(entries_.begin(), std::move(e));
+    return entries_.front().shares;
+  }
+
+ private:
+  static constexpr std::size_t kKept = 32;
+  struct Entry {
+    std::vector<std::int64_t> npus;
+    RankGroup group;
+    std::vector<DimensionShare> shares;
+  };
+  static bool Same(const Entry& e, const std::vector<config::NetworkDimension>& network,
+                   const RankGroup& group) {
+    if (e.npus.size() != network.size() || e.group.size() != group.size()) return false;
+    for (std::size_t d = 0; d < network.size(); ++d)
+      if (e.npus[d] != network[d].npus) return false;
+    for (std::size_t i = 0; i < group.size(); ++i)
+      if (e.group[i].stride != group[i].stride || e.group[i].size != group[i].size) return false;
+    return true;
+  }
+  std::vector<Entry> entries_;  // most recent first
+};
+
+}  // namespace
+
+std::vector<DimensionShare> GroupShares(const std::vector<config::NetworkDimension>& network,
+                                        const RankGroup& group) {
+  thread_local KnownShares known;
+  return known.Of(network, group);
 }
 
 std::vector<DimensionShare> GroupShares(const std::vector<config::NetworkDimension>& network,

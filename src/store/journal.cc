@@ -27,16 +27,19 @@ std::uint32_t Checksum(std::string_view bytes) {
   return static_cast<std::uint32_t>(HashBytes(bytes).low);
 }
 
+// Serialised in place, at the end of `out`.
 void AppendRecord(const proto::JournalRecord& record, std::string& out) {
-  const std::string bytes = record.SerializeAsString();
-  std::uint32_t size = static_cast<std::uint32_t>(bytes.size());
+  const std::size_t bytes = record.ByteSizeLong();
+  std::uint32_t size = static_cast<std::uint32_t>(bytes);
   while (size >= 0x80) {  // varint length
     out.push_back(static_cast<char>((size & 0x7f) | 0x80));
     size >>= 7;
   }
   out.push_back(static_cast<char>(size));
-  out += bytes;
-  const std::uint32_t sum = Checksum(bytes);
+  const std::size_t at = out.size();
+  out.resize(at + bytes);
+  record.SerializeWithCachedSizesToArray(reinterpret_cast<std::uint8_t*>(out.data() + at));
+  const std::uint32_t sum = Checksum(std::string_view(out).substr(at, bytes));
   for (std::size_t i = 0; i < kChecksumBytes; ++i)
     out.push_back(static_cast<char>((sum >> (8 * i)) & 0xff));
 }
@@ -206,9 +209,12 @@ Expected<JournalWriter> JournalWriter::Continue(const std::string& path,
 }
 
 void JournalWriter::Add(const proto::PointResult& point) {
+  // The record borrows the point for the while it is written, rather than
+  // copying its rows of stages: unsafe_arena_release gives it back unowned.
   proto::JournalRecord record;
-  *record.mutable_point() = point;
+  record.unsafe_arena_set_allocated_point(const_cast<proto::PointResult*>(&point));
   AppendRecord(record, buffer_);
+  record.unsafe_arena_release_point();
 }
 
 void JournalWriter::Add(const proto::WorkerStats& worker) {

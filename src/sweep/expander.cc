@@ -321,6 +321,27 @@ Expected<Node> Expander::BuildTree(std::span<const std::size_t> positions,
   return tree;
 }
 
+std::vector<SweptValue> Expander::SweptValues(std::span<const std::size_t> positions,
+                                              const Node& tree) const {
+  std::vector<SweptValue> swept;
+  for (std::size_t a = 0; a < spec_.axes.size(); ++a) {
+    const Axis& axis = spec_.axes[a];
+    for (std::size_t k = 0; k < axis.keys.size(); ++k) {
+      const Node& v = axis.values[positions[a]][k];
+      std::string text = v.IsScalar() ? v.text() : v.ToFlowText();
+      const bool number = v.IsScalar() && ParseDouble(text).has_value();
+      swept.push_back({axis.keys[k], std::move(text), number});
+    }
+  }
+  for (std::size_t i = 0; i < spec_.derives.size(); ++i) {
+    const std::string& key = spec_.derives[i].key;
+    const Node* v = config::FindPath(tree, config::SplitKeyPath(key));
+    swept.push_back({key, v->text(),
+                     derive_types_[i] == ValueType::kNumber && ParseDouble(v->text()).has_value()});
+  }
+  return swept;
+}
+
 Expected<ExpandedPoint> Expander::Materialize(std::uint64_t index) const {
   if (index >= total_) {
     return InvalidInput("point index " + std::to_string(index) +
@@ -339,26 +360,12 @@ Expected<ExpandedPoint> Expander::Materialize(std::uint64_t index) const {
   auto tree = BuildTree(positions, slots);
   if (!tree)
     return std::unexpected(std::move(tree).error().WithPointIndex(index).WithFile(spec_.file));
-  auto point = config::BuildPoint(*tree, presets_);
+  // Read before the tree goes to BuildPoint, which expands its presets in place.
+  std::vector<SweptValue> swept = SweptValues(positions, *tree);
+  auto point = config::BuildPoint(std::move(*tree), presets_);
   if (!point)
     return std::unexpected(std::move(point).error().WithPointIndex(index).WithFile(spec_.file));
-  ExpandedPoint out{.index = index, .swept = {}, .point = std::move(*point)};
-  for (std::size_t a = 0; a < spec_.axes.size(); ++a) {
-    const Axis& axis = spec_.axes[a];
-    for (std::size_t k = 0; k < axis.keys.size(); ++k) {
-      const Node& v = axis.values[positions[a]][k];
-      std::string text = v.IsScalar() ? v.text() : v.ToFlowText();
-      const bool number = v.IsScalar() && ParseDouble(text).has_value();
-      out.swept.push_back({axis.keys[k], std::move(text), number});
-    }
-  }
-  for (std::size_t i = 0; i < spec_.derives.size(); ++i) {
-    const std::string& key = spec_.derives[i].key;
-    const Node* v = config::FindPath(*tree, config::SplitKeyPath(key));
-    out.swept.push_back(
-        {key, v->text(),
-         derive_types_[i] == ValueType::kNumber && ParseDouble(v->text()).has_value()});
-  }
+  ExpandedPoint out{.index = index, .swept = std::move(swept), .point = std::move(*point)};
   return out;
 }
 

@@ -1,6 +1,6 @@
 // Benchmarks of sweep expansion: counting valid points of a 10^8-point spec
 // (with pruning, and the worst case without), the first valid points of
-// it, and building point configs of the quickstart. Run by
+// it, and building point configs of the quickstart and the 1T search space. Run by
 // tests/bench/run_expand_bench; figures go into the issue notes, never
 // into test assertions.
 #include <benchmark/benchmark.h>
@@ -58,9 +58,10 @@ void BM_FirstTenOf1e8(benchmark::State& state) {
   state.counters["max_rss_mb"] = MaxRssMb();
 }
 
-// Index -> resolved config (canonical text and id) on the quickstart.
-void BM_MaterializeQuickstart(benchmark::State& state) {
-  Expander e = Load("sweeps/quickstart.yaml");
+// Index -> resolved config (canonical text and id), the valid points in
+// index order, as a run takes them.
+void Materialize(benchmark::State& state, const char* spec) {
+  Expander e = Load(spec);
   std::vector<std::uint64_t> valid;
   e.ForEachValid(0, e.total(), [&](std::uint64_t i) {
     valid.push_back(i);
@@ -75,11 +76,20 @@ void BM_MaterializeQuickstart(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
+void BM_MaterializeQuickstart(benchmark::State& state) {
+  Materialize(state, "sweeps/quickstart.yaml");
+}
+// The 1T search space of the Calculon comparison (8736 points).
+void BM_Materialize1TSearch(benchmark::State& state) {
+  Materialize(state, "tests/data/sweeps/gpt1t-3072-search.yaml");
+}
+
 BENCHMARK(BM_Count1e8Pruned)->Unit(benchmark::kMillisecond)->MinTime(2);
 BENCHMARK(BM_Count1e8Unpruned)->Unit(benchmark::kMillisecond)->Iterations(2);
 BENCHMARK(BM_CountQuickstart)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_FirstTenOf1e8)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_MaterializeQuickstart)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Materialize1TSearch)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace astrasweep::sweep

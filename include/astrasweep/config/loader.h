@@ -16,6 +16,8 @@ namespace astrasweep::config {
 // Builds a point from a config tree. Errors name the file and line of the
 // offending value when the tree knows it, the key path and the problem.
 Expected<ResolvedPoint> BuildPoint(const Node& root, const PresetLibrary& presets);
+// The same, expanding the presets in `root` itself rather than in a copy.
+Expected<ResolvedPoint> BuildPoint(Node&& root, const PresetLibrary& presets);
 
 // Loads a point config file, with presets searched beside it.
 Expected<ResolvedPoint> LoadPointFile(const std::string& path);

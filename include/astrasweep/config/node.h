@@ -4,7 +4,9 @@
 // trees by key path ("network.1.bandwidth").
 #pragma once
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -76,5 +78,14 @@ Status SetPath(Node& root, std::span<const std::string> path, Node value);
 
 // Block-style YAML; map keys in their stored order.
 std::string EmitYaml(const Node& node);
+
+// The tree of `leaves` (dotted paths to scalar values): a part is a list
+// index where the first path through its parent had a digit there.
+Node TreeOfPaths(const std::map<std::string, std::string>& leaves);
+
+// What EmitYaml prints for TreeOfPaths(leaves), without building the tree; nullopt for
+// trees it does not print this way (lists of ten or more items, of
+// anything but mappings).
+std::optional<std::string> EmitSortedPaths(const std::map<std::string, std::string>& leaves);
 
 }  // namespace astrasweep::config

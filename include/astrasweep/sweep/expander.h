@@ -126,6 +126,9 @@ class Expander {
   Expected<std::string> DeriveText(std::size_t derive, const std::vector<double>& slots) const;
   Expected<config::Node> BuildTree(std::span<const std::size_t> positions,
                                    const std::vector<double>& slots) const;
+  // What the point at `positions`, whose tree is `tree`, sweeps.
+  std::vector<SweptValue> SweptValues(std::span<const std::size_t> positions,
+                                      const config::Node& tree) const;
 
   SweepSpec spec_;
   config::PresetLibrary presets_;

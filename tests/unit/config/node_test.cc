@@ -39,5 +39,25 @@ TEST(Node, EmitRoundTrips) {
   EXPECT_EQ(FindPath(*again, SplitKeyPath("d"))->text(), "q: r");
 }
 
+TEST(Node, EmitSortedPathsPrintsWhatEmitYamlPrintsForTheirTree) {
+  const std::map<std::string, std::string> leaves = {
+      {"a.b", "1"},        {"a.b_c", "x: y"}, {"a.b-c", "#"},    {"d.0.e", "2"},
+      {"d.0.f.g", "3"},    {"d.1.e", "4"},    {"d.1.f.g", ""},   {"h", "- i"},
+      {"j.k.0.l", "a\"b"}, {"j.k.1.l", "c"},  {"m", "3e+11 B/s"}};
+  const std::optional<std::string> text = EmitSortedPaths(leaves);
+  ASSERT_TRUE(text);
+  EXPECT_EQ(*text, EmitYaml(TreeOfPaths(leaves)));
+}
+
+TEST(Node, EmitSortedPathsLeavesUnusualTreesToTheTree) {
+  std::map<std::string, std::string> ten;  // "d.10" sorts before "d.2"
+  for (int i = 0; i < 11; ++i) ten["d." + std::to_string(i) + ".e"] = "1";
+  EXPECT_FALSE(EmitSortedPaths(ten));
+  EXPECT_FALSE(EmitSortedPaths({{"d.0", "1"}}));                    // a list of scalars
+  EXPECT_FALSE(EmitSortedPaths({{"d.0.e", "1"}, {"d.2.e", "1"}}));  // a missing item
+  EXPECT_FALSE(EmitSortedPaths({{"a", "1"}, {"a.b", "2"}}));        // a leaf and a section
+  EXPECT_EQ(EmitSortedPaths({}), std::optional<std::string>(""));
+}
+
 }  // namespace
 }  // namespace astrasweep::config

@@ -2,7 +2,9 @@
 // held to the graph's schedule (graph::Simulate and AnalyzeStages) within
 // 0.1% on every point of the quickstart, of the 1T search space of the
 // Calculon comparison and of a sweep over every schedule and
-// data-parallel plan; and shown to skip the steady state it repeats.
+// data-parallel plan; and shown to skip the steady state it repeats (every
+// schedule's, gpipe's too) and to extrapolate 1f1b's warm-up over deep
+// pipelines.
 #include "astrasweep/graph/pipeline_timing.h"
 
 #include <gtest/gtest.h>
@@ -22,6 +24,11 @@ struct Coverage {
   // interleaved), and
   // those of them the timing did not simulate unit by unit.
   std::int64_t long_steady = 0, skipped = 0;
+  // gpipe points of at least 5 p micro-batches, and those of them skipped.
+  std::int64_t long_gpipe = 0, gpipe_skipped = 0;
+  // 1f1b points of 32 stages or more, and those of them whose warm-up was
+  // extrapolated.
+  std::int64_t deep_1f1b = 0, warmup_extrapolated = 0;
 };
 
 // Compares the two on one config.
@@ -61,11 +68,20 @@ void Compare(const config::Config& c, const std::string& label, Coverage& covera
   for (const Node& node : graph.nodes()) flops += node.flops;
   EXPECT_NEAR(timing.flops, flops, 1e-9 * flops) << label;
   const std::int64_t units = 2 * MicroBatches(c) * PipelineShape::Of(c).virtual_stages();
-  EXPECT_LE(timing.units_timed, units) << label;
-  if (c.training.schedule != config::Schedule::kGpipe && MicroBatches(c) >= 5 * c.parallelism.pp) {
-    ++coverage.long_steady;
-    if (timing.units_timed < units) ++coverage.skipped;
+  const std::int64_t worked_out = timing.units_timed + timing.units_extrapolated;
+  EXPECT_LE(worked_out, units) << label;
+  if (c.training.schedule == config::Schedule::k1F1B && c.parallelism.pp >= 32) {
+    ++coverage.deep_1f1b;
+    if (timing.units_extrapolated > 0) ++coverage.warmup_extrapolated;
   }
+  if (MicroBatches(c) < 5 * c.parallelism.pp) return;
+  if (c.training.schedule == config::Schedule::kGpipe) {
+    ++coverage.long_gpipe;
+    if (worked_out < units) ++coverage.gpipe_skipped;
+    return;
+  }
+  ++coverage.long_steady;
+  if (worked_out < units) ++coverage.skipped;
 }
 
 Coverage CompareSweep(const std::string& relative) {
@@ -81,6 +97,10 @@ Coverage CompareSweep(const std::string& relative) {
   });
   EXPECT_EQ(coverage.skipped, coverage.long_steady)
       << relative << ": points with a long steady state timed unit by unit";
+  EXPECT_EQ(coverage.gpipe_skipped, coverage.long_gpipe)
+      << relative << ": gpipe points of many micro-batches timed unit by unit";
+  EXPECT_EQ(coverage.warmup_extrapolated, coverage.deep_1f1b)
+      << relative << ": 1f1b points of 32 stages or more whose warm-up was timed unit by unit";
   return coverage;
 }
 
@@ -107,6 +127,7 @@ TEST(PipelineTiming, MatchesTheGraphOnThe1TSearchSpace) {
   const Coverage c = CompareSweep("tests/data/sweeps/gpt1t-3072-search.yaml");
   EXPECT_EQ(c.points, 8736);
   EXPECT_GT(c.long_steady, 2000);
+  EXPECT_GT(c.deep_1f1b, 1000) << "the 1T points of 32 to 128 stages, whose warm-ups repeat";
 }
 
 }  // namespace
