@@ -109,11 +109,10 @@ MemoryBreakdown PeakMemory(const config::Config& c) {
     mb.optimizer = params * per.optimizer / (zero >= 1 ? shards : 1.0);
     if (zero >= 3 && shards > 1) {
       // ZeRO 3 / FSDP gathers each unit (a layer; the embedding or output
-      // layer on the end stages) whole before it runs and prefetches the
-      // next: two units' weights, and backward two units' unsharded
-      // gradients before their reduce-scatter.
-      double unit = LayerParameters(m) / t;
-      if (stage == 0 || stage == p.pp - 1) unit = std::max(unit, EmbeddingParameters(m) / t);
+      // layer, which both stages weighed here hold) whole before it runs
+      // and prefetches the next: two units' weights, and backward two
+      // units' unsharded gradients before their reduce-scatter.
+      const double unit = std::max(LayerParameters(m), EmbeddingParameters(m)) / t;
       mb.weights += 2 * unit * per.weights;
       mb.gradients += 2 * unit * per.gradients;
     }
