@@ -2,7 +2,8 @@
 // source and assumptions: megatron_step_times.yaml (Korthikanti et al. 2022)
 // and published_runs.yaml (SC21, NeMo on H100). Every prediction within
 // its file's `tolerance`, the mean absolute error at most 5%, and the table
-// printed with the fitted and held-out runs apart.
+// printed with the fitted and held-out runs apart. And published per-GPU
+// memory: published_memory.yaml (Korthikanti et al. 2022, Figure 1).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -14,6 +15,7 @@
 #include "astrasweep/config/node.h"
 #include "astrasweep/config/presets.h"
 #include "astrasweep/exec/evaluate.h"
+#include "astrasweep/model/memory.h"
 
 namespace astrasweep {
 namespace {
@@ -90,6 +92,56 @@ TEST(Validation, PublishedRunsWithinTwelvePercentAndFivePercentOnAverage) {
   EXPECT_GE(runs, 20);
   EXPECT_GT(errors.held_out_runs, errors.fitted_runs) << "most runs prove, few fit";
   EXPECT_LE(errors.Mean(), 0.05);
+}
+
+// The published per-GPU memory of published_memory.yaml: the total and the
+// activations within the file's tolerance (5%), and the bytes the weights,
+// gradients and optimizer keep per parameter (Figure 1 counts 12 l h^2 /
+// (t p) parameters, no embedding; the first stage holds one).
+TEST(Validation, KorthikantiFigure1MemoryWithinFivePercent) {
+  const std::string data = ASTRASWEEP_SOURCE_DIR "/tests/validation/published_memory.yaml";
+  auto root = config::LoadYamlFile(data);
+  ASSERT_TRUE(root) << root.error().ToString();
+  const config::Node* runs = root->Find("runs");
+  ASSERT_TRUE(runs && runs->IsList() && runs->items().size() == 8);
+  const double tolerance = std::stod(root->Find("tolerance")->text());
+  const auto presets = config::PresetLibrary::ForFileIn(std::filesystem::path(data).parent_path());
+  const auto gib = [](double bytes) { return bytes / (1 << 30); };
+  std::printf("%-48s %21s %21s %21s\n", "run (GiB: published, predicted)", "weights+grads+opt",
+              "activations", "total");
+  for (const config::Node& run : runs->items()) {
+    const config::Node* name = run.Find("name");
+    const config::Node* states_node = run.Find("weights_gradients_optimizer");
+    const config::Node* activations_node = run.Find("activations");
+    const config::Node* point_node = run.Find("point");
+    ASSERT_TRUE(name && states_node && activations_node && point_node)
+        << "each run needs name, weights_gradients_optimizer, activations and point";
+    SCOPED_TRACE(name->text());
+    auto states = ParseQuantity(states_node->text(), QuantityKind::kBytes);
+    auto activations = ParseQuantity(activations_node->text(), QuantityKind::kBytes);
+    ASSERT_TRUE(states && activations);
+    auto point = config::BuildPoint(*point_node, presets);
+    ASSERT_TRUE(point) << point.error().ToString();
+    const model::MemoryBreakdown memory = exec::Evaluate(point->config).memory;
+    const double predicted_states = memory.weights + memory.gradients + memory.optimizer;
+    const double total = *states + *activations;
+    std::printf("%-48s %6.1f %6.1f %+6.1f%% %6.1f %6.1f %+6.1f%% %6.1f %6.1f %+6.1f%%\n",
+                name->text().c_str(), gib(*states), gib(predicted_states),
+                100 * (predicted_states / *states - 1), gib(*activations), gib(memory.activations),
+                100 * (memory.activations / *activations - 1), gib(total), gib(memory.total),
+                100 * (memory.total / total - 1));
+    EXPECT_NEAR(memory.total / total, 1, tolerance);
+    EXPECT_NEAR(memory.activations / *activations, 1, tolerance);
+    const config::Config& c = point->config;
+    const auto layers = static_cast<double>(c.model.layers);
+    const auto hidden = static_cast<double>(c.model.hidden);
+    const double figure_parameters =
+        12 * layers * hidden * hidden / static_cast<double>(c.parallelism.tp * c.parallelism.pp);
+    EXPECT_NEAR((predicted_states / memory.parameters) / (*states / figure_parameters), 1,
+                tolerance)
+        << predicted_states / memory.parameters << " bytes per parameter against "
+        << *states / figure_parameters << " published";
+  }
 }
 
 }  // namespace
