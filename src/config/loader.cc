@@ -1,7 +1,11 @@
 // BuildPoint: tree -> typed Config -> consistency checks -> canonical id.
 #include "astrasweep/config/loader.h"
 
+#include <algorithm>
+#include <array>
 #include <filesystem>
+#include <optional>
+#include <unordered_map>
 
 #include "astrasweep/base/strings.h"
 #include "astrasweep/base/units.h"
@@ -54,6 +58,17 @@ Status ReadParallelism(FlatReader& r, ParallelismConfig& p) {
   ASTRASWEEP_ASSIGN_OR_RETURN(p.cp, r.Int("parallelism.cp"));
   ASTRASWEEP_ASSIGN_OR_RETURN(p.pp, r.Int("parallelism.pp"));
   ASTRASWEEP_ASSIGN_OR_RETURN(p.dp, r.Int("parallelism.dp"));
+  if (p.kp1 || p.kp2) {
+    if (!p.kp1 || !p.kp2)
+      return InvalidInput("2-D tensor parallelism needs both kp1 and kp2",
+                          r.ContextOf("parallelism.kp1"));
+    if (p.tp != 1 && p.tp != *p.kp1 * *p.kp2)
+      return InvalidInput(
+          "tp = " + std::to_string(p.tp) + " but kp1 * kp2 = " + std::to_string(*p.kp1 * *p.kp2),
+          r.ContextOf("parallelism.tp"));
+    p.tp = *p.kp1 * *p.kp2;
+    r.canonical()["parallelism.tp"] = std::to_string(p.tp);
+  }
   return Ok();
 }
 
@@ -153,26 +168,33 @@ Status ReadExecution(FlatReader& r, ExecutionBackendConfig& e) {
   return Ok();
 }
 
+// Where the value at `path` is, for a message; without a reader (a point
+// assembled from kept sections, rebuilt afresh when a check fails) only
+// the path.
+ErrorContext ContextOf(const FlatReader* r, const std::string& path) {
+  return r != nullptr ? r->ContextOf(path) : ErrorContext{.key_path = path};
+}
+
 std::string Str(std::int64_t v) { return std::to_string(v); }
 
 // Context parallelism as Megatron-core runs it: load-balanced causal ring
 // attention cuts each sequence into 2 cp chunks (rank i holds chunks i and
 // 2 cp - 1 - i). The AstraSim modes' ET bundles have no cp ranks, so they
 // refuse it rather than time something else.
-Status CheckContextParallel(FlatReader& r, const Config& c) {
+Status CheckContextParallel(const FlatReader* r, const Config& c) {
   const std::int64_t cp = c.parallelism.cp, seq = c.model.seq_len;
   if (cp <= 1) return Ok();
   if (seq % (2 * cp) != 0)
     return InvalidInput("cp = " + Str(cp) + " needs model.seq_len = " + Str(seq) +
                             " to be a multiple of 2 * cp = " + Str(2 * cp) +
                             " (ring attention splits the sequence into 2 * cp chunks)",
-                        r.ContextOf("parallelism.cp"));
+                        ContextOf(r, "parallelism.cp"));
   if (c.execution_backend.model != ExecutionModel::kAnalytical)
     return InvalidInput("cp = " + Str(cp) +
                             ": context parallelism is timed by the analytical model only "
                             "(the AstraSim modes' ET bundles have no cp ranks); use "
                             "execution_backend.model: analytical",
-                        r.ContextOf("parallelism.cp"));
+                        ContextOf(r, "parallelism.cp"));
   return Ok();
 }
 
@@ -180,7 +202,7 @@ Status CheckContextParallel(FlatReader& r, const Config& c) {
 // sequence-parallel all-gathers and reduce-scatters of 1-D tensor
 // parallelism; the AstraSim modes' ET bundles order every collective before
 // its consumer, so they refuse overlap rather than time something else.
-Status CheckTensorParallelOverlap(FlatReader& r, const Config& c) {
+Status CheckTensorParallelOverlap(const FlatReader* r, const Config& c) {
   const auto& t = c.training;
   if (t.tp_overlap == TpOverlap::kNone) return Ok();
   const std::string name = std::string(EnumName(t.tp_overlap));
@@ -188,38 +210,29 @@ Status CheckTensorParallelOverlap(FlatReader& r, const Config& c) {
     return InvalidInput("tp_overlap = " + name +
                             " models 1-D tensor parallelism; drop parallelism.kp1/kp2 or "
                             "set training.tp_overlap: none",
-                        r.ContextOf("training.tp_overlap"));
+                        ContextOf(r, "training.tp_overlap"));
   if (t.tp_overlap == TpOverlap::kFull && !t.sequence_parallel)
     return InvalidInput(
         "tp_overlap = full (Transformer Engine's userbuffers overlap) needs "
         "training.sequence_parallel: true, as NeMo's tp_comm_overlap does; "
         "set it, or use tp_overlap: backward",
-        r.ContextOf("training.tp_overlap"));
+        ContextOf(r, "training.tp_overlap"));
   if (c.execution_backend.model != ExecutionModel::kAnalytical)
     return InvalidInput("tp_overlap = " + name +
                             " is timed by the analytical model only (the AstraSim modes' ET "
                             "bundles block on every tensor-parallel collective); use "
                             "execution_backend.model: analytical or tp_overlap: none",
-                        r.ContextOf("training.tp_overlap"));
+                        ContextOf(r, "training.tp_overlap"));
   return Ok();
 }
 
-// Checks between keys that the schema alone cannot express.
-Status CheckConsistency(FlatReader& r, Config& c) {
+// Checks between sections that the schema alone cannot express.
+Status CheckConsistency(const FlatReader* r, const Config& c) {
   auto fail = [&](const std::string& path, const std::string& why) -> Status {
-    return InvalidInput(why, r.ContextOf(path));
+    return InvalidInput(why, ContextOf(r, path));
   };
   const auto& m = c.model;
-  auto& p = c.parallelism;
-  if (p.kp1 || p.kp2) {
-    if (!p.kp1 || !p.kp2)
-      return fail("parallelism.kp1", "2-D tensor parallelism needs both kp1 and kp2");
-    if (p.tp != 1 && p.tp != *p.kp1 * *p.kp2)
-      return fail("parallelism.tp",
-                  "tp = " + Str(p.tp) + " but kp1 * kp2 = " + Str(*p.kp1 * *p.kp2));
-    p.tp = *p.kp1 * *p.kp2;
-    r.canonical()["parallelism.tp"] = Str(p.tp);
-  }
+  const auto& p = c.parallelism;
   if (c.hardware.reserved_bytes >= c.hardware.memory_bytes)
     return fail(
         "hardware.reserved_memory",
@@ -277,6 +290,182 @@ std::string CanonicalText(const std::map<std::string, std::string>& canonical) {
   return EmitYaml(TreeOfPaths(canonical));
 }
 
+// ---- Sections kept across points -------------------------------------
+//
+// Each section of a point is read from that section alone: its defaults
+// and checks look at no other (the network's npus: auto at the GPU count
+// too), and the canonical text is its sections' blocks in key order. A
+// sweep's points repeat their sections (one hardware and network for all,
+// a few model and training variants), and reading one (flattening,
+// normalising, defaults) is most of building a point. So every section of
+// a point built without an error is kept with its typed values and its
+// block of text, by the section's tree as written (and the GPU count for
+// the network); a point whose sections are all kept is assembled from them
+// and only the checks across sections run. Any other point, and any that
+// fails such a check, is built afresh: errors always come from that path,
+// with the file, line and key of the value.
+
+// The top-level sections, in the canonical text's (sorted) order.
+constexpr std::array<std::string_view, 6> kSections = {
+    "execution_backend", "hardware", "model", "network", "parallelism", "training"};
+enum SectionIndex { kExecution, kHardware, kModel, kNetwork, kParallelism, kTraining };
+
+// The tree of a section as a key: every scalar's text and every map key,
+// each with its length, and the shape around them.
+void AppendTreeKey(const Node& node, std::string& key) {
+  const auto text = [&](std::string_view t) {
+    key += std::to_string(t.size());
+    key += ':';
+    key += t;
+  };
+  switch (node.kind()) {
+    case Node::Kind::kNull: key += 'n'; return;
+    case Node::Kind::kScalar:
+      key += 's';
+      text(node.text());
+      return;
+    case Node::Kind::kList:
+      key += '[';
+      for (const Node& item : node.items()) AppendTreeKey(item, key);
+      key += ']';
+      return;
+    case Node::Kind::kMap:
+      key += '{';
+      for (const auto& [k, value] : node.entries()) {
+        text(k);
+        AppendTreeKey(value, key);
+      }
+      key += '}';
+      return;
+  }
+}
+
+template <typename T>
+struct Kept {
+  T value;
+  std::string text;  // the section's block of the canonical text
+};
+
+template <typename T>
+class KeptSection {
+ public:
+  const Kept<T>* Find(const std::string& key) const {
+    const auto it = kept_.find(key);
+    return it == kept_.end() ? nullptr : &it->second;
+  }
+  void Add(const std::string& key, const T& value, std::string text) {
+    if (kept_.size() >= kMaxKept) kept_.clear();
+    kept_.insert_or_assign(key, Kept<T>{value, std::move(text)});
+  }
+
+ private:
+  static constexpr std::size_t kMaxKept = 4096;
+  std::unordered_map<std::string, Kept<T>> kept_;
+};
+
+class KeptSections {
+ public:
+  // The sections' keys of `root` (after its presets are expanded), or false
+  // when it has a key that is not a section (it is built afresh and fails).
+  bool SetKeys(const Node& root) {
+    if (!root.IsMap()) return false;
+    for (const auto& [key, value] : root.entries()) {
+      if (std::find(kSections.begin(), kSections.end(), key) == kSections.end()) return false;
+    }
+    for (std::size_t i = 0; i < kSections.size(); ++i) {
+      keys_[i].clear();
+      if (const Node* section = root.Find(kSections[i])) AppendTreeKey(*section, keys_[i]);
+    }
+    return true;
+  }
+
+  // The point of the keys set, when every section is kept.
+  std::optional<ResolvedPoint> Assemble() {
+    const auto* parallelism = parallelism_.Find(keys_[kParallelism]);
+    if (parallelism == nullptr) return std::nullopt;
+    const auto* training = training_.Find(keys_[kTraining]);
+    const auto* model = model_.Find(keys_[kModel]);
+    const auto* hardware = hardware_.Find(keys_[kHardware]);
+    const auto* execution = execution_.Find(keys_[kExecution]);
+    const auto* network = network_.Find(NetworkKey(parallelism->value.Gpus()));
+    if (!training || !model || !hardware || !execution || !network) return std::nullopt;
+    ResolvedPoint point;
+    point.config = {.model = model->value,
+                    .training = training->value,
+                    .parallelism = parallelism->value,
+                    .hardware = hardware->value,
+                    .network = network->value,
+                    .execution_backend = execution->value};
+    if (!CheckConsistency(nullptr, point.config)) return std::nullopt;
+    for (const std::string* text : {&execution->text, &hardware->text, &model->text, &network->text,
+                                    &parallelism->text, &training->text})
+      point.canonical += *text;
+    point.id = PointIdOf(point.canonical);
+    return point;
+  }
+
+  // Keeps the sections of `point`, built afresh from the tree of the keys
+  // set; `canonical` is its pruned canonical map.
+  void Keep(const ResolvedPoint& point, const std::map<std::string, std::string>& canonical) {
+    std::array<std::string, kSections.size()> texts;
+    std::string joined;
+    for (std::size_t i = 0; i < kSections.size(); ++i) {
+      const std::string prefix = std::string(kSections[i]) + ".";
+      std::map<std::string, std::string> part(
+          canonical.lower_bound(prefix), canonical.lower_bound(std::string(kSections[i]) + "/"));
+      std::optional<std::string> text = EmitSortedPaths(part);
+      if (!text) return;  // a form only the tree emitter writes: not kept
+      texts[i] = std::move(*text);
+      joined += texts[i];
+    }
+    if (joined != point.canonical) return;  // never expected; then nothing is kept
+    const Config& c = point.config;
+    execution_.Add(keys_[kExecution], c.execution_backend, std::move(texts[kExecution]));
+    hardware_.Add(keys_[kHardware], c.hardware, std::move(texts[kHardware]));
+    model_.Add(keys_[kModel], c.model, std::move(texts[kModel]));
+    network_.Add(NetworkKey(c.parallelism.Gpus()), c.network, std::move(texts[kNetwork]));
+    parallelism_.Add(keys_[kParallelism], c.parallelism, std::move(texts[kParallelism]));
+    training_.Add(keys_[kTraining], c.training, std::move(texts[kTraining]));
+  }
+
+ private:
+  const std::string& NetworkKey(std::int64_t gpus) {
+    network_key_ = keys_[kNetwork];
+    network_key_ += '#';
+    network_key_ += std::to_string(gpus);
+    return network_key_;
+  }
+
+  std::array<std::string, kSections.size()> keys_;
+  std::string network_key_;
+  KeptSection<ExecutionBackendConfig> execution_;
+  KeptSection<HardwareConfig> hardware_;
+  KeptSection<ModelConfig> model_;
+  KeptSection<std::vector<NetworkDimension>> network_;
+  KeptSection<ParallelismConfig> parallelism_;
+  KeptSection<TrainingConfig> training_;
+};
+
+// Reads every key of the tree (presets expanded): the path of every error.
+Expected<ResolvedPoint> BuildAfresh(const Node& root,
+                                    std::map<std::string, std::string>* canonical_out) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(FlatReader r, FlatReader::Create(root));
+  ResolvedPoint point;
+  Config& c = point.config;
+  ASTRASWEEP_RETURN_IF_ERROR(ReadModel(r, c.model));
+  ASTRASWEEP_RETURN_IF_ERROR(ReadTraining(r, c.training));
+  ASTRASWEEP_RETURN_IF_ERROR(ReadParallelism(r, c.parallelism));
+  ASTRASWEEP_RETURN_IF_ERROR(ReadHardware(r, c.hardware));
+  ASTRASWEEP_RETURN_IF_ERROR(ReadExecution(r, c.execution_backend));
+  ASTRASWEEP_RETURN_IF_ERROR(CheckConsistency(&r, c));
+  ASTRASWEEP_RETURN_IF_ERROR(ReadNetwork(r, c.parallelism.Gpus(), c.network));
+  PruneCanonical(c, r.canonical());
+  point.canonical = CanonicalText(r.canonical());
+  point.id = PointIdOf(point.canonical);
+  if (canonical_out != nullptr) *canonical_out = std::move(r.canonical());
+  return point;
+}
+
 }  // namespace
 
 Hash128 PointIdOf(const std::string& canonical) { return HashBytes(canonical); }
@@ -288,20 +477,18 @@ Expected<ResolvedPoint> BuildPoint(const Node& input, const PresetLibrary& prese
 
 Expected<ResolvedPoint> BuildPoint(Node&& root, const PresetLibrary& presets) {
   ASTRASWEEP_RETURN_IF_ERROR(presets.Expand(root));
-  ASTRASWEEP_ASSIGN_OR_RETURN(FlatReader r, FlatReader::Create(root));
-  ResolvedPoint point;
-  Config& c = point.config;
-  ASTRASWEEP_RETURN_IF_ERROR(ReadModel(r, c.model));
-  ASTRASWEEP_RETURN_IF_ERROR(ReadTraining(r, c.training));
-  ASTRASWEEP_RETURN_IF_ERROR(ReadParallelism(r, c.parallelism));
-  ASTRASWEEP_RETURN_IF_ERROR(ReadHardware(r, c.hardware));
-  ASTRASWEEP_RETURN_IF_ERROR(ReadExecution(r, c.execution_backend));
-  ASTRASWEEP_RETURN_IF_ERROR(CheckConsistency(r, c));
-  ASTRASWEEP_RETURN_IF_ERROR(ReadNetwork(r, c.parallelism.Gpus(), c.network));
-  PruneCanonical(c, r.canonical());
-  point.canonical = CanonicalText(r.canonical());
-  point.id = PointIdOf(point.canonical);
+  thread_local KeptSections kept;
+  if (!kept.SetKeys(root)) return BuildAfresh(root, nullptr);
+  if (std::optional<ResolvedPoint> point = kept.Assemble()) return std::move(*point);
+  std::map<std::string, std::string> canonical;
+  ASTRASWEEP_ASSIGN_OR_RETURN(ResolvedPoint point, BuildAfresh(root, &canonical));
+  kept.Keep(point, canonical);
   return point;
+}
+
+Expected<ResolvedPoint> BuildPointAfresh(Node&& root, const PresetLibrary& presets) {
+  ASTRASWEEP_RETURN_IF_ERROR(presets.Expand(root));
+  return BuildAfresh(root, nullptr);
 }
 
 Expected<ResolvedPoint> LoadPointFile(const std::string& path) {

@@ -342,13 +342,13 @@ std::vector<SweptValue> Expander::SweptValues(std::span<const std::size_t> posit
   return swept;
 }
 
-Expected<ExpandedPoint> Expander::Materialize(std::uint64_t index) const {
+Expected<Node> Expander::TreeAt(std::uint64_t index, std::vector<std::size_t>& positions) const {
   if (index >= total_) {
     return InvalidInput("point index " + std::to_string(index) +
                             " is out of range; the sweep has " + std::to_string(total_) + " points",
                         {.file = spec_.file});
   }
-  const auto positions = Decode(index);
+  positions = Decode(index);
   std::vector<double> slots = initial_slots_;
   for (std::size_t a = 0; a < positions.size(); ++a) SetAxis(slots, a, positions[a]);
   if (auto failed = RunSteps(slots, 0)) {
@@ -360,9 +360,20 @@ Expected<ExpandedPoint> Expander::Materialize(std::uint64_t index) const {
   auto tree = BuildTree(positions, slots);
   if (!tree)
     return std::unexpected(std::move(tree).error().WithPointIndex(index).WithFile(spec_.file));
+  return tree;
+}
+
+Expected<Node> Expander::Tree(std::uint64_t index) const {
+  std::vector<std::size_t> positions;
+  return TreeAt(index, positions);
+}
+
+Expected<ExpandedPoint> Expander::Materialize(std::uint64_t index) const {
+  std::vector<std::size_t> positions;
+  ASTRASWEEP_ASSIGN_OR_RETURN(Node tree, TreeAt(index, positions));
   // Read before the tree goes to BuildPoint, which expands its presets in place.
-  std::vector<SweptValue> swept = SweptValues(positions, *tree);
-  auto point = config::BuildPoint(std::move(*tree), presets_);
+  std::vector<SweptValue> swept = SweptValues(positions, tree);
+  auto point = config::BuildPoint(std::move(tree), presets_);
   if (!point)
     return std::unexpected(std::move(point).error().WithPointIndex(index).WithFile(spec_.file));
   ExpandedPoint out{.index = index, .swept = std::move(swept), .point = std::move(*point)};

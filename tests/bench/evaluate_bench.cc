@@ -1,6 +1,7 @@
 // Benchmarks of analytical evaluation: points per second per core on the
 // quickstart sweep (building each point's config from the spec, then
-// evaluating it; and evaluating prebuilt configs), and on one large point,
+// evaluating it; and evaluating prebuilt configs), on the prebuilt configs
+// of the 1T search space of the Calculon comparison, and on one large point,
 // a 1T-parameter GPT on 3072 GPUs (tests/bench/data/gpt-1t-3072.yaml).
 // Run by tests/bench/run_evaluate_bench; figures go into the issue notes.
 #include <benchmark/benchmark.h>
@@ -16,11 +17,13 @@ namespace {
 
 const std::string kRoot = ASTRASWEEP_SOURCE_DIR;
 
-sweep::Expander Quickstart() {
-  auto e = sweep::OpenSweep(kRoot + "/sweeps/quickstart.yaml");
+sweep::Expander Open(const std::string& spec) {
+  auto e = sweep::OpenSweep(kRoot + "/" + spec);
   if (!e) throw std::runtime_error(e.error().ToString());
   return std::move(*e);
 }
+
+sweep::Expander Quickstart() { return Open("sweeps/quickstart.yaml"); }
 
 // Every valid quickstart point: index -> config -> evaluation.
 void BM_QuickstartEndToEnd(benchmark::State& state) {
@@ -40,9 +43,9 @@ void BM_QuickstartEndToEnd(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(points), benchmark::Counter::kIsRate);
 }
 
-// The same points with their configs built beforehand: the model alone.
-void BM_QuickstartEvaluateOnly(benchmark::State& state) {
-  sweep::Expander e = Quickstart();
+// A sweep's points with their configs built beforehand: the model alone.
+void EvaluateOnly(benchmark::State& state, const std::string& spec) {
+  sweep::Expander e = Open(spec);
   std::vector<config::Config> configs;
   e.ForEachValid(0, e.total(), [&](std::uint64_t index) {
     configs.push_back(e.Materialize(index)->point.config);
@@ -58,6 +61,15 @@ void BM_QuickstartEvaluateOnly(benchmark::State& state) {
   }
   state.counters["points_per_s"] =
       benchmark::Counter(static_cast<double>(points), benchmark::Counter::kIsRate);
+}
+
+void BM_QuickstartEvaluateOnly(benchmark::State& state) {
+  EvaluateOnly(state, "sweeps/quickstart.yaml");
+}
+
+// The 1T search space of the Calculon comparison (8736 points).
+void BM_1TSearchEvaluateOnly(benchmark::State& state) {
+  EvaluateOnly(state, "tests/data/sweeps/gpt1t-3072-search.yaml");
 }
 
 void BM_Gpt1T3072Gpus(benchmark::State& state) {
@@ -76,6 +88,7 @@ void BM_Gpt1T3072Gpus(benchmark::State& state) {
 
 BENCHMARK(BM_QuickstartEndToEnd)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_QuickstartEvaluateOnly)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_1TSearchEvaluateOnly)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Gpt1T3072Gpus)->Unit(benchmark::kMicrosecond);
 
 }  // namespace

@@ -48,6 +48,7 @@ struct ModelConfig {
   Ffn ffn = Ffn::kGelu;
   std::int64_t vocab = 0;
   std::int64_t seq_len = 0;
+  bool operator==(const ModelConfig&) const = default;
 };
 
 struct TrainingConfig {
@@ -65,6 +66,7 @@ struct TrainingConfig {
   // Megatron's main gradients: 16-bit training accumulates gradients in an
   // fp32 buffer (4 bytes per parameter, not 2).
   bool fp32_main_grads = true;
+  bool operator==(const TrainingConfig&) const = default;
 };
 
 struct ParallelismConfig {
@@ -79,6 +81,7 @@ struct ParallelismConfig {
   // The GPUs of one tensor-parallel rank and stage, which hold the same
   // weights and reduce their gradients together.
   std::int64_t WeightReplicas() const { return dp * cp; }
+  bool operator==(const ParallelismConfig&) const = default;
 };
 
 struct PeakFlops {
@@ -86,6 +89,7 @@ struct PeakFlops {
   double fp16 = 0;
   double bf16 = 0;
   std::optional<double> fp8;  // absent: the device has no FP8 math
+  bool operator==(const PeakFlops&) const = default;
 };
 
 struct HardwareConfig {
@@ -105,6 +109,7 @@ struct HardwareConfig {
   // NCCL buffers, allocator fragmentation. A point fits when its peak is at
   // most memory_bytes - reserved_bytes.
   double reserved_bytes = 0;
+  bool operator==(const HardwareConfig&) const = default;
 };
 
 struct NetworkDimension {
@@ -112,6 +117,7 @@ struct NetworkDimension {
   std::int64_t npus = 1;
   double bandwidth = 0;  // bytes/s per NPU link
   double latency = 0;    // seconds
+  bool operator==(const NetworkDimension&) const = default;
 };
 
 struct CollectiveAlgorithms {
@@ -119,6 +125,7 @@ struct CollectiveAlgorithms {
   CollectiveAlgorithm all_gather = CollectiveAlgorithm::kAuto;
   CollectiveAlgorithm reduce_scatter = CollectiveAlgorithm::kAuto;
   CollectiveAlgorithm all_to_all = CollectiveAlgorithm::kAuto;
+  bool operator==(const CollectiveAlgorithms&) const = default;
 };
 
 struct AstraConfig {
@@ -126,11 +133,13 @@ struct AstraConfig {
   SimulatorBackend backend = SimulatorBackend::kBuiltin;
   NetworkModel network = NetworkModel::kCongestionUnaware;
   CollectiveAlgorithms collectives;
+  bool operator==(const AstraConfig&) const = default;
 };
 
 struct ExecutionBackendConfig {
   ExecutionModel model = ExecutionModel::kAnalytical;
   AstraConfig astra;
+  bool operator==(const ExecutionBackendConfig&) const = default;
 };
 
 struct Config {
@@ -140,6 +149,7 @@ struct Config {
   HardwareConfig hardware;
   std::vector<NetworkDimension> network;  // innermost first
   ExecutionBackendConfig execution_backend;
+  bool operator==(const Config&) const = default;
 };
 
 // A config with its identity: the canonical text (sorted keys, normalised

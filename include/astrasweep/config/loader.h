@@ -17,7 +17,10 @@ namespace astrasweep::config {
 // offending value when the tree knows it, the key path and the problem.
 Expected<ResolvedPoint> BuildPoint(const Node& root, const PresetLibrary& presets);
 // The same, expanding the presets in `root` itself rather than in a copy.
+// Sections read before (on this thread) are reused: see loader.cc.
 Expected<ResolvedPoint> BuildPoint(Node&& root, const PresetLibrary& presets);
+// The same, every key read afresh: the reference the reuse is tested by.
+Expected<ResolvedPoint> BuildPointAfresh(Node&& root, const PresetLibrary& presets);
 
 // Loads a point config file, with presets searched beside it.
 Expected<ResolvedPoint> LoadPointFile(const std::string& path);

@@ -60,6 +60,7 @@ class Expander {
   static Expected<Expander> Create(SweepSpec spec, config::PresetLibrary presets);
 
   const SweepSpec& spec() const { return spec_; }
+  const config::PresetLibrary& presets() const { return presets_; }
   std::uint64_t total() const { return total_; }
   // The swept keys in column order: axis keys, then derived keys.
   std::vector<std::string> SweptKeys() const;
@@ -87,6 +88,9 @@ class Expander {
   // Builds the config of one point. A point skipped by a constraint, or
   // whose config is invalid, is an error naming the point index.
   Expected<ExpandedPoint> Materialize(std::uint64_t index) const;
+  // The config tree of one point as Materialize reads it: the base with the
+  // point's swept and derived values set.
+  Expected<config::Node> Tree(std::uint64_t index) const;
 
   // The expression of constraint i, for reports.
   const std::string& ConstraintText(std::size_t i) const { return spec_.constraints[i].expression; }
@@ -126,6 +130,8 @@ class Expander {
   Expected<std::string> DeriveText(std::size_t derive, const std::vector<double>& slots) const;
   Expected<config::Node> BuildTree(std::span<const std::size_t> positions,
                                    const std::vector<double>& slots) const;
+  // The tree of point `index`, whose axis positions it sets.
+  Expected<config::Node> TreeAt(std::uint64_t index, std::vector<std::size_t>& positions) const;
   // What the point at `positions`, whose tree is `tree`, sweeps.
   std::vector<SweptValue> SweptValues(std::span<const std::size_t> positions,
                                       const config::Node& tree) const;

@@ -306,5 +306,30 @@ TEST(Loader, TwoDTensorParallelism) {
   EXPECT_EQ(r->config.parallelism.tp, 4);
 }
 
+// A point assembled from sections kept from two earlier points (the model
+// of one, the parallelism of the other) that fails a check across them
+// gets the error a point read afresh gets, with its line.
+TEST(Loader, KeptSectionsFailAcrossSectionsAsAPointReadAfresh) {
+  const std::string twelve_heads =
+      Replace(Replace(SmallPoint(), "heads: 16", "heads: 12"), "hidden: 2048", "hidden: 1536");
+  const std::string tp8 =
+      Replace(Replace(SmallPoint(), "{tp: 2, pp: 2, dp: 2}", "{tp: 8, pp: 1, dp: 1}"),
+              "micro_batch: 2", "micro_batch: 8");
+  ASSERT_TRUE(BuildFromText(twelve_heads)) << Message(BuildFromText(twelve_heads));
+  ASSERT_TRUE(BuildFromText(tp8)) << Message(BuildFromText(tp8));
+  const std::string both = Replace(twelve_heads, "{tp: 2, pp: 2, dp: 2}", "{tp: 8, pp: 1, dp: 1}");
+  const std::string mixed = Replace(both, "micro_batch: 2", "micro_batch: 8");
+  auto kept = BuildFromText(mixed);
+  auto tree = ParseYaml(mixed, "point.yaml");
+  ASSERT_TRUE(tree);
+  auto afresh = BuildPointAfresh(std::move(*tree), testing::ProjectPresets());
+  ASSERT_FALSE(kept);
+  ASSERT_FALSE(afresh);
+  EXPECT_EQ(kept.error().ToString(), afresh.error().ToString());
+  EXPECT_NE(kept.error().ToString().find("point.yaml:"), std::string::npos)
+      << kept.error().ToString();
+  EXPECT_NE(kept.error().ToString().find("does not divide model.heads = 12"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace astrasweep::config
