@@ -5,7 +5,7 @@ Runs Calculon (https://github.com/calculon-ai/calculon, a Python LLM
 performance model) on the same points as `astrasweep run` and reports how
 many it evaluates per CPU-second (time.process_time), for the comparison of
 tests/bench/run_calculon_compare. Nothing here fetches or installs Calculon:
-check it out by hand (git clone or git archive into a folder) and pass that
+check it out by hand into a folder and pass that
 folder as --calculon DIR or $CALCULON_DIR. It needs psutil and pandas
 (Debian: python3-psutil python3-pandas), which Calculon's package imports.
 
@@ -69,10 +69,9 @@ def die(msg):
 def load_calculon(path):
   if not path:
     die('no Calculon checkout: pass --calculon DIR or set CALCULON_DIR. '
-        'Calculon must be installed by hand (e.g. git clone '
-        'https://github.com/calculon-ai/calculon, or git archive of a mirror '
-        'into a folder; it needs python3-psutil and python3-pandas); this '
-        'benchmark never fetches or installs it.')
+        'Calculon (github.com/calculon-ai/calculon) must be checked out by '
+        'hand into a folder; it needs python3-psutil and python3-pandas. '
+        'This benchmark never fetches or installs it.')
   if not os.path.isfile(os.path.join(path, 'calculon', 'llm', 'llm.py')):
     die(f'{path} is not a Calculon checkout (no calculon/llm/llm.py). '
         'Calculon must be installed by hand; see the header of this script.')
