@@ -62,9 +62,30 @@ std::optional<std::string> ClosestMatch(std::string_view word,
   return best;
 }
 
+std::vector<std::string> CloseMatches(std::string_view word,
+                                      std::span<const std::string> candidates) {
+  // A name cut short ("h100" for "h100-sxm") is closer than any typo of
+  // the same length ("h200"): the candidates it begins, up to three.
+  std::vector<std::string> begun;
+  if (word.size() >= 2) {
+    for (const auto& candidate : candidates) {
+      if (candidate.size() > word.size() && candidate.starts_with(word) &&
+          std::find(begun.begin(), begun.end(), candidate) == begun.end())
+        begun.push_back(candidate);
+    }
+  }
+  if (!begun.empty() && begun.size() <= 3) return begun;
+  if (auto match = ClosestMatch(word, candidates)) return {*match};
+  return {};
+}
+
 std::string DidYouMean(std::string_view word, std::span<const std::string> candidates) {
-  auto match = ClosestMatch(word, candidates);
-  return match ? " (did you mean '" + *match + "'?)" : "";
+  const std::vector<std::string> matches = CloseMatches(word, candidates);
+  if (matches.empty()) return "";
+  std::string out = " (did you mean ";
+  for (std::size_t i = 0; i < matches.size(); ++i)
+    out += (i == 0 ? "'" : i + 1 == matches.size() ? " or '" : ", '") + matches[i] + "'";
+  return out + "?)";
 }
 
 std::optional<double> ParseDouble(std::string_view text) {

@@ -59,5 +59,7 @@ void AddInspectCommand(CLI::App& app, Action& action);
 void AddEtCommand(CLI::App& app, Action& action);
 void AddSimulateCommand(CLI::App& app, Action& action);
 void AddCacheCommand(CLI::App& app, Action& action);
+void AddKeysCommand(CLI::App& app, Action& action);
+void AddPresetsCommand(CLI::App& app, Action& action);
 
 }  // namespace astrasweep::cli

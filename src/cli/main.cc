@@ -52,6 +52,8 @@ int RealMain(int argc, char** argv) {
   AddEtCommand(app, action);
   AddSimulateCommand(app, action);
   AddCacheCommand(app, action);
+  AddKeysCommand(app, action);
+  AddPresetsCommand(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -23,6 +23,10 @@ std::optional<std::string> ClosestMatch(std::string_view word,
                                         std::span<const std::string> candidates);
 
 // " (did you mean 'x'?)" or "".
+// The candidates `word` begins (a name cut short: "h100" -> "h100-sxm"),
+// if there are one to three; else the closest by edit distance, if close.
+std::vector<std::string> CloseMatches(std::string_view word,
+                                      std::span<const std::string> candidates);
 std::string DidYouMean(std::string_view word, std::span<const std::string> candidates);
 
 // The whole text as a finite number ("64", "2.5e9"); nullopt for anything

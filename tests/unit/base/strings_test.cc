@@ -13,6 +13,15 @@ TEST(Strings, SplitAndJoin) {
   EXPECT_EQ(Join(parts, "/"), "network/1/bandwidth");
 }
 
+// "hardware: h100" means h100-sxm, not h200 (issue 13): a name cut short
+// suggests the names it begins, before any typo of the same length.
+TEST(Strings, DidYouMeanCompletesANameCutShort) {
+  const std::vector<std::string> names = {"a100-40gb", "a100-80gb", "h100-sxm", "h200"};
+  EXPECT_EQ(DidYouMean("h100", names), " (did you mean 'h100-sxm'?)");
+  EXPECT_EQ(DidYouMean("a100", names), " (did you mean 'a100-40gb' or 'a100-80gb'?)");
+  EXPECT_EQ(DidYouMean("h20", names), " (did you mean 'h200'?)");
+}
+
 TEST(Strings, DidYouMeanFindsCloseTypos) {
   std::vector<std::string> keys = {"layers", "hidden", "heads", "kv_heads", "vocab"};
   EXPECT_EQ(ClosestMatch("layer", keys), "layers");
