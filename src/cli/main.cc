@@ -2,6 +2,7 @@
 // code (README.md, "Commands"): 0 success, 2 bad usage or input, 3
 // interrupted, 1 anything else. Everything else lives in the libraries.
 #include <cstdio>
+#include <string>
 
 #include "astrasweep/base/logging.h"
 #include "astrasweep/base/version.h"
@@ -57,7 +58,14 @@ int RealMain(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+    // --help and --version print and succeed; a usage error is reported as
+    // every other error is.
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::fprintf(stderr, "astrasweep: error: %s; see `%s --help`\n", e.what(),
+                 (std::string("astrasweep") +
+                  (app.get_subcommands().empty() ? "" : " " + app.get_subcommands()[0]->get_name()))
+                     .c_str());
+    return kExitUsage;
   }
   if (!log::ParseLevel(log_level, &context.log_level)) {
     std::fprintf(stderr, "astrasweep: error: --log-level: unknown level '%s'\n",

@@ -14,6 +14,7 @@
 #include "astrasweep/exec/evaluate.h"
 #include "astrasweep/exec/result_fields.h"
 #include "astrasweep/exec/simulation.h"
+#include "astrasweep/sweep/spec.h"
 #include "commands.h"
 
 namespace astrasweep::cli {
@@ -57,6 +58,9 @@ nlohmann::json StagesJson(const exec::PointOutcome& o) {
 nlohmann::json ToJson(const config::ResolvedPoint& point, const exec::PointOutcome& o) {
   nlohmann::json j;
   j["id"] = point.id.Hex();
+  // The config the point was evaluated with, canonical (defaults filled
+  // in, units in base units), as the archive's /configs holds it.
+  j["config"] = point.canonical;
   j["status"] = exec::PointStatusName(o.status);
   j["mode"] = o.mode;
   if (o.status == exec::PointStatus::kFailed) {
@@ -144,6 +148,16 @@ void PrintText(const config::ResolvedPoint& point, const exec::PointOutcome& o) 
 }
 
 Status RunPoint(const PointOptions& options) {
+  if (auto root = config::LoadYamlFile(options.file); root && sweep::LooksLikeSweepSpec(*root))
+    return InvalidInput("this is a sweep spec, not a point config: run it with `astrasweep run " +
+                            options.file +
+                            " -o OUT.h5`, list its points with `astrasweep "
+                            "expand " +
+                            options.file +
+                            "`, or check them with `astrasweep "
+                            "validate " +
+                            options.file + "`",
+                        {.file = options.file});
   ASTRASWEEP_ASSIGN_OR_RETURN(auto point, config::LoadPointFile(options.file));
   ASTRASWEEP_RETURN_IF_ERROR(exec::ConfigureSimulation(options.simulation.Options()));
   graph::Graph graph;
@@ -159,6 +173,10 @@ Status RunPoint(const PointOptions& options) {
     if (!out)
       return MakeError(ErrorCode::kIo, "cannot write the graph to '" + options.dot + "'",
                        {.file = options.dot});
+    std::fprintf(stderr,
+                 "astrasweep: wrote the pipeline graph (%zu nodes) to %s; draw it with: "
+                 "dot -Tsvg %s -o graph.svg\n",
+                 graph.nodes().size(), options.dot.c_str(), options.dot.c_str());
   }
   if (outcome.status == exec::PointStatus::kFailed)
     return MakeError(

@@ -113,6 +113,13 @@ Expected<std::optional<Symbol>> Expander::Binder::FromAxis(const std::string& na
     for (std::size_t k = 0; k < axis.keys.size(); ++k) {
       const std::string& key = axis.keys[k];
       if (key != name && !name.starts_with(key + ".")) continue;
+      // A key no config has (a typo inside a swept section) is named as
+      // such, not as a value the axis lacks.
+      if (key != name && !config::FindField(name) && !config::IsSection(name)) {
+        return InvalidInput("unknown key '" + name + "'" +
+                            DidYouMean(config::PatternOf(name), config::AllFieldPaths()) +
+                            " (run `astrasweep keys` for every key)");
+      }
       AxisBinding binding{.slot = 0, .values = {}};
       std::optional<ValueType> type;
       for (std::size_t p = 0; p < axis.size(); ++p) {

@@ -303,6 +303,13 @@ Expected<SweepSpec> ParseSweepSpec(const Node& root, const std::string& file,
   if (!file.empty()) spec.files.push_back(file);
   for (const auto& [key, value] : root.entries()) {
     if (std::find(SpecKeys().begin(), SpecKeys().end(), key) == SpecKeys().end()) {
+      if (!LooksLikeSweepSpec(root) && !config::ChildKeys("").empty() &&
+          std::ranges::find(config::ChildKeys(""), key) != config::ChildKeys("").end())
+        return Fail(value, key,
+                    "this is a point config (it has '" + key +
+                        "'), not a sweep spec: evaluate it with `astrasweep point " +
+                        (file.empty() ? std::string("FILE") : file) +
+                        "`, or sweep around it with a spec whose `base:` is this file");
       return Fail(value, key,
                   "unknown key '" + key + "'" + DidYouMean(key, SpecKeys()) + "; a spec has " +
                       Join(SpecKeys(), ", "));
