@@ -15,6 +15,16 @@
 namespace astrasweep::sweep {
 namespace {
 
+// An axis value as the archive's column and the tables show it: a scalar
+// as written; a section given inline by its name when it has one (a model
+// `{name: gpt-7b, layers: ...}` is gpt-7b), else as flow YAML.
+std::string ShownValue(const config::Node& v) {
+  if (v.IsScalar()) return v.text();
+  if (const config::Node* name = v.IsMap() ? v.Find("name") : nullptr; name && name->IsScalar())
+    return name->text();
+  return v.ToFlowText();
+}
+
 using config::Node;
 
 constexpr std::uint64_t kMaxPoints = std::uint64_t{1} << 62;
@@ -247,7 +257,7 @@ std::vector<SweptKey> Expander::SweptKeyInfo() const {
       bool numbers = true, integers = true;
       for (const auto& values : axis.values) {
         const Node& v = values[k];
-        const std::string text = v.IsScalar() ? v.text() : v.ToFlowText();
+        const std::string text = ShownValue(v);
         key.max_length = std::max(key.max_length, text.size());
         const auto number = v.IsScalar() ? ParseDouble(text) : std::nullopt;
         numbers = numbers && number.has_value();
@@ -285,7 +295,7 @@ std::vector<std::string> Expander::SweptText(std::uint64_t index) const {
     const Axis& axis = spec_.axes[a];
     for (std::size_t k = 0; k < axis.keys.size(); ++k) {
       const Node& v = axis.values[positions[a]][k];
-      out.push_back(v.IsScalar() ? v.text() : v.ToFlowText());
+      out.push_back(ShownValue(v));
     }
   }
   for (std::size_t i = 0; i < spec_.derives.size(); ++i) {
@@ -328,7 +338,7 @@ std::vector<SweptValue> Expander::SweptValues(std::span<const std::size_t> posit
     const Axis& axis = spec_.axes[a];
     for (std::size_t k = 0; k < axis.keys.size(); ++k) {
       const Node& v = axis.values[positions[a]][k];
-      std::string text = v.IsScalar() ? v.text() : v.ToFlowText();
+      std::string text = ShownValue(v);
       const bool number = v.IsScalar() && ParseDouble(text).has_value();
       swept.push_back({axis.keys[k], std::move(text), number});
     }

@@ -291,6 +291,29 @@ constraints:
   EXPECT_EQ(e->Count().valid, 200u * 100) << "pruned: whole blocks skip at once";
 }
 
+// A model given inline shows up in the archive's columns by its name, not
+// as raw YAML (issue 13).
+TEST(Expander, AnInlineSectionIsShownByItsName) {
+  SpecFiles files;
+  files.Write("points/base.yaml", kPoint);
+  auto e = files.Load("s.yaml", R"y(base: points/base.yaml
+axes:
+  model:
+    - {name: tiny-a, layers: 4, hidden: 1024, heads: 8, vocab: 32000, seq_len: 1024}
+    - {layers: 8, hidden: 1024, heads: 8, vocab: 32000, seq_len: 1024}
+)y");
+  ASSERT_TRUE(e) << Message(e);
+  auto named = e->Materialize(0);
+  ASSERT_TRUE(named) << named.error().ToString();
+  EXPECT_EQ(named->swept[0].text, "tiny-a");
+  EXPECT_EQ(e->SweptText(0), std::vector<std::string>{"tiny-a"});
+  auto unnamed = e->Materialize(1);
+  ASSERT_TRUE(unnamed) << unnamed.error().ToString();
+  EXPECT_EQ(unnamed->swept[0].text,
+            "{layers: 8, hidden: 1024, heads: 8, vocab: 32000, seq_len: 1024}")
+      << "without a name, the value itself";
+}
+
 // Every point of the project's sweeps (several models, presets, modes and
 // whole-section axes; the 1T search's 8736 points) built from the sections
 // kept from the points before it is the point built afresh: the same
