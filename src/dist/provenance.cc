@@ -38,11 +38,10 @@ Expected<store::Provenance> MakeProvenance(const sweep::Expander& expander,
   prov.astrasweep_version = std::string(Version());
   prov.git_sha = std::string(GitSha());
   prov.spec_file = spec_file;
-  // The spec and every file it includes: what reproduces the sweep.
-  for (const auto& file : expander.spec().files) {
-    ASTRASWEEP_ASSIGN_OR_RETURN(std::string text, ReadFile(file));
-    prov.spec_text += "# ---- " + file + "\n" + text + "\n";
-  }
+  // The spec and every file it includes, as they were read: what
+  // reproduces the sweep.
+  for (const auto& file : expander.spec().files)
+    prov.spec_text += "# ---- " + file.path + "\n" + file.text + "\n";
   prov.spec_sha256 = Sha256Hex(prov.spec_text);
   prov.command_line = command_line;
   prov.created_utc = UtcNow();

@@ -60,6 +60,7 @@ class Expander {
   static Expected<Expander> Create(SweepSpec spec, config::PresetLibrary presets);
 
   const SweepSpec& spec() const { return spec_; }
+  const config::PresetLibrary& presets() const { return presets_; }
   std::uint64_t total() const { return total_; }
   // The swept keys in column order: axis keys, then derived keys.
   std::vector<std::string> SweptKeys() const;
@@ -145,5 +146,7 @@ class Expander {
 
 // Loads a spec file and compiles it, with presets searched beside it.
 Expected<Expander> OpenSweep(const std::string& path);
+// The same, its files and presets from `source`.
+Expected<Expander> OpenSweep(const std::string& path, const SpecSource& source);
 
 }  // namespace astrasweep::sweep
