@@ -1,0 +1,193 @@
+// Reproducing archives from the command line: `run --from-archive` re-runs
+// a sweep whose spec and preset files are gone into the same /points.
+//
+// "The same table": the rows sorted, every column but eval_s (how long the
+// evaluation took) and worker_rank (which rank evaluated it), which differ
+// from run to run by nature.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "astrasweep/base/strings.h"
+#include "astrasweep/base/temp_dir.h"
+#include "astrasweep/store/table.h"
+#include "shell.h"
+
+namespace astrasweep {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kBin = ASTRASWEEP_BIN;
+const std::string kSource = ASTRASWEEP_SOURCE_DIR;
+
+struct Cli {
+  int code = -1;
+  std::string output;
+};
+
+Cli Astrasweep(const std::string& args) {
+  Cli cli;
+  cli.output = testing::Capture(kBin + " " + args, &cli.code);
+  return cli;
+}
+
+bool Has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// A table's rows as bytes, the columns in `skip` left out, sorted.
+std::vector<std::string> SortedRows(const std::string& path, const std::string& name,
+                                    const std::vector<std::string>& skip = {"eval_s",
+                                                                            "worker_rank"}) {
+  auto file = store::File::Open(path, store::File::Access::kReadOnly);
+  if (!file) {
+    ADD_FAILURE() << file.error().ToString();
+    return {};
+  }
+  auto table = store::Table::Open(*file, name);
+  if (!table) {
+    ADD_FAILURE() << table.error().ToString();
+    return {};
+  }
+  store::ColumnSet columns;
+  for (const store::Column& c : table->columns())
+    if (std::find(skip.begin(), skip.end(), c.name) == skip.end()) columns.AddAsStored(c);
+  store::RowBuffer rows(columns);
+  EXPECT_TRUE(table->Read(0, table->rows(), rows));
+  std::vector<std::string> out;
+  for (std::size_t r = 0; r < rows.rows(); ++r)
+    out.emplace_back(reinterpret_cast<const char*>(rows.data()) + r * rows.row_size(),
+                     rows.row_size());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string Attribute(const std::string& path, const std::string& name) {
+  auto file = store::File::Open(path, store::File::Access::kReadOnly);
+  if (!file) return "";
+  return file->StringAttribute(name).value_or("");
+}
+
+class Repro : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    unsetenv("ASTRASWEEP_PRESETS");
+    dir_ = std::make_unique<TempDir>(*TempDir::Create("astrasweep-repro-test-"));
+  }
+  std::string Path(const std::string& name) const { return (dir_->path() / name).string(); }
+
+  // The quickstart, its base and the presets, copied under `folder`, with
+  // the A100's GEMM efficiency changed (so results differ from the source
+  // tree's presets, which a run would otherwise fall back on).
+  std::string CopyQuickstart(const std::string& folder) {
+    const fs::path root = dir_->path() / folder;
+    fs::create_directories(root / "points");
+    fs::copy(kSource + "/sweeps/quickstart.yaml", root / "quickstart.yaml");
+    fs::copy(kSource + "/sweeps/points/gpt-1.3b-a100.yaml", root / "points/gpt-1.3b-a100.yaml");
+    fs::copy(kSource + "/sweeps/presets", root / "presets", fs::copy_options::recursive);
+    const fs::path a100 = root / "presets/hardware/a100-80gb.yaml";
+    std::ifstream in(a100);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string from = "gemm_efficiency: 0.69";
+    EXPECT_TRUE(Has(text, from)) << "the preset changed: update the test";
+    text.replace(text.find(from), from.size(), "gemm_efficiency: 0.6");
+    std::ofstream(a100) << text;
+    return (root / "quickstart.yaml").string();
+  }
+
+  std::string Quickstart() const { return kSource + "/sweeps/quickstart.yaml"; }
+
+  // `run` into `out`; the test fails unless it exits 0.
+  void RunSweep(const std::string& args, const std::string& out) {
+    const Cli r = Astrasweep("run " + args + " -o " + out + " --progress none");
+    ASSERT_EQ(r.code, 0) << r.output;
+  }
+
+  void ExpectSameTables(const std::string& a, const std::string& b) {
+    for (const char* table : {"points", "rank_timings", "failures", "configs"}) {
+      const auto rows_a = SortedRows(a, table), rows_b = SortedRows(b, table);
+      EXPECT_FALSE(rows_a.empty() && std::string(table) != "failures") << table;
+      EXPECT_EQ(rows_a.size(), rows_b.size()) << table;
+      EXPECT_TRUE(rows_a == rows_b) << "/" << table << " of " << a << " and " << b << " differ";
+    }
+  }
+
+  // Changes one cell of an archive with h5py; false when there is no h5py.
+  bool Tamper(const std::string& path, const std::string& python_body) {
+    const std::string python = testing::PythonWithH5();
+    if (python.empty()) return false;
+    const std::string script = Path("tamper.py");
+    std::ofstream(script) << "import sys, h5py\nf = h5py.File(sys.argv[1], 'r+')\n"
+                          << python_body << "\nf.close()\n";
+    int code = 0;
+    const std::string out = testing::Capture(python + " " + script + " " + path, &code);
+    EXPECT_EQ(code, 0) << out;
+    return true;
+  }
+
+  std::unique_ptr<TempDir> dir_;
+};
+
+TEST_F(Repro, RunFromArchiveWithTheFilesGoneGivesTheSamePoints) {
+  const std::string spec = CopyQuickstart("gone");
+  const std::string first = Path("first.h5");
+  RunSweep(spec, first);
+  fs::remove_all(dir_->path() / "gone");
+  ASSERT_FALSE(fs::exists(spec));
+  const std::string again = Path("again.h5");
+  RunSweep("--from-archive " + first, again);
+  ExpectSameTables(first, again);
+  EXPECT_EQ(Attribute(first, "spec_sha256"), Attribute(again, "spec_sha256"));
+  EXPECT_EQ(Attribute(first, "spec"), Attribute(again, "spec"));
+  // The changed preset came from the archive: the source tree's gives other
+  // configs.
+  const std::string tree = Path("tree.h5");
+  RunSweep(Quickstart(), tree);
+  EXPECT_FALSE(SortedRows(again, "configs") == SortedRows(tree, "configs"));
+  // And the re-run stored its sweep again: it re-runs too.
+  const std::string third = Path("third.h5");
+  RunSweep("--from-archive " + again, third);
+  ExpectSameTables(first, third);
+}
+
+// An archive of schema 1 kept the spec's files in its `spec` attribute,
+// not the presets: those come from the search path, with a warning.
+TEST_F(Repro, RunFromAnArchiveOfSchemaOneReadsItsSpecAttribute) {
+  const fs::path gone = dir_->path() / "gone";
+  fs::create_directories(gone / "points");
+  fs::copy(Quickstart(), gone / "quickstart.yaml");
+  fs::copy(kSource + "/sweeps/points/gpt-1.3b-a100.yaml", gone / "points/gpt-1.3b-a100.yaml");
+  const std::string old = Path("old.h5");
+  RunSweep((gone / "quickstart.yaml").string(), old);
+  if (!Tamper(old, "del f['sources']\nf.attrs['schema_version'] = 1"))
+    GTEST_SKIP() << "no python3 with h5py";
+  fs::remove_all(gone);
+  const std::string again = Path("again.h5");
+  const Cli r = Astrasweep("run --from-archive " + old + " -o " + again + " --progress none");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(Has(r.output, "before archives stored their presets (schema 1)")) << r.output;
+  ExpectSameTables(old, again);
+  EXPECT_EQ(Attribute(old, "spec_sha256"), Attribute(again, "spec_sha256"));
+}
+
+TEST_F(Repro, RunFromArchiveRefusesBadInput) {
+  Cli r = Astrasweep("run --from-archive " + Path("missing.h5") + " -o " + Path("x.h5"));
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_TRUE(Has(r.output, "missing.h5") && Has(r.output, "no such archive")) << r.output;
+  r = Astrasweep("run " + Quickstart() + " --from-archive " + Path("a.h5") + " -o " + Path("x.h5"));
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_TRUE(Has(r.output, "not both")) << r.output;
+  r = Astrasweep("run -o " + Path("x.h5"));
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_TRUE(Has(r.output, "--from-archive")) << r.output;
+}
+
+}  // namespace
+}  // namespace astrasweep
