@@ -1,6 +1,7 @@
 // astrasweep: parse flags, run the chosen subcommand, and decide the exit
 // code (README.md, "Commands"): 0 success, 2 bad usage or input, 3
-// interrupted, 1 anything else. Everything else lives in the libraries.
+// interrupted, 1 anything else (and differences found by diff).
+// Everything else lives in the libraries.
 #include <cstdio>
 
 #include "astrasweep/base/logging.h"
@@ -25,7 +26,9 @@ int ExitCodeFor(const Error& error) {
 }
 
 int Finish(const Outcome& outcome) {
-  const int code = outcome.status ? kExitOk : ExitCodeFor(outcome.status.error());
+  const int code = !outcome.status   ? ExitCodeFor(outcome.status.error())
+                   : outcome.differs ? kExitFailure
+                                     : kExitOk;
   if (!outcome.status && !outcome.quiet_worker)
     std::fprintf(stderr, "astrasweep: error: %s\n", outcome.status.error().ToString().c_str());
   if (outcome.end_job) {
@@ -52,6 +55,7 @@ int RealMain(int argc, char** argv) {
   AddEtCommand(app, action);
   AddSimulateCommand(app, action);
   AddCacheCommand(app, action);
+  AddDiffCommand(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

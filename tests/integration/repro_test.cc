@@ -1,5 +1,6 @@
 // Reproducing archives from the command line: `run --from-archive` re-runs
-// a sweep whose spec and preset files are gone into the same /points.
+// a sweep whose spec and preset files are gone into the same /points;
+// `diff` says what differs.
 //
 // "The same table": the rows sorted, every column but eval_s (how long the
 // evaluation took) and worker_rank (which rank evaluated it), which differ
@@ -187,6 +188,37 @@ TEST_F(Repro, RunFromArchiveRefusesBadInput) {
   r = Astrasweep("run -o " + Path("x.h5"));
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_TRUE(Has(r.output, "--from-archive")) << r.output;
+}
+
+TEST_F(Repro, DiffSaysWhichPointsDifferAndByHowMuch) {
+  const std::string a = Path("a.h5"), b = Path("b.h5"), shard = Path("shard.h5");
+  RunSweep(Quickstart(), a);
+  RunSweep(Quickstart(), b);
+  RunSweep(Quickstart() + " --shard 0/2", shard);
+  Cli r = Astrasweep("diff " + a + " " + b);
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(Has(r.output, "by index (the same spec): 294 points in both")) << r.output;
+  r = Astrasweep("diff " + a + " " + shard);
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_TRUE(Has(r.output, "only in A   147 points: ")) << r.output;
+  EXPECT_TRUE(Has(r.output, "only in B   no point")) << r.output;
+  r = Astrasweep("diff " + a + " " + Path("missing.h5"));
+  EXPECT_EQ(r.code, 2) << r.output;
+  if (!Tamper(b, R"(p = f['points'][:]
+row = list(p['index']).index(64)
+p['step_time_s'][row] *= 1.5
+p['status'][row] = b'infeasible'
+f['points'][:] = p)"))
+    GTEST_SKIP() << "no python3 with h5py";
+  r = Astrasweep("diff " + a + " " + b);
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_TRUE(Has(r.output, "differ      1 point\n")) << r.output;
+  EXPECT_TRUE(Has(r.output, "status ok -> infeasible: 1 point\n")) << r.output;
+  EXPECT_TRUE(Has(r.output, "step_time_s: 1 point, largest +50% (point 64)")) << r.output;
+  EXPECT_TRUE(Has(r.output, "point 64: status ok -> infeasible, step_time_s ")) << r.output;
+  r = Astrasweep("diff " + a + " " + b + " --tolerance 0.6");
+  EXPECT_EQ(r.code, 1) << "a status change is a difference at any tolerance:\n" << r.output;
+  EXPECT_FALSE(Has(r.output, "step_time_s")) << r.output;
 }
 
 }  // namespace
