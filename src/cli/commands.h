@@ -25,8 +25,8 @@ struct Outcome {
   // Set when the other ranks of the job cannot be waited for: main calls
   // it with the exit code, and it ends every rank.
   std::function<void(int exit_code)> end_job;
-  // The command's answer is "they differ" (diff): exit 1, with no error
-  // message (the report said what differs).
+  // The command's answer is "they differ" (verify, diff): exit 1, with
+  // no error message (the report said what differs).
   bool differs = false;
 };
 
@@ -62,6 +62,7 @@ void AddInspectCommand(CLI::App& app, Action& action);
 void AddEtCommand(CLI::App& app, Action& action);
 void AddSimulateCommand(CLI::App& app, Action& action);
 void AddCacheCommand(CLI::App& app, Action& action);
+void AddVerifyCommand(CLI::App& app, Action& action);
 void AddDiffCommand(CLI::App& app, Action& action);
 
 }  // namespace astrasweep::cli

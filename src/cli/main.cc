@@ -1,6 +1,6 @@
 // astrasweep: parse flags, run the chosen subcommand, and decide the exit
 // code (README.md, "Commands"): 0 success, 2 bad usage or input, 3
-// interrupted, 1 anything else (and differences found by diff).
+// interrupted, 1 anything else (and differences found by verify and diff).
 // Everything else lives in the libraries.
 #include <cstdio>
 
@@ -55,6 +55,7 @@ int RealMain(int argc, char** argv) {
   AddEtCommand(app, action);
   AddSimulateCommand(app, action);
   AddCacheCommand(app, action);
+  AddVerifyCommand(app, action);
   AddDiffCommand(app, action);
   try {
     app.parse(argc, argv);

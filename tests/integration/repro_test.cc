@@ -1,6 +1,7 @@
-// Reproducing archives from the command line: `run --from-archive` re-runs
-// a sweep whose spec and preset files are gone into the same /points;
-// `diff` says what differs.
+// Reproducing archives from the command line: `verify` re-evaluates
+// archived points and finds a changed one; `run --from-archive` re-runs a
+// sweep whose spec and preset files are gone into the same /points; `diff`
+// says what differs.
 //
 // "The same table": the rows sorted, every column but eval_s (how long the
 // evaluation took) and worker_rank (which rank evaluated it), which differ
@@ -80,6 +81,7 @@ class Repro : public ::testing::Test {
  protected:
   void SetUp() override {
     unsetenv("ASTRASWEEP_PRESETS");
+    unsetenv("ASTRASIM_BIN");
     dir_ = std::make_unique<TempDir>(*TempDir::Create("astrasweep-repro-test-"));
   }
   std::string Path(const std::string& name) const { return (dir_->path() / name).string(); }
@@ -135,6 +137,73 @@ class Repro : public ::testing::Test {
 
   std::unique_ptr<TempDir> dir_;
 };
+
+TEST_F(Repro, VerifyOfASampleOfAFreshArchiveMatches) {
+  const std::string out = Path("qs.h5");
+  RunSweep(Quickstart(), out);
+  const Cli r = Astrasweep("verify " + out + " --sample 20");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(Has(r.output, "20 points checked: 20 match, 0 differ")) << r.output;
+  EXPECT_TRUE(Has(r.output, "20 of 294, spread evenly")) << r.output;
+}
+
+TEST_F(Repro, VerifyNamesEachDifferenceAndExitsOne) {
+  const std::string out = Path("qs.h5");
+  RunSweep(Quickstart(), out);
+  // The sample of 5 of the 294 points holds the 1st and the 59th (position
+  // floor(1 * 294 / 5) = 58 in index order): the first's status changed,
+  // the other's step time.
+  if (!Tamper(out, R"(p = f['points'][:]
+order = sorted(range(len(p)), key=lambda r: p['index'][r])
+p['status'][order[0]] = b'failed'
+p['step_time_s'][order[58]] *= 1.01
+f['points'][:] = p)"))
+    GTEST_SKIP() << "no python3 with h5py";
+  const Cli r = Astrasweep("verify " + out + " --sample 5");
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_TRUE(Has(r.output, "point 0: status: archived failed, now ok")) << r.output;
+  EXPECT_FALSE(Has(r.output, "point 0: step_time_s")) << "a status change says enough";
+  EXPECT_TRUE(Has(r.output, ": step_time_s: archived ")) << r.output;
+  EXPECT_TRUE(Has(r.output, "5 points checked: 3 match, 2 differ")) << r.output;
+  EXPECT_FALSE(Has(r.output, "error")) << "a difference is an answer, not an error:\n" << r.output;
+}
+
+// Points an external AstraSim simulated compare within a tolerance, and a
+// binary other than the archived one (another sha256) gets a warning.
+TEST_F(Repro, VerifyComparesAstraSimPointsWithinATolerance) {
+  const std::string fake = Path("fake_astrasim"), other = Path("other_astrasim");
+  fs::copy(FAKE_ASTRASIM, fake);
+  fs::copy(FAKE_ASTRASIM, other);
+  std::ofstream(other, std::ios::app) << "another build";
+  const std::string out = Path("astrasim.h5");
+  RunSweep(kSource + "/tests/data/sweeps/astrasim-backend.yaml --astrasim-bin " + fake +
+               " --cache-dir " + Path("cache"),
+           out);
+  Cli r = Astrasweep("verify " + out + " --astrasim-bin " + fake);
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(Has(r.output,
+                  "4 points checked: 4 match, 0 differ (4 simulated by AstraSim, "
+                  "compared within 1e-06 relative)"))
+      << r.output;
+  EXPECT_FALSE(Has(r.output, "warning")) << r.output;
+  r = Astrasweep("verify " + out + " --astrasim-bin " + other);
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(Has(r.output, "warning: the AstraSim binary given now")) << r.output;
+  EXPECT_TRUE(Has(r.output, "is not the one the archive names")) << r.output;
+  // The binary answering 1 cycle in 1000 later: beyond the default
+  // tolerance, within 1%.
+  const std::string later =
+      "FAKE_ASTRASIM_CYCLES=1001 " + kBin + " verify " + out + " --astrasim-bin " + fake;
+  r.output = testing::Capture(later, &r.code);
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_TRUE(Has(r.output, "point 0: step_time_s: archived ")) << r.output;
+  r.output = testing::Capture(later + " --astrasim-tolerance 0.01", &r.code);
+  EXPECT_EQ(r.code, 0) << r.output;
+  r = Astrasweep("verify " + out + " --sample 1");
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_TRUE(Has(r.output, "and none is given now: name its binary with --astrasim-bin"))
+      << r.output;
+}
 
 TEST_F(Repro, RunFromArchiveWithTheFilesGoneGivesTheSamePoints) {
   const std::string spec = CopyQuickstart("gone");
