@@ -63,6 +63,7 @@ void AddEtCommand(CLI::App& app, Action& action);
 void AddSimulateCommand(CLI::App& app, Action& action);
 void AddCacheCommand(CLI::App& app, Action& action);
 void AddVerifyCommand(CLI::App& app, Action& action);
+void AddMergeCommand(CLI::App& app, Action& action, const Context& context);
 void AddDiffCommand(CLI::App& app, Action& action);
 
 }  // namespace astrasweep::cli

@@ -56,6 +56,7 @@ int RealMain(int argc, char** argv) {
   AddSimulateCommand(app, action);
   AddCacheCommand(app, action);
   AddVerifyCommand(app, action);
+  AddMergeCommand(app, action, context);
   AddDiffCommand(app, action);
   try {
     app.parse(argc, argv);

@@ -1,7 +1,8 @@
 // Reproducing archives from the command line: `verify` re-evaluates
 // archived points and finds a changed one; `run --from-archive` re-runs a
-// sweep whose spec and preset files are gone into the same /points; `diff`
-// says what differs.
+// sweep whose spec and preset files are gone into the same /points;
+// `merge` of a 4-way sharded run gives the unsharded run's tables and
+// refuses what is not the shards of one spec; `diff` says what differs.
 //
 // "The same table": the rows sorted, every column but eval_s (how long the
 // evaluation took) and worker_rank (which rank evaluated it), which differ
@@ -13,10 +14,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <string>
 #include <vector>
 
-#include "astrasweep/base/strings.h"
 #include "astrasweep/base/temp_dir.h"
 #include "astrasweep/store/table.h"
 #include "shell.h"
@@ -69,6 +70,21 @@ std::vector<std::string> SortedRows(const std::string& path, const std::string& 
                      rows.row_size());
   std::sort(out.begin(), out.end());
   return out;
+}
+
+// The run numbers of /workers.
+std::set<std::int64_t> Runs(const std::string& path) {
+  auto file = store::File::Open(path, store::File::Access::kReadOnly);
+  if (!file) return {};
+  auto table = store::Table::Open(*file, "workers");
+  if (!table) return {};
+  store::ColumnSet columns;
+  const auto run = columns.Add<std::int64_t>("run");
+  store::RowBuffer rows(columns);
+  if (!table->Read(0, table->rows(), rows)) return {};
+  std::set<std::int64_t> runs;
+  for (std::size_t r = 0; r < rows.rows(); ++r) runs.insert(rows.Get(r, run));
+  return runs;
 }
 
 std::string Attribute(const std::string& path, const std::string& name) {
@@ -257,6 +273,89 @@ TEST_F(Repro, RunFromArchiveRefusesBadInput) {
   r = Astrasweep("run -o " + Path("x.h5"));
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_TRUE(Has(r.output, "--from-archive")) << r.output;
+}
+
+TEST_F(Repro, MergeOfFourShardsIsTheWholeRun) {
+  const std::string whole = Path("whole.h5");
+  RunSweep(Quickstart(), whole);
+  std::string shards;
+  for (int i = 0; i < 4; ++i) {
+    const std::string shard = Path("shard" + std::to_string(i) + ".h5");
+    RunSweep(Quickstart() + " --shard " + std::to_string(i) + "/4", shard);
+    shards += " " + shard;
+  }
+  const std::string merged = Path("merged.h5");
+  Cli r = Astrasweep("merge" + shards + " -o " + merged);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(Has(r.output, "4 shards merged: 294 points")) << r.output;
+  ExpectSameTables(whole, merged);
+  EXPECT_EQ(SortedRows(merged, "inputs", {}).size(), 4u);
+  EXPECT_EQ(Attribute(merged, "status"), "complete");
+  EXPECT_EQ(Attribute(merged, "shard"), "");
+  EXPECT_EQ(Attribute(merged, "spec_sha256"), Attribute(whole, "spec_sha256"));
+  EXPECT_EQ(Runs(merged), (std::set<std::int64_t>{0, 1, 2, 3}))
+      << "each shard's run keeps a number of its own in /workers";
+  r = Astrasweep("diff " + whole + " " + merged);
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(Has(r.output, "equal")) << r.output;
+  r = Astrasweep("inspect " + merged);
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(Has(r.output, "complete  (294 of 294 points)")) << r.output;
+  // Merged, it still re-runs from the archive into the same points.
+  const std::string again = Path("again.h5");
+  RunSweep("--from-archive " + merged, again);
+  ExpectSameTables(whole, again);
+  r = Astrasweep("verify " + merged + " --sample 20");
+  EXPECT_EQ(r.code, 0) << r.output;
+}
+
+TEST_F(Repro, MergeRefusesWhatIsNotTheShardsOfOneSpec) {
+  std::vector<std::string> shard;
+  for (int i = 0; i < 4; ++i) {
+    shard.push_back(Path("s" + std::to_string(i) + ".h5"));
+    RunSweep(Quickstart() + " --shard " + std::to_string(i) + "/4", shard.back());
+  }
+  const std::string other = Path("other.h5");
+  RunSweep(CopyQuickstart("copy") + " --shard 1/4", other);
+  const std::string out = Path("out.h5");
+  struct Case {
+    std::string inputs;
+    std::vector<std::string> expected;
+  };
+  const std::vector<Case> cases = {
+      {shard[0] + " " + other + " " + shard[2] + " " + shard[3],
+       {other, "comes from another spec", shard[0], "Only shards of one spec merge"}},
+      {shard[0] + " " + shard[1] + " " + shard[2],
+       {"shard 3/4 of the sweep is missing", "--shard 3/4"}},
+      {shard[0] + " " + shard[1] + " " + shard[1] + " " + shard[2] + " " + shard[3],
+       {shard[1], "both shard 1/4"}},
+      {Path("whole.h5"), {"whole.h5", "no such archive"}},
+  };
+  for (const Case& c : cases) {
+    const Cli r = Astrasweep("merge " + c.inputs + " -o " + out);
+    EXPECT_EQ(r.code, 2) << c.inputs << ":\n" << r.output;
+    EXPECT_TRUE(Has(r.output, "astrasweep: error: ")) << r.output;
+    for (const auto& text : c.expected)
+      EXPECT_TRUE(Has(r.output, text)) << text << " in:\n" << r.output;
+    EXPECT_FALSE(fs::exists(out)) << "a refused merge writes nothing";
+  }
+  RunSweep(Quickstart(), Path("whole.h5"));
+  Cli r = Astrasweep("merge " + Path("whole.h5") + " -o " + out);
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_TRUE(Has(r.output, "not a shard")) << r.output;
+  // A partial shard names the command that finishes it.
+  if (Tamper(shard[2], "f.attrs['status'] = b'partial'\nf.attrs['points_done'] = 3")) {
+    r = Astrasweep("merge " + shard[0] + " " + shard[1] + " " + shard[2] + " " + shard[3] + " -o " +
+                   out);
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_TRUE(Has(r.output, "partial (3 of ")) << r.output;
+    EXPECT_TRUE(Has(r.output, "-o " + shard[2] + " --resume --shard 2/4")) << r.output;
+  }
+  std::ofstream(out) << "something";
+  r = Astrasweep("merge " + shard[0] + " " + shard[1] + " " + shard[2] + " " + shard[3] + " -o " +
+                 out);
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_TRUE(Has(r.output, "exists already")) << r.output;
 }
 
 TEST_F(Repro, DiffSaysWhichPointsDifferAndByHowMuch) {
