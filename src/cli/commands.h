@@ -25,6 +25,9 @@ struct Outcome {
   // Set when the other ranks of the job cannot be waited for: main calls
   // it with the exit code, and it ends every rank.
   std::function<void(int exit_code)> end_job;
+  // The command's answer is "they differ" (verify, diff): exit 1, with
+  // no error message (the report said what differs).
+  bool differs = false;
 };
 
 using Action = std::function<Outcome()>;
@@ -61,5 +64,8 @@ void AddSimulateCommand(CLI::App& app, Action& action);
 void AddCacheCommand(CLI::App& app, Action& action);
 void AddKeysCommand(CLI::App& app, Action& action);
 void AddPresetsCommand(CLI::App& app, Action& action);
+void AddVerifyCommand(CLI::App& app, Action& action);
+void AddMergeCommand(CLI::App& app, Action& action, const Context& context);
+void AddDiffCommand(CLI::App& app, Action& action);
 
 }  // namespace astrasweep::cli

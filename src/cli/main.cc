@@ -1,6 +1,7 @@
 // astrasweep: parse flags, run the chosen subcommand, and decide the exit
 // code (README.md, "Commands"): 0 success, 2 bad usage or input, 3
-// interrupted, 1 anything else. Everything else lives in the libraries.
+// interrupted, 1 anything else (and differences found by verify and diff).
+// Everything else lives in the libraries.
 #include <cstdio>
 #include <string>
 
@@ -26,7 +27,9 @@ int ExitCodeFor(const Error& error) {
 }
 
 int Finish(const Outcome& outcome) {
-  const int code = outcome.status ? kExitOk : ExitCodeFor(outcome.status.error());
+  const int code = !outcome.status   ? ExitCodeFor(outcome.status.error())
+                   : outcome.differs ? kExitFailure
+                                     : kExitOk;
   if (!outcome.status && !outcome.quiet_worker)
     std::fprintf(stderr, "astrasweep: error: %s\n", outcome.status.error().ToString().c_str());
   if (outcome.end_job) {
@@ -55,6 +58,9 @@ int RealMain(int argc, char** argv) {
   AddCacheCommand(app, action);
   AddKeysCommand(app, action);
   AddPresetsCommand(app, action);
+  AddVerifyCommand(app, action);
+  AddMergeCommand(app, action, context);
+  AddDiffCommand(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

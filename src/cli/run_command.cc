@@ -12,6 +12,7 @@ namespace {
 
 struct RunFlags {
   std::string spec;
+  std::string from_archive;
   std::string out;
   bool resume = false;
   std::string shard;
@@ -29,8 +30,16 @@ std::string Quote(const std::string& arg) {
 }
 
 Expected<dist::RunOptions> OptionsFrom(const RunFlags& flags, const Context& context) {
+  if (flags.spec.empty() == flags.from_archive.empty())
+    return InvalidInput(flags.spec.empty()
+                            ? "run needs a spec (astrasweep run SPEC.yaml -o OUT.h5) or an "
+                              "archive to run again (--from-archive OLD.h5)"
+                            : "run takes a spec or --from-archive, not both: the archive holds "
+                              "its own spec");
   dist::RunOptions options;
   options.spec = flags.spec;
+  options.from_archive = flags.from_archive;
+  options.shard_given = !flags.shard.empty();
   options.out = flags.out;
   options.opening = flags.resume ? dist::ArchiveOpening::kResume : dist::ArchiveOpening::kCreate;
   if (!flags.shard.empty()) {
@@ -93,8 +102,12 @@ Outcome Run(const RunFlags& flags, const Context& context) {
   }
   if (outcome.quiet_worker) return outcome;
   PrintSummary(flags, *run.result);
-  const std::string resume = "astrasweep run " + Quote(flags.spec) + " -o " + Quote(flags.out) +
-                             " --resume";
+  const std::string resume =
+      "astrasweep run " +
+      (flags.from_archive.empty() ? Quote(flags.spec)
+                                  : "--from-archive " + Quote(flags.from_archive)) +
+      " -o " + Quote(flags.out) + (flags.shard.empty() ? "" : " --shard " + flags.shard) +
+      " --resume";
   if (run.result->abandoned_workers)
     outcome.status = MakeError(ErrorCode::kCancelled,
                                "interrupted; workers did not finish within the grace period. The "
@@ -113,7 +126,10 @@ void AddRunCommand(CLI::App& app, Action& action, const Context& context) {
   auto flags = std::make_shared<RunFlags>();
   CLI::App* cmd = app.add_subcommand(
       "run", "Evaluate every point of a sweep over the MPI ranks into an HDF5 archive");
-  cmd->add_option("spec", flags->spec, "Sweep spec (YAML)")->required();
+  cmd->add_option("spec", flags->spec, "Sweep spec (YAML)");
+  cmd->add_option("--from-archive", flags->from_archive,
+                  "Run again the sweep an archive holds (its spec, includes and presets, even "
+                  "when their files are gone), with its shard unless --shard is given");
   cmd->add_option("-o,--out", flags->out, "The archive to write (HDF5)")->required();
   cmd->add_flag("--resume", flags->resume,
                 "Continue the archive's sweep: skip finished points (from its journal)");

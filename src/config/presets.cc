@@ -76,6 +76,13 @@ bool PresetLibrary::InPresetSection(std::string_view key_path) {
 
 std::vector<std::string> PresetLibrary::Names(const std::string& section) const {
   std::set<std::string> names;
+  const std::string folder = std::string(Folder(section)) + "/";
+  if (files_) {
+    for (const PresetFile& file : *files_)
+      if (file.name.starts_with(folder) && file.name.ends_with(".yaml"))
+        names.insert(file.name.substr(folder.size(), file.name.size() - folder.size() - 5));
+    return {names.begin(), names.end()};
+  }
   for (const auto& dir : dirs_) {
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(dir / Folder(section), ec)) {
@@ -83,6 +90,51 @@ std::vector<std::string> PresetLibrary::Names(const std::string& section) const 
     }
   }
   return {names.begin(), names.end()};
+}
+
+PresetLibrary PresetLibrary::FromFiles(std::vector<PresetFile> files) {
+  PresetLibrary library(std::vector<fs::path>{});
+  library.files_ = std::make_shared<const std::vector<PresetFile>>(std::move(files));
+  return library;
+}
+
+Expected<std::vector<PresetFile>> PresetLibrary::Files() const {
+  if (files_) return *files_;
+  std::vector<PresetFile> files;
+  for (std::string_view section : kPresetSections) {
+    for (const std::string& name : Names(std::string(section))) {
+      ASTRASWEEP_ASSIGN_OR_RETURN(std::optional<PresetFile> file, Find(std::string(section), name));
+      if (file) files.push_back(std::move(*file));
+    }
+  }
+  std::sort(files.begin(), files.end(),
+            [](const PresetFile& a, const PresetFile& b) { return a.name < b.name; });
+  return files;
+}
+
+Expected<std::optional<PresetFile>> PresetLibrary::Find(const std::string& section,
+                                                        const std::string& name) const {
+  const std::string relative = std::string(Folder(section)) + "/" + name + ".yaml";
+  if (files_) {
+    for (const PresetFile& file : *files_)
+      if (file.name == relative) return std::optional<PresetFile>(file);
+    return std::optional<PresetFile>();
+  }
+  for (const auto& dir : dirs_) {
+    const fs::path path = (dir / relative).lexically_normal();
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) continue;
+    ASTRASWEEP_ASSIGN_OR_RETURN(std::string text, ReadFile(path.string()));
+    return std::optional<PresetFile>(PresetFile{relative, path.string(), std::move(text)});
+  }
+  return std::optional<PresetFile>();
+}
+
+std::string PresetLibrary::Searched(const std::string& section) const {
+  if (files_) return "\n  the " + std::to_string(files_->size()) + " presets stored with the sweep";
+  std::string searched;
+  for (const auto& dir : dirs_) searched += "\n  " + (dir / Folder(section)).string();
+  return searched;
 }
 
 Expected<Node> PresetLibrary::Load(const std::string& section, const std::string& name,
@@ -94,11 +146,9 @@ Expected<Node> PresetLibrary::Load(const std::string& section, const std::string
                             " levels deep at '" + name + "'",
                         where.Context(section));
   }
-  for (const auto& dir : dirs_) {
-    fs::path path = dir / Folder(section) / (name + ".yaml");
-    std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) continue;
-    ASTRASWEEP_ASSIGN_OR_RETURN(Node content, LoadYamlFile(path.lexically_normal().string()));
+  ASTRASWEEP_ASSIGN_OR_RETURN(std::optional<PresetFile> file, Find(section, name));
+  if (file) {
+    ASTRASWEEP_ASSIGN_OR_RETURN(Node content, ParseYaml(file->text, file->path));
     // A preset may itself start from another preset of its section.
     Node holder = Node::Map();
     holder.Set(section, std::move(content));
@@ -109,11 +159,9 @@ Expected<Node> PresetLibrary::Load(const std::string& section, const std::string
   }
   std::vector<std::string> names = Names(section);
   std::string known = names.empty() ? "none found" : Join(names, ", ");
-  std::string searched;
-  for (const auto& dir : dirs_) searched += "\n  " + (dir / Folder(section)).string();
   return MakeError(ErrorCode::kNotFound,
                    "unknown " + section + " preset '" + name + "'" + DidYouMean(name, names) +
-                       "; known presets: " + known + ". Searched:" + searched,
+                       "; known presets: " + known + ". Searched:" + Searched(section),
                    where.Context(section));
 }
 

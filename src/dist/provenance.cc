@@ -38,12 +38,23 @@ Expected<store::Provenance> MakeProvenance(const sweep::Expander& expander,
   prov.astrasweep_version = std::string(Version());
   prov.git_sha = std::string(GitSha());
   prov.spec_file = spec_file;
-  // The spec and every file it includes: what reproduces the sweep.
+  // The spec and every file it includes, as they were read: what
+  // reproduces the sweep, with the presets a point may name.
   for (const auto& file : expander.spec().files) {
-    ASTRASWEEP_ASSIGN_OR_RETURN(std::string text, ReadFile(file));
-    prov.spec_text += "# ---- " + file + "\n" + text + "\n";
+    prov.spec_text += "# ---- " + file.path + "\n" + file.text + "\n";
+    prov.sources.push_back({.kind = prov.sources.empty() ? store::SourceFile::Kind::kSpec
+                                                         : store::SourceFile::Kind::kInclude,
+                            .name = file.path,
+                            .path = file.path,
+                            .text = file.text});
   }
   prov.spec_sha256 = Sha256Hex(prov.spec_text);
+  ASTRASWEEP_ASSIGN_OR_RETURN(std::vector<config::PresetFile> presets, expander.presets().Files());
+  for (auto& preset : presets)
+    prov.sources.push_back({.kind = store::SourceFile::Kind::kPreset,
+                            .name = std::move(preset.name),
+                            .path = std::move(preset.path),
+                            .text = std::move(preset.text)});
   prov.command_line = command_line;
   prov.created_utc = UtcNow();
   prov.mpi_size = mpi_size;

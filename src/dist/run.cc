@@ -14,6 +14,7 @@
 #include "astrasweep/dist/point_result.h"
 #include "astrasweep/store/archive.h"
 #include "astrasweep/store/archive_lock.h"
+#include "astrasweep/store/archive_reader.h"
 #include "astrasweep/sweep/expander.h"
 #include "index_source.h"
 #include "progress_printer.h"
@@ -146,13 +147,38 @@ RunOutcome CoordinateSweep(Transport& transport, const sweep::Expander& expander
   return outcome;
 }
 
+// The sweep to run, and the options it runs with: the spec's files, or
+// those an archive stored (with its shard, unless one was given).
+Expected<sweep::Expander> OpenRunSweep(RunOptions& options, Role role) {
+  if (options.from_archive.empty()) return sweep::OpenSweep(options.spec);
+  ASTRASWEEP_ASSIGN_OR_RETURN(store::ArchivedSweep archived,
+                              store::ReadArchivedSweep(options.from_archive));
+  if (!archived.presets && role == Role::kCoordinator)
+    log::Warn(fmt::format(
+        "{} was written before archives stored their presets (schema 1); its sweep reads "
+        "them from the usual search path (README, \"A point config\"), which may have changed",
+        options.from_archive));
+  options.spec = archived.spec_file;
+  if (!options.shard_given && !archived.shard.empty()) {
+    ASTRASWEEP_ASSIGN_OR_RETURN(options.shard, ParseShard(archived.shard));
+  }
+  auto expander = sweep::OpenSweep(archived.spec_file, archived.Source());
+  if (!expander)
+    return MakeError(expander.error().code(),
+                     "the sweep stored in " + options.from_archive +
+                         " does not load: " + expander.error().ToString(),
+                     {.file = options.from_archive});
+  return expander;
+}
+
 }  // namespace
 
 std::string RankLogPath(const std::string& out, int rank) {
   return out + ".logs/rank-" + std::to_string(rank) + ".log";
 }
 
-RunOutcome RunSweep(Transport& transport, const RunOptions& options) {
+RunOutcome RunSweep(Transport& transport, const RunOptions& given) {
+  RunOptions options = given;
   const int rank = transport.rank();
   const auto start = Clock::now();
   const Role role = rank == 0 ? Role::kCoordinator : Role::kWorker;
@@ -161,7 +187,7 @@ RunOutcome RunSweep(Transport& transport, const RunOptions& options) {
   const std::vector<std::string> hosts = transport.Hosts();
 
   // Set up, then agree: every rank starts, or none does.
-  auto expander = sweep::OpenSweep(options.spec);
+  auto expander = OpenRunSweep(options, role);
   std::optional<Rank0State> state;
   std::optional<Error> setup_error;
   if (!expander) {

@@ -53,14 +53,17 @@ constexpr ResultField kFields[] = {
      .read = [](const PointOutcome& o) { return o.metrics.fits_memory ? 1.0 : 0.0; }},
     {.name = "sim_runs", .unit = U::kCount, .label = "simulator runs",
      .meaning = "network simulator runs this point needed",
-     .read = [](const PointOutcome& o) { return static_cast<double>(o.sim_runs); }},
+     .read = [](const PointOutcome& o) { return static_cast<double>(o.sim_runs); },
+     .per_run = true},
     {.name = "cache_hits", .unit = U::kCount, .label = "cache hits",
      .meaning = "simulator answers this point found in the cache",
-     .read = [](const PointOutcome& o) { return static_cast<double>(o.cache_hits); }},
+     .read = [](const PointOutcome& o) { return static_cast<double>(o.cache_hits); },
+     .per_run = true},
     {.name = "cache_misses", .unit = U::kCount, .label = "cache misses",
      .meaning = "simulator answers this point looked for in the cache and did not find "
                 "(0 with NO_CACHE)",
-     .read = [](const PointOutcome& o) { return static_cast<double>(o.cache_misses); }},
+     .read = [](const PointOutcome& o) { return static_cast<double>(o.cache_misses); },
+     .per_run = true},
 };
 // clang-format on
 

@@ -31,10 +31,9 @@ struct BufferedTable {
 };
 
 template <typename Rows>
-Expected<BufferedTable<Rows>> MakeTable(File& file, const char* name, Rows rows,
-                                        std::string_view title, std::size_t chunk_rows) {
-  ASTRASWEEP_ASSIGN_OR_RETURN(Table table,
-                              Table::Create(file, name, rows.columns(), title, chunk_rows));
+Expected<BufferedTable<Rows>> MakeTable(File& file, const TableInfo& info, Rows rows) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(
+      Table table, Table::Create(file, info.name, rows.columns(), info.title, info.chunk_rows));
   return BufferedTable<Rows>{std::move(rows), std::move(table)};
 }
 
@@ -44,24 +43,14 @@ std::vector<std::string> ResultFieldNames() {
   return names;
 }
 
-Status WriteProvenance(File& file, const Provenance& prov) {
-  const std::pair<const char*, const std::string*> strings[] = {
-      {"astrasweep_version", &prov.astrasweep_version},
-      {"git_sha", &prov.git_sha},
-      {"spec_file", &prov.spec_file},
-      {"spec", &prov.spec_text},
-      {"spec_sha256", &prov.spec_sha256},
-      {"command_line", &prov.command_line},
-      {"created", &prov.created_utc},
-      {"hosts", &prov.hosts},
-      {"simulator", &prov.simulator},
-      {"shard", &prov.shard}};
-  for (const auto& [name, value] : strings)
-    ASTRASWEEP_RETURN_IF_ERROR(file.SetAttribute(name, *value));
-  ASTRASWEEP_RETURN_IF_ERROR(file.SetAttribute("schema_version", kArchiveSchemaVersion));
-  ASTRASWEEP_RETURN_IF_ERROR(file.SetAttribute("mpi_size", prov.mpi_size));
-  ASTRASWEEP_RETURN_IF_ERROR(file.SetAttribute("status", "partial"));
-  return file.SetAttribute("finished", "");
+// The files the sweep was read from, written once.
+Status WriteSources(File& file, const std::vector<SourceFile>& sources) {
+  SourceRows rows(sources);
+  ASTRASWEEP_ASSIGN_OR_RETURN(
+      Table table, Table::Create(file, kSourcesTable.name, rows.columns(), kSourcesTable.title,
+                                 kSourcesTable.chunk_rows));
+  for (const SourceFile& source : sources) rows.Add(source);
+  return table.Append(rows.rows());
 }
 
 }  // namespace
@@ -150,24 +139,38 @@ std::string JournalPath(const std::string& archive_path) { return archive_path +
 
 void ArchiveFiles::SetRun(ArchiveWriter& writer, std::int64_t run) { writer.impl_->run = run; }
 
+Status ArchiveFiles::WriteProvenance(File& file, const Provenance& prov) {
+  const std::pair<const char*, const std::string*> strings[] = {
+      {"astrasweep_version", &prov.astrasweep_version},
+      {"git_sha", &prov.git_sha},
+      {"spec_file", &prov.spec_file},
+      {"spec", &prov.spec_text},
+      {"spec_sha256", &prov.spec_sha256},
+      {"command_line", &prov.command_line},
+      {"created", &prov.created_utc},
+      {"hosts", &prov.hosts},
+      {"simulator", &prov.simulator},
+      {"shard", &prov.shard}};
+  for (const auto& [name, value] : strings)
+    ASTRASWEEP_RETURN_IF_ERROR(file.SetAttribute(name, *value));
+  ASTRASWEEP_RETURN_IF_ERROR(file.SetAttribute("schema_version", kArchiveSchemaVersion));
+  ASTRASWEEP_RETURN_IF_ERROR(file.SetAttribute("mpi_size", prov.mpi_size));
+  ASTRASWEEP_RETURN_IF_ERROR(file.SetAttribute("status", "partial"));
+  return file.SetAttribute("finished", "");
+}
+
 Expected<ArchiveWriter> ArchiveFiles::Create(const std::string& path,
                                              const std::vector<sweep::SweptKey>& swept,
                                              const Provenance& prov) {
   ASTRASWEEP_ASSIGN_OR_RETURN(File file, File::Create(path));
-  ASTRASWEEP_ASSIGN_OR_RETURN(
-      auto points, MakeTable(file, "points", PointRows(swept), "one row per config point", 4096));
+  ASTRASWEEP_ASSIGN_OR_RETURN(auto points, MakeTable(file, kPointsTable, PointRows(swept)));
   ASTRASWEEP_ASSIGN_OR_RETURN(auto rank_timings,
-                              MakeTable(file, "rank_timings", RankTimingRows(),
-                                        "one row per simulated NPU of a point", 4096));
-  ASTRASWEEP_ASSIGN_OR_RETURN(
-      auto workers, MakeTable(file, "workers", WorkerRows(), "one row per MPI rank and run", 256));
-  ASTRASWEEP_ASSIGN_OR_RETURN(
-      auto failures, MakeTable(file, "failures", FailureRows(), "one row per failed point", 256));
-  ASTRASWEEP_ASSIGN_OR_RETURN(
-      auto configs,
-      MakeTable(file, "configs", ConfigRows(),
-                "canonical config of each point, in parts to join by point_index", 1024));
-  ASTRASWEEP_RETURN_IF_ERROR(WriteProvenance(file, prov));
+                              MakeTable(file, kRankTimingsTable, RankTimingRows()));
+  ASTRASWEEP_ASSIGN_OR_RETURN(auto workers, MakeTable(file, kWorkersTable, WorkerRows()));
+  ASTRASWEEP_ASSIGN_OR_RETURN(auto failures, MakeTable(file, kFailuresTable, FailureRows()));
+  ASTRASWEEP_ASSIGN_OR_RETURN(auto configs, MakeTable(file, kConfigsTable, ConfigRows()));
+  ASTRASWEEP_RETURN_IF_ERROR(ArchiveFiles::WriteProvenance(file, prov));
+  ASTRASWEEP_RETURN_IF_ERROR(WriteSources(file, prov.sources));
   auto impl = std::make_unique<ArchiveWriter::Impl>(ArchiveWriter::Impl{
       .file = std::move(file),
       .points = std::move(points),

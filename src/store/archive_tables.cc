@@ -166,7 +166,7 @@ FailureRows::FailureRows() {
   point_index_ = columns_.Add<std::uint64_t>("point_index");
   point_id_ = columns_.Add<std::string_view>("point_id", 32);
   stage_ = columns_.Add<std::string_view>("stage", 32);
-  message_ = columns_.Add<std::string_view>("message", 1024);
+  message_ = columns_.Add<std::string_view>("message", kFailureMessageBytes);
   Seal();
 }
 
@@ -194,6 +194,44 @@ void ConfigRows::Add(const proto::PointResult& p) {
        ++part, at += kConfigPartBytes) {
     rows_.AddRow();
     rows_.Set(point_index_, static_cast<std::uint64_t>(p.index()));
+    rows_.Set(part_, static_cast<std::int64_t>(part));
+    rows_.Set(text_, text.substr(std::min(at, text.size()), kConfigPartBytes));
+  }
+}
+
+const char* SourceKindName(SourceFile::Kind kind) {
+  switch (kind) {
+    case SourceFile::Kind::kSpec: return "spec";
+    case SourceFile::Kind::kInclude: return "include";
+    case SourceFile::Kind::kPreset: return "preset";
+  }
+  return "spec";
+}
+
+SourceRows::SourceRows(const std::vector<SourceFile>& files) {
+  std::size_t name_bytes = 64, path_bytes = 64;
+  for (const SourceFile& file : files) {
+    name_bytes = std::max(name_bytes, file.name.size());
+    path_bytes = std::max(path_bytes, file.path.size());
+  }
+  kind_ = columns_.Add<std::string_view>(kKind, 8);
+  name_ = columns_.Add<std::string_view>(kName, name_bytes);
+  path_ = columns_.Add<std::string_view>(kPath, path_bytes);
+  part_ = columns_.Add<std::int64_t>(kPart);
+  text_ = columns_.Add<std::string_view>(kText, kConfigPartBytes);
+  Seal();
+}
+
+// A file in parts, as /configs holds configs; at least one, so an empty
+// file keeps its row.
+void SourceRows::Add(const SourceFile& file) {
+  const std::string_view text = file.text;
+  for (std::size_t part = 0, at = 0; at < text.size() || part == 0;
+       ++part, at += kConfigPartBytes) {
+    rows_.AddRow();
+    rows_.Set(kind_, SourceKindName(file.kind));
+    rows_.Set(name_, file.name);
+    rows_.Set(path_, file.path);
     rows_.Set(part_, static_cast<std::int64_t>(part));
     rows_.Set(text_, text.substr(std::min(at, text.size()), kConfigPartBytes));
   }

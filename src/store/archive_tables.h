@@ -8,11 +8,14 @@
 //   /failures      one row per failed point: stage and message
 //   /configs       the canonical config of each point, in parts of
 //                  kConfigPartBytes
+//   /sources       the files the sweep was read from (spec, includes,
+//                  presets), in parts of kConfigPartBytes
 #pragma once
 
 #include <variant>
 #include <vector>
 
+#include "astrasweep/store/archive.h"
 #include "astrasweep/store/table.h"
 #include "astrasweep/sweep/expander.h"
 
@@ -24,6 +27,23 @@ class WorkerStats;
 namespace astrasweep::store {
 
 inline constexpr std::size_t kConfigPartBytes = 1024;
+
+// A table's name, title (the HDF5 Table's TITLE) and rows per chunk.
+struct TableInfo {
+  const char* name;
+  const char* title;
+  std::size_t chunk_rows;
+};
+inline constexpr TableInfo kPointsTable{"points", "one row per config point", 4096};
+inline constexpr TableInfo kRankTimingsTable{"rank_timings", "one row per simulated NPU of a point",
+                                             4096};
+inline constexpr TableInfo kWorkersTable{"workers", "one row per MPI rank and run", 256};
+inline constexpr TableInfo kFailuresTable{"failures", "one row per failed point", 256};
+inline constexpr TableInfo kConfigsTable{
+    "configs", "canonical config of each point, in parts to join by point_index", 1024};
+inline constexpr TableInfo kSourcesTable{
+    "sources",
+    "the files the sweep was read from (spec, includes, presets), in parts to join by name", 256};
 
 // A column whose type comes from data (a swept key, a result field).
 using AnyCol = std::variant<Col<std::int64_t>, Col<double>, Col<bool>, Col<std::string_view>>;
@@ -100,6 +120,24 @@ class ConfigRows : public TableRows {
 
  private:
   Col<std::uint64_t> point_index_;
+  Col<std::int64_t> part_;
+  Col<std::string_view> text_;
+};
+
+class SourceRows : public TableRows {
+ public:
+  // Name and path columns as wide as the longest of `files`.
+  explicit SourceRows(const std::vector<SourceFile>& files);
+  void Add(const SourceFile& file);
+  // Names of the columns, for readers.
+  static constexpr const char* kKind = "kind";
+  static constexpr const char* kName = "name";
+  static constexpr const char* kPath = "path";
+  static constexpr const char* kPart = "part";
+  static constexpr const char* kText = "text";
+
+ private:
+  Col<std::string_view> kind_, name_, path_;
   Col<std::int64_t> part_;
   Col<std::string_view> text_;
 };

@@ -41,6 +41,15 @@ std::string ProvenanceText(const File& file, const std::string& path) {
                      Attr(file, "mpi_size"), Attr(file, "hosts"));
   out += fmt::format("simulator   {}\n", Attr(file, "simulator"));
   out += fmt::format("command     {}\n", Attr(file, "command_line"));
+  if (file.HasObject("/inputs")) {
+    auto inputs = Table::Open(file, "inputs");
+    out += fmt::format("merged      from {} shards on {} (/inputs: each one's provenance)\n",
+                       inputs ? std::to_string(inputs->rows()) : "?", Attr(file, "merged"));
+  }
+  if (file.HasObject("/sources"))
+    out +=
+        "sources     the spec, its includes and the presets are in /sources (run "
+        "--from-archive runs the sweep again from them)\n";
   return out;
 }
 

@@ -390,10 +390,11 @@ Expected<ExpandedPoint> Expander::Materialize(std::uint64_t index) const {
   return out;
 }
 
-Expected<Expander> OpenSweep(const std::string& path) {
-  ASTRASWEEP_ASSIGN_OR_RETURN(SweepSpec spec, LoadSweepSpec(path));
-  auto presets = config::PresetLibrary::ForFileIn(std::filesystem::path(path).parent_path());
-  auto expander = Expander::Create(std::move(spec), std::move(presets));
+Expected<Expander> OpenSweep(const std::string& path) { return OpenSweep(path, DiskSource(path)); }
+
+Expected<Expander> OpenSweep(const std::string& path, const SpecSource& source) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(SweepSpec spec, LoadSweepSpec(path, source));
+  auto expander = Expander::Create(std::move(spec), source.presets);
   if (!expander) return std::unexpected(std::move(expander).error().WithFile(path));
   return expander;
 }

@@ -205,21 +205,30 @@ Status ReadVars(const Node& node, SweepSpec& spec) {
   return Ok();
 }
 
+// A file of the disk; anything but a regular file is not found.
+Expected<std::string> ReadRegularFile(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec))
+    return MakeError(ErrorCode::kNotFound, "no such file", {.file = path});
+  return ReadFile(path);
+}
+
 Status ReadBase(const Node* node, const std::string& file, const config::PresetLibrary& presets,
+                const std::function<Expected<std::string>(const std::string&)>& read,
                 SweepSpec& spec) {
   spec.base = Node::Map();
   if (node != nullptr && node->IsScalar()) {
-    fs::path path = fs::path(file).parent_path() / node->text();
-    std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) {
+    const std::string path = (fs::path(file).parent_path() / node->text()).lexically_normal();
+    auto text = read ? read(path) : ReadRegularFile(path);
+    if (!text && text.error().code() == ErrorCode::kNotFound) {
       return MakeError(ErrorCode::kNotFound,
-                       "base file '" + node->text() + "' does not exist (looked for " +
-                           path.lexically_normal().string() +
+                       "base file '" + node->text() + "' does not exist (looked for " + path +
                            "; a base path is relative to the spec)",
                        node->Context("base"));
     }
-    ASTRASWEEP_ASSIGN_OR_RETURN(spec.base, config::LoadYamlFile(path.lexically_normal().string()));
-    spec.files.push_back(path.lexically_normal().string());
+    if (!text) return std::unexpected(std::move(text).error());
+    ASTRASWEEP_ASSIGN_OR_RETURN(spec.base, config::ParseYaml(*text, path));
+    spec.files.push_back({path, std::move(*text)});
   } else if (node != nullptr && node->IsMap()) {
     spec.base = *node;
   } else if (node != nullptr && !node->IsNull()) {
@@ -294,13 +303,14 @@ bool LooksLikeSweepSpec(const Node& root) {
   return false;
 }
 
-Expected<SweepSpec> ParseSweepSpec(const Node& root, const std::string& file,
-                                   const config::PresetLibrary& presets) {
+Expected<SweepSpec> ParseSweepSpec(
+    const Node& root, const std::string& file, const config::PresetLibrary& presets,
+    const std::function<Expected<std::string>(const std::string&)>& read) {
   if (!root.IsMap())
     return Fail(root, "", "a sweep spec is a mapping with the keys " + Join(SpecKeys(), ", "));
   SweepSpec spec;
   spec.file = file;
-  if (!file.empty()) spec.files.push_back(file);
+  if (!file.empty()) spec.files.push_back({file, {}});
   for (const auto& [key, value] : root.entries()) {
     if (std::find(SpecKeys().begin(), SpecKeys().end(), key) == SpecKeys().end()) {
       if (!LooksLikeSweepSpec(root) && !config::ChildKeys("").empty() &&
@@ -315,7 +325,7 @@ Expected<SweepSpec> ParseSweepSpec(const Node& root, const std::string& file,
                       Join(SpecKeys(), ", "));
     }
   }
-  ASTRASWEEP_RETURN_IF_ERROR(ReadBase(root.Find("base"), file, presets, spec));
+  ASTRASWEEP_RETURN_IF_ERROR(ReadBase(root.Find("base"), file, presets, read, spec));
   for (const auto& [key, value] : root.entries()) {
     if (key == "name") spec.name = value.text();
     if (key == "description") spec.description = value.text();
@@ -332,12 +342,21 @@ Expected<SweepSpec> ParseSweepSpec(const Node& root, const std::string& file,
   return spec;
 }
 
+SpecSource DiskSource(const std::string& spec_path) {
+  return {.read = {},
+          .presets = config::PresetLibrary::ForFileIn(fs::path(spec_path).parent_path())};
+}
+
 Expected<SweepSpec> LoadSweepSpec(const std::string& path) {
-  ASTRASWEEP_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  return LoadSweepSpec(path, DiskSource(path));
+}
+
+Expected<SweepSpec> LoadSweepSpec(const std::string& path, const SpecSource& source) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(std::string text, source.read ? source.read(path) : ReadFile(path));
   ASTRASWEEP_ASSIGN_OR_RETURN(Node root, config::ParseYaml(text, path));
-  auto presets = config::PresetLibrary::ForFileIn(fs::path(path).parent_path());
-  auto spec = ParseSweepSpec(root, path, presets);
+  auto spec = ParseSweepSpec(root, path, source.presets, source.read);
   if (!spec) return std::unexpected(std::move(spec).error().WithFile(path));
+  spec->files.front().text = text;
   spec->text = std::move(text);
   return spec;
 }

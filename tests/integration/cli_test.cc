@@ -121,7 +121,8 @@ TEST(Cli, ValidateAcceptsTheShippedSpecsAndPoints) {
 }
 
 TEST(Cli, HelpOnEverySubcommand) {
-  for (const char* sub : {"expand", "validate", "point", "run", "inspect", "et", "simulate"}) {
+  for (const char* sub : {"expand", "validate", "point", "run", "inspect", "et", "simulate",
+                          "verify", "merge", "diff"}) {
     RunResult r = RunCli(std::string(sub) + " --help");
     EXPECT_EQ(r.exit_code, 0) << sub << ":\n" << r.output;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << sub << ":\n" << r.output;
@@ -129,7 +130,8 @@ TEST(Cli, HelpOnEverySubcommand) {
   }
   RunResult top = RunCli("--help");
   EXPECT_EQ(top.exit_code, 0) << top.output;
-  for (const char* sub : {"expand", "validate", "point", "run", "inspect", "et", "simulate"})
+  for (const char* sub : {"expand", "validate", "point", "run", "inspect", "et", "simulate",
+                          "verify", "merge", "diff"})
     EXPECT_NE(top.output.find(sub), std::string::npos) << "--help does not list " << sub;
   RunResult version = RunCli("--version");
   EXPECT_EQ(version.exit_code, 0);

@@ -164,6 +164,43 @@ TEST_F(MpiRun, QuickstartGivesTheSameArchiveAtOneTwoAndFourRanks) {
     EXPECT_TRUE(fs::exists(Out("four.h5.logs/rank-" + std::to_string(r) + ".log")));
 }
 
+// `run --from-archive` under mpiexec: every rank reads the sweep (spec, base
+// and presets, one of them changed) from the archive, the files gone.
+TEST_F(MpiRun, EveryRankRunsTheSweepStoredInTheArchive) {
+  const fs::path gone = dir_->path() / "gone";
+  fs::create_directories(gone / "points");
+  fs::copy(kQuickstart, gone / "quickstart.yaml");
+  fs::copy(kSource + "/sweeps/points/gpt-1.3b-a100.yaml", gone / "points/gpt-1.3b-a100.yaml");
+  fs::copy(kSource + "/sweeps/presets", gone / "presets", fs::copy_options::recursive);
+  const fs::path model = gone / "presets/models/gpt-1.3b.yaml";
+  std::string text = ReadText(model.string());
+  const std::string from = "seq_len: 2048";
+  ASSERT_NE(text.find(from), std::string::npos) << "the preset changed: update the test";
+  std::ofstream(model) << text.replace(text.find(from), from.size(), "seq_len: 1024");
+  const std::string first = Out("first.h5"), again = Out("again.h5"), tree = Out("tree.h5");
+  ASSERT_EQ(RunSweep(0, (gone / "quickstart.yaml").string(), first), 0);
+  fs::remove_all(gone);
+  const std::vector<std::string> args = {kMpiexec,
+                                         "--oversubscribe",
+                                         "--allow-run-as-root",
+                                         "-n",
+                                         "3",
+                                         kBin,
+                                         "run",
+                                         "--from-archive",
+                                         first,
+                                         "-o",
+                                         again,
+                                         "--progress",
+                                         "none"};
+  const int code = Wait(Launch(args, again + ".test.log"));
+  ASSERT_EQ(code, 0) << ReadText(again + ".test.log");
+  ExpectSameResults(first, again);
+  // The changed preset counted: the source tree's gives other points.
+  ASSERT_EQ(RunSweep(0, kQuickstart, tree), 0);
+  EXPECT_FALSE(SortedRows(first, "configs") == SortedRows(tree, "configs"));
+}
+
 TEST_F(MpiRun, KilledAtRandomMomentsAndResumedEndsEqualToAnUninterruptedRun) {
   const std::string reference = Out("reference.h5"), killed = Out("killed.h5");
   ASSERT_EQ(RunSweep(0, kMixed, reference), 0);

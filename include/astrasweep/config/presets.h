@@ -20,6 +20,14 @@
 
 namespace astrasweep::config {
 
+// A preset file: its name under a preset directory
+// ("hardware/a100-80gb.yaml"), the path it was read from, and its text.
+struct PresetFile {
+  std::string name;
+  std::string path;
+  std::string text;
+};
+
 // Safe to share between threads: loaded presets are cached behind a mutex,
 // and copies of a library share its cache (they search the same
 // directories, so they would load the same content).
@@ -40,6 +48,15 @@ class PresetLibrary {
   //   4. the source tree's sweeps/presets, compiled in: a fallback for
   //      running from a build tree.
   static PresetLibrary ForFileIn(const std::filesystem::path& file_dir);
+
+  // A library of these files alone, no directory searched: the presets an
+  // archive stored, to run its sweep again when the files are gone.
+  static PresetLibrary FromFiles(std::vector<PresetFile> files);
+
+  // Every preset this library can load, the first of each name along the
+  // search path, in name order, with its text: what a run stores in its
+  // archive (a point may name any of them, through an axis or a var).
+  Expected<std::vector<PresetFile>> Files() const;
 
   // True when `key_path` lies in a section presets apply to (hardware,
   // model or network): a value set there may need Expand.
@@ -66,7 +83,14 @@ class PresetLibrary {
   std::optional<Node> Cached(const std::string& key) const;
   void Remember(const std::string& key, const Node& content) const;
 
+  // The file `section`/`name` names: its path and text, or nullopt.
+  Expected<std::optional<PresetFile>> Find(const std::string& section,
+                                           const std::string& name) const;
+  std::string Searched(const std::string& section) const;
+
   std::vector<std::filesystem::path> dirs_;
+  // Set by FromFiles: the only presets there are.
+  std::shared_ptr<const std::vector<PresetFile>> files_;
   std::shared_ptr<Cache> cache_ = std::make_shared<Cache>();
 };
 

@@ -24,6 +24,11 @@ enum class ArchiveOpening { kCreate, kResume };
 struct RunOptions {
   std::string spec;
   std::string out;
+  // Runs the sweep an archive stored (its spec, includes and presets)
+  // rather than `spec`'s files: `run --from-archive`. The run takes the
+  // archive's shard unless shard_given.
+  std::string from_archive;
+  bool shard_given = false;
   ArchiveOpening opening = ArchiveOpening::kCreate;
   Shard shard;
   std::string command_line;

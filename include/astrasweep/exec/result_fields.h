@@ -41,6 +41,9 @@ struct ResultField {
   double (*read)(const PointOutcome& outcome);
   // Shown among inspect's best points, in table order.
   bool in_summary = false;
+  // Says how this run got the result (the simulation cache's state), not
+  // what the result is: `verify` and `diff` leave it out.
+  bool per_run = false;
 };
 
 // Every field, in column order.

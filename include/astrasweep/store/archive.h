@@ -1,7 +1,7 @@
 // The HDF5 archive of a sweep (README.md, "The archive"), written by rank 0
 // alone, in batches: /points, /rank_timings, /workers, /failures and
-// /configs (src/store/archive_tables.h gives their columns), and the
-// provenance in root attributes.
+// /configs (src/store/archive_tables.h gives their columns), the files the
+// sweep was read from in /sources, and the provenance in root attributes.
 //
 // Every finished point goes into the journal before it goes into the
 // archive, so the archive can always be rebuilt from the journal:
@@ -24,7 +24,26 @@ class WorkerStats;
 
 namespace astrasweep::store {
 
-inline constexpr std::int64_t kArchiveSchemaVersion = 1;
+// 2: /sources (the spec, its includes and the presets, to run the sweep
+// again: `run --from-archive`); merged archives have /inputs. Readers take
+// 1 and 2.
+inline constexpr std::int64_t kArchiveSchemaVersion = 2;
+
+// /failures keeps this many bytes of a message.
+inline constexpr std::size_t kFailureMessageBytes = 1024;
+
+// A file the sweep was read from, as /sources keeps it.
+struct SourceFile {
+  enum class Kind { kSpec, kInclude, kPreset };
+  Kind kind = Kind::kSpec;
+  // The spec and its includes: the path the run read it by; a preset: its
+  // name under a preset directory ("hardware/a100-80gb.yaml").
+  std::string name;
+  std::string path;  // where it was read from
+  std::string text;
+};
+// "spec", "include", "preset".
+const char* SourceKindName(SourceFile::Kind kind);
 
 struct Provenance {
   std::string astrasweep_version;
@@ -39,6 +58,7 @@ struct Provenance {
   std::string simulator;
   std::string shard;               // "i/N", or ""
   std::uint64_t points_total = 0;  // valid points this archive is to hold
+  std::vector<SourceFile> sources;  // the spec (first), its includes, the presets
 };
 
 struct ArchiveCounts {

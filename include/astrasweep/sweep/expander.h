@@ -151,5 +151,7 @@ class Expander {
 
 // Loads a spec file and compiles it, with presets searched beside it.
 Expected<Expander> OpenSweep(const std::string& path);
+// The same, its files and presets from `source`.
+Expected<Expander> OpenSweep(const std::string& path, const SpecSource& source);
 
 }  // namespace astrasweep::sweep

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,11 +36,26 @@ struct Constraint {
   config::Node node;
 };
 
+// A file a spec was read from: the path it was read by, and its text.
+struct SpecFile {
+  std::string path;
+  std::string text;
+};
+
+// Where a spec's files come from: the disk and the presets beside the spec
+// (DiskSource), or the texts an archive stored (`astrasweep run
+// --from-archive`), each by the path it was first read by.
+struct SpecSource {
+  std::function<Expected<std::string>(const std::string& path)> read;
+  config::PresetLibrary presets;
+};
+SpecSource DiskSource(const std::string& spec_path);
+
 struct SweepSpec {
   std::string name;
   std::string description;
   std::string file;                // the spec's path ("" when inline)
-  std::vector<std::string> files;  // the spec and every file it includes
+  std::vector<SpecFile> files;     // the spec and every file it includes
   std::string text;                // the YAML text of the spec
   config::Node base;               // presets expanded, `set` applied
   std::vector<std::pair<std::string, config::Node>> vars;
@@ -55,8 +71,12 @@ struct SweepSpec {
 
 // Loads and checks a spec file; presets are searched beside it.
 Expected<SweepSpec> LoadSweepSpec(const std::string& path);
-Expected<SweepSpec> ParseSweepSpec(const config::Node& root, const std::string& file,
-                                   const config::PresetLibrary& presets);
+Expected<SweepSpec> LoadSweepSpec(const std::string& path, const SpecSource& source);
+// A base file named by the spec is read through `read` (the disk when
+// empty).
+Expected<SweepSpec> ParseSweepSpec(
+    const config::Node& root, const std::string& file, const config::PresetLibrary& presets,
+    const std::function<Expected<std::string>(const std::string&)>& read = {});
 
 // True when a YAML document looks like a sweep spec rather than a point.
 bool LooksLikeSweepSpec(const config::Node& root);

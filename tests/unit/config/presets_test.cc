@@ -1,16 +1,21 @@
 // Presets: the search path (in order, with the installed location beside the
-// executable), and one library expanding presets from several threads at once.
+// executable), one library expanding presets from several threads at once,
+// the files a library can read (what an archive stores) and a library of
+// such files alone.
 #include "astrasweep/config/presets.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <latch>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "astrasweep/base/temp_dir.h"
 #include "scoped_env.h"
 
 namespace astrasweep::config {
@@ -45,6 +50,53 @@ TEST(PresetLibrary, ForFileInSkipsAnEmptyEnvironmentVariable) {
   ASSERT_FALSE(dirs.empty());
   EXPECT_EQ(dirs.front(), fs::path("/specs/here") / "presets");
   EXPECT_EQ(dirs.back(), kProjectPresets) << "the compiled-in source path is the last fallback";
+}
+
+TEST(PresetLibrary, FilesAreTheFirstOfEachNameAlongThePath) {
+  const auto temp = TempDir::Create("astrasweep-presets-test-");
+  ASSERT_TRUE(temp);
+  const fs::path mine = temp->path() / "hardware";
+  fs::create_directories(mine);
+  std::ofstream(mine / "a100-80gb.yaml") << "preset: h100-sxm\nmemory: 40 GiB\n";
+  std::ofstream(mine / "notes.txt") << "not a preset";
+  const PresetLibrary library({temp->path(), kProjectPresets});
+  const auto files = library.Files();
+  ASSERT_TRUE(files) << files.error().ToString();
+  std::size_t project = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(kProjectPresets))
+    project += entry.path().extension() == ".yaml";
+  EXPECT_EQ(files->size(), project) << "one file per name; notes.txt is no preset";
+  const auto a100 = std::find_if(files->begin(), files->end(), [](const PresetFile& f) {
+    return f.name == "hardware/a100-80gb.yaml";
+  });
+  ASSERT_NE(a100, files->end());
+  EXPECT_EQ(a100->path, (mine / "a100-80gb.yaml").string()) << "the first directory wins";
+  EXPECT_EQ(a100->text, "preset: h100-sxm\nmemory: 40 GiB\n");
+  EXPECT_TRUE(
+      std::is_sorted(files->begin(), files->end(),
+                     [](const PresetFile& a, const PresetFile& b) { return a.name < b.name; }));
+}
+
+TEST(PresetLibrary, FromFilesReadsThoseFilesAlone) {
+  const auto files = PresetLibrary({kProjectPresets}).Files();
+  ASSERT_TRUE(files);
+  std::vector<PresetFile> kept = *files;
+  for (auto& file : kept)
+    if (file.name == "hardware/a100-80gb.yaml")
+      file.text.replace(file.text.find("memory: 80 GiB"), 14, "memory: 40 GiB");
+  std::erase_if(kept, [](const PresetFile& f) { return f.name == "hardware/h100-sxm.yaml"; });
+  const PresetLibrary library = PresetLibrary::FromFiles(kept);
+  Node root = Node::Map();
+  root.Set("hardware", Node::Scalar("a100-80gb"));
+  ASSERT_TRUE(library.Expand(root));
+  EXPECT_EQ(root.Find("hardware")->Find("memory")->text(), "40 GiB") << "the file as given";
+  Node missing = Node::Map();
+  missing.Set("hardware", Node::Scalar("h100-sxm"));
+  const Status expanded = library.Expand(missing);
+  ASSERT_FALSE(expanded) << "no directory is searched";
+  EXPECT_NE(expanded.error().message().find("presets stored with the sweep"), std::string::npos)
+      << expanded.error().message();
+  EXPECT_EQ(library.Files()->size(), kept.size());
 }
 
 TEST(PresetLibrary, InPresetSection) {
