@@ -12,6 +12,7 @@
 
 #include "astrasweep/exec/result_fields.h"
 #include "astrasweep/store/archive_lock.h"
+#include "astrasweep/store/archive_reader.h"
 #include "astrasweep/store/table.h"
 
 namespace astrasweep::store {
@@ -198,17 +199,9 @@ Expected<std::string> FailuresText(const Table& failures) {
 }  // namespace
 
 Expected<std::string> InspectArchive(const std::string& path, std::size_t top) {
-  if (auto holder = ArchiveLock::Holder(path))
-    return MakeError(ErrorCode::kUnavailable,
-                     "a run (" + *holder +
-                         ") is writing this archive; inspect it when the run "
-                         "ends, and follow its progress meanwhile in " +
-                         path + ".logs/rank-0.log",
-                     {.file = path});
-  ASTRASWEEP_ASSIGN_OR_RETURN(File file, File::Open(path, File::Access::kReadOnly));
-  if (!file.HasObject("/points"))
-    return MakeError(ErrorCode::kInvalidInput, "not an astrasweep archive (no /points table)",
-                     {.file = path});
+  // A missing file, one a run is writing, one of another kind or a newer
+  // schema: each refused with what to do.
+  ASTRASWEEP_ASSIGN_OR_RETURN(File file, OpenArchiveToRead(path));
   std::string out = ProvenanceText(file, path);
   ASTRASWEEP_ASSIGN_OR_RETURN(Table points, Table::Open(file, "points"));
   PointsPass pass(points, top);

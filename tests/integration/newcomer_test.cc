@@ -103,6 +103,12 @@ TEST(Messages, APointGivenToRunSaysToEvaluateIt) {
            "`astrasweep point ");
 }
 
+TEST(Messages, InspectOfAMissingArchiveSaysItIsMissing) {
+  const Ran r = Cli("inspect " + ::testing::TempDir() + "/no-such-archive.h5");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  ExpectIn(r, "no-such-archive.h5: no such archive (check the path)");
+}
+
 TEST(Messages, AMissingOutputIsAnErrorInTheToolsFormat) {
   const Ran r = Cli("run " + Source("sweeps/quickstart.yaml"));
   EXPECT_EQ(r.exit_code, 2) << r.output;
