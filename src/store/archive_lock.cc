@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -24,24 +25,43 @@ std::string ReadHolder(int fd) {
 
 Expected<ArchiveLock> ArchiveLock::Acquire(const std::string& archive_path) {
   const std::string path = LockPath(archive_path);
-  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-  if (!fd.valid())
-    return MakeError(ErrorCode::kIo,
-                     std::string("cannot create the lock file: ") + std::strerror(errno),
-                     {.file = path});
-  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-    const std::string holder = ReadHolder(fd.get());
-    return MakeError(ErrorCode::kInvalidInput,
-                     "another run is writing this archive" +
-                         (holder.empty() ? std::string() : " (" + holder + ")") +
-                         "; wait for it to finish, or write to another output",
-                     {.file = archive_path});
+  // A run removes the file as it releases the lock: one that opened the
+  // file just before may then lock it removed, which locks nothing, so the
+  // file locked must still be the one at the path; if not, open it again.
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    if (!fd.valid())
+      return MakeError(ErrorCode::kIo,
+                       std::string("cannot create the lock file: ") + std::strerror(errno),
+                       {.file = path});
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+      const std::string holder = ReadHolder(fd.get());
+      return MakeError(ErrorCode::kInvalidInput,
+                       "another run is writing this archive" +
+                           (holder.empty() ? std::string() : " (" + holder + ")") +
+                           "; wait for it to finish, or write to another output",
+                       {.file = archive_path});
+    }
+    struct stat locked {
+    }, named{};
+    if (::fstat(fd.get(), &locked) != 0 || ::stat(path.c_str(), &named) != 0 ||
+        locked.st_ino != named.st_ino || locked.st_dev != named.st_dev)
+      continue;
+    const std::string holder = "pid " + std::to_string(::getpid());
+    if (::ftruncate(fd.get(), 0) == 0) {
+      [[maybe_unused]] const ssize_t n = ::pwrite(fd.get(), holder.data(), holder.size(), 0);
+    }
+    return ArchiveLock(std::move(fd), path);
   }
-  const std::string holder = "pid " + std::to_string(::getpid());
-  if (::ftruncate(fd.get(), 0) == 0) {
-    [[maybe_unused]] const ssize_t n = ::pwrite(fd.get(), holder.data(), holder.size(), 0);
-  }
-  return ArchiveLock(std::move(fd));
+  return MakeError(ErrorCode::kUnavailable,
+                   "the lock file keeps being removed and created by other runs; try again",
+                   {.file = path});
+}
+
+ArchiveLock::~ArchiveLock() {
+  // Removed while still locked: a run waiting on it finds it gone and
+  // makes a new one (Acquire).
+  if (fd_.valid()) ::unlink(path_.c_str());
 }
 
 std::optional<std::string> ArchiveLock::Holder(const std::string& archive_path) {

@@ -145,4 +145,16 @@ TEST(Messages, PointSaysWhereItWroteTheGraphAndItsJsonHasTheConfig) {
   EXPECT_NE(j["config"].get<std::string>().find("name: gpt-1.3b"), std::string::npos) << j;
 }
 
+// The lock keeps a second run off an archive being written; after the
+// run it is gone (issue 13, item 9).
+TEST(ArchiveFiles, TheLockIsRemovedAfterARun) {
+  const std::string out = ::testing::TempDir() + "/newcomer_lock.h5";
+  for (const char* suffix : {"", ".journal", ".lock"}) std::filesystem::remove(out + suffix);
+  std::filesystem::remove_all(out + ".logs");
+  const Ran r = Cli("run " + Source("sweeps/quickstart.yaml") + " -o " + out + " --progress none");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(out));
+  EXPECT_FALSE(std::filesystem::exists(out + ".lock"));
+}
+
 }  // namespace
