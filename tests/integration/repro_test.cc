@@ -21,6 +21,7 @@
 #include "astrasweep/base/temp_dir.h"
 #include "astrasweep/store/table.h"
 #include "shell.h"
+#include "sorted_rows.h"
 
 namespace astrasweep {
 namespace {
@@ -45,32 +46,7 @@ bool Has(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-// A table's rows as bytes, the columns in `skip` left out, sorted.
-std::vector<std::string> SortedRows(const std::string& path, const std::string& name,
-                                    const std::vector<std::string>& skip = {"eval_s",
-                                                                            "worker_rank"}) {
-  auto file = store::File::Open(path, store::File::Access::kReadOnly);
-  if (!file) {
-    ADD_FAILURE() << file.error().ToString();
-    return {};
-  }
-  auto table = store::Table::Open(*file, name);
-  if (!table) {
-    ADD_FAILURE() << table.error().ToString();
-    return {};
-  }
-  store::ColumnSet columns;
-  for (const store::Column& c : table->columns())
-    if (std::find(skip.begin(), skip.end(), c.name) == skip.end()) columns.AddAsStored(c);
-  store::RowBuffer rows(columns);
-  EXPECT_TRUE(table->Read(0, table->rows(), rows));
-  std::vector<std::string> out;
-  for (std::size_t r = 0; r < rows.rows(); ++r)
-    out.emplace_back(reinterpret_cast<const char*>(rows.data()) + r * rows.row_size(),
-                     rows.row_size());
-  std::sort(out.begin(), out.end());
-  return out;
-}
+using testing::SortedRows;
 
 // The run numbers of /workers.
 std::set<std::int64_t> Runs(const std::string& path) {

@@ -23,6 +23,7 @@
 #include "astrasweep/store/archive.h"
 #include "astrasweep/store/table.h"
 #include "shell.h"
+#include "sorted_rows.h"
 
 namespace astrasweep {
 namespace {
@@ -90,33 +91,7 @@ int RunSweep(int ranks, const std::string& spec, const std::string& out, bool re
   return code;
 }
 
-// A table's rows as byte strings, the columns in `skip` left out, sorted:
-// equal for equal tables whatever order the rows were written in.
-std::vector<std::string> SortedRows(const std::string& path, const std::string& name,
-                                    const std::vector<std::string>& skip = {"eval_s",
-                                                                            "worker_rank"}) {
-  auto file = File::Open(path, File::Access::kReadOnly);
-  if (!file) {
-    ADD_FAILURE() << file.error().ToString();
-    return {};
-  }
-  auto table = Table::Open(*file, name);
-  if (!table) {
-    ADD_FAILURE() << table.error().ToString();
-    return {};
-  }
-  store::ColumnSet columns;
-  for (const Column& c : table->columns())
-    if (std::find(skip.begin(), skip.end(), c.name) == skip.end()) columns.AddAsStored(c);
-  RowBuffer rows(columns);
-  EXPECT_TRUE(table->Read(0, table->rows(), rows));
-  std::vector<std::string> out;
-  for (std::size_t r = 0; r < rows.rows(); ++r)
-    out.emplace_back(reinterpret_cast<const char*>(rows.data()) + r * rows.row_size(),
-                     rows.row_size());
-  std::sort(out.begin(), out.end());
-  return out;
-}
+using testing::SortedRows;
 
 std::string Attribute(const std::string& path, const char* name) {
   auto file = File::Open(path, File::Access::kReadOnly);
