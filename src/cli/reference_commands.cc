@@ -4,10 +4,8 @@
 #include <algorithm>
 #include <array>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "astrasweep/base/strings.h"
 #include "astrasweep/base/units.h"
@@ -100,11 +98,6 @@ Status PrintKeys(const std::string& prefix, bool json) {
   return Ok();
 }
 
-// The folder a preset section's files live in.
-std::string FolderOf(const std::string& section) {
-  return section == "model" ? "models" : section == "network" ? "networks" : section;
-}
-
 // A value of a preset as written (with its unit), or "?".
 std::string Written(const config::Node& node, std::string_view path) {
   const config::Node* at = &node;
@@ -149,17 +142,6 @@ Expected<config::Node> LoadPreset(const config::PresetLibrary& presets, const st
   return *root.Find(section);
 }
 
-// The file a preset is read from: the first folder holding it.
-std::optional<fs::path> FileOf(const config::PresetLibrary& presets, const std::string& section,
-                               const std::string& name) {
-  for (const fs::path& dir : presets.dirs()) {
-    std::error_code ec;
-    const fs::path path = (dir / FolderOf(section) / (name + ".yaml")).lexically_normal();
-    if (fs::is_regular_file(path, ec)) return path;
-  }
-  return std::nullopt;
-}
-
 Status PrintPresets(const config::PresetLibrary& presets, const std::string& name) {
   if (name.empty()) {
     for (const std::string section : kPresetSections) {
@@ -190,15 +172,13 @@ Status PrintPresets(const config::PresetLibrary& presets, const std::string& nam
   std::vector<std::string> all;
   for (const std::string section : kPresetSections) {
     for (const std::string& n : presets.Names(section)) all.push_back(n);
-    const std::optional<fs::path> file = FileOf(presets, section, name);
+    ASTRASWEEP_ASSIGN_OR_RETURN(const std::optional<config::PresetFile> file,
+                                presets.Find(section, name));
     if (!file) continue;
     found = true;
-    std::ifstream in(*file);
-    std::stringstream text;
-    text << in.rdbuf();
-    std::cout << "# " << section << " preset '" << name << "': " << file->string() << "\n"
-              << text.str();
-    if (!text.str().ends_with('\n')) std::cout << "\n";
+    std::cout << "# " << section << " preset '" << name << "': " << file->path << "\n"
+              << file->text;
+    if (!file->text.ends_with('\n')) std::cout << "\n";
   }
   if (!found) {
     std::string searched;

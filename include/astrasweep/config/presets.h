@@ -57,6 +57,9 @@ class PresetLibrary {
   // search path, in name order, with its text: what a run stores in its
   // archive (a point may name any of them, through an axis or a var).
   Expected<std::vector<PresetFile>> Files() const;
+  // The file `section`/`name` names: its path and text, or nullopt.
+  Expected<std::optional<PresetFile>> Find(const std::string& section,
+                                           const std::string& name) const;
 
   // True when `key_path` lies in a section presets apply to (hardware,
   // model or network): a value set there may need Expand.
@@ -83,9 +86,6 @@ class PresetLibrary {
   std::optional<Node> Cached(const std::string& key) const;
   void Remember(const std::string& key, const Node& content) const;
 
-  // The file `section`/`name` names: its path and text, or nullopt.
-  Expected<std::optional<PresetFile>> Find(const std::string& section,
-                                           const std::string& name) const;
   std::string Searched(const std::string& section) const;
 
   std::vector<std::filesystem::path> dirs_;
