@@ -11,7 +11,7 @@ constexpr std::size_t kWriteJournalAtBytes = 8u << 20;
 
 }  // namespace
 
-Status ArchiveSink::Add(const proto::PointResult& point) {
+Status ArchiveSink::Add(proto::PointResult& point) {
   opened_.journal.Add(point);
   ASTRASWEEP_RETURN_IF_ERROR(opened_.archive.Add(point));
   if (opened_.archive.buffered_rows() >= kWriteRowsAt ||

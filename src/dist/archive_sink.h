@@ -12,7 +12,7 @@ class ArchiveSink final : public ResultSink {
  public:
   explicit ArchiveSink(store::OpenedArchive& opened) : opened_(opened) {}
 
-  Status Add(const proto::PointResult& point) override;
+  Status Add(proto::PointResult& point) override;
   Status AddWorker(const proto::WorkerStats& worker) override;
   Status Checkpoint() override;
 

@@ -42,7 +42,7 @@ class Tracker {
     progress_.total = total;
   }
 
-  Status Add(const proto::PointResult& p) {
+  Status Add(proto::PointResult& p) {
     const auto t0 = Clock::now();
     ASTRASWEEP_RETURN_IF_ERROR(sink_.Add(p));
     store_s_ += Seconds(Clock::now() - t0);
@@ -196,7 +196,7 @@ class Coordinator {
     if (message.tag != kTagResults || !DecodeMessage(message.bytes, results_))
       return MakeError(ErrorCode::kInternal, "rank " + std::to_string(message.source) +
                                                  " sent a message rank 0 cannot read");
-    for (const auto& r : results_.results()) ASTRASWEEP_RETURN_IF_ERROR(tracker_.Add(r));
+    for (auto& r : *results_.mutable_results()) ASTRASWEEP_RETURN_IF_ERROR(tracker_.Add(r));
     if (results_.final()) {
       --active_;
       return sink_.AddWorker(results_.stats());

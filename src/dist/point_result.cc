@@ -51,24 +51,49 @@ void FillPointResult(const exec::PointOutcome& outcome, proto::PointResult& out)
   }
 }
 
+namespace {
+
+// Point `index`'s config, with its id, canonical text and swept values set
+// in `out`; or why it cannot be built, with the swept values as text.
+Expected<sweep::ExpandedPoint> DescribePoint(const sweep::Expander& expander, std::uint64_t index,
+                                             proto::PointResult& out) {
+  out.clear_swept();
+  auto point = expander.Materialize(index);
+  if (!point) {
+    for (auto& text : expander.SweptText(index)) out.add_swept(std::move(text));
+    return point;
+  }
+  out.set_id(point->point.id.Hex());
+  out.set_canonical_config(point->point.canonical);
+  for (auto& value : point->swept) out.add_swept(std::move(value.text));
+  return point;
+}
+
+}  // namespace
+
 void EvaluateSweepPoint(const sweep::Expander& expander, std::uint64_t index,
                         proto::PointResult& out) {
   const auto start = std::chrono::steady_clock::now();
   out.set_index(index);
-  auto point = expander.Materialize(index);
+  auto point = DescribePoint(expander, index, out);
   if (!point) {
     out.set_status(proto::POINT_STATUS_FAILED);
     out.set_failure_stage("config");
     out.set_failure_message(point.error().ToString());
-    for (auto& text : expander.SweptText(index)) out.add_swept(std::move(text));
   } else {
-    out.set_id(point->point.id.Hex());
-    out.set_canonical_config(point->point.canonical);
-    for (auto& value : point->swept) out.add_swept(std::move(value.text));
     FillPointResult(exec::Evaluate(point->point.config), out);
   }
   out.set_eval_s(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
+Status RestorePointConfig(const sweep::Expander& expander, proto::PointResult& point) {
+  auto built = DescribePoint(expander, point.index(), point);
+  if (built || point.failure_stage() == "config") return Ok();
+  return MakeError(ErrorCode::kInvalidInput,
+                   "point " + std::to_string(point.index()) +
+                       " was evaluated, but its config no longer builds from these files: " +
+                       built.error().ToString());
 }
 
 std::uint64_t SimRuns(const proto::PointResult& result) {

@@ -41,7 +41,9 @@ Expected<store::OpenedArchive> OpenArchive(const RunOptions& options,
                                            const sweep::Expander& expander,
                                            const store::Provenance& provenance) {
   if (options.opening == ArchiveOpening::kResume)
-    return store::ResumeArchive(options.out, expander.SweptKeyInfo(), provenance);
+    return store::ResumeArchive(
+        options.out, expander.SweptKeyInfo(), provenance,
+        [&](proto::PointResult& point) { return RestorePointConfig(expander, point); });
   return store::CreateArchive(options.out, expander.SweptKeyInfo(), provenance);
 }
 
@@ -56,8 +58,8 @@ Expected<Rank0State> SetUpRank0(Transport& transport, const sweep::Expander& exp
   ASTRASWEEP_ASSIGN_OR_RETURN(auto opened, OpenArchive(options, expander, prov));
   if (!opened.scan.damage.empty())
     log::Warn(fmt::format(
-        "{}: the journal ends in {} after {} points; those are kept and the rest is evaluated "
-        "again",
+        "{}: the journal has {}; its {} intact points are kept, and the points of the damaged "
+        "bytes are evaluated again",
         store::JournalPath(options.out), opened.scan.damage, opened.scan.points));
   proto::RunStart start;
   start.set_run(static_cast<std::uint32_t>(opened.archive.run()));

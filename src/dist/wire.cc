@@ -2,10 +2,11 @@
 #include "astrasweep/dist/wire.h"
 
 #include <google/protobuf/message_lite.h>
-#include <zlib.h>
 
 #include <cstdint>
 #include <cstring>
+
+#include "astrasweep/base/compress.h"
 
 namespace astrasweep::dist {
 namespace {
@@ -21,16 +22,10 @@ constexpr std::uint64_t kMaxRawBytes = 1ull << 32;
 std::string EncodeMessage(const google::protobuf::MessageLite& message) {
   const std::string raw = message.SerializeAsString();
   if (raw.size() <= kCompressAbove) return kRaw + raw;
-  uLongf size = compressBound(static_cast<uLong>(raw.size()));
-  std::string out(1 + kSizeBytes + size, '\0');
-  out[0] = kCompressed;
+  std::string out(1 + kSizeBytes, kCompressed);
   const std::uint64_t raw_size = raw.size();
   std::memcpy(out.data() + 1, &raw_size, kSizeBytes);
-  if (compress2(reinterpret_cast<Bytef*>(out.data() + 1 + kSizeBytes), &size,
-                reinterpret_cast<const Bytef*>(raw.data()), static_cast<uLong>(raw.size()),
-                1) != Z_OK)
-    return kRaw + raw;
-  out.resize(1 + kSizeBytes + size);
+  AppendDeflated(raw, out);
   return out;
 }
 
@@ -42,14 +37,8 @@ bool DecodeMessage(std::string_view frame, google::protobuf::MessageLite& messag
   std::uint64_t raw_size = 0;
   std::memcpy(&raw_size, frame.data() + 1, kSizeBytes);
   if (raw_size > kMaxRawBytes) return false;
-  std::string raw(raw_size, '\0');
-  uLongf size = static_cast<uLongf>(raw_size);
-  const auto* compressed = reinterpret_cast<const Bytef*>(frame.data() + 1 + kSizeBytes);
-  if (uncompress(reinterpret_cast<Bytef*>(raw.data()), &size, compressed,
-                 static_cast<uLong>(frame.size() - 1 - kSizeBytes)) != Z_OK ||
-      size != raw_size)
-    return false;
-  return message.ParseFromString(raw);
+  std::string raw;
+  return Inflate(frame.substr(1 + kSizeBytes), raw_size, raw) && message.ParseFromString(raw);
 }
 
 }  // namespace astrasweep::dist

@@ -10,6 +10,7 @@
 #include "archive_files.h"
 #include "archive_tables.h"
 #include "astrasweep.pb.h"
+#include "astrasweep/base/hash.h"
 #include "astrasweep/exec/result_fields.h"
 #include "astrasweep/store/table.h"
 
@@ -137,6 +138,13 @@ Status ArchiveWriter::Finish(ArchiveStatus status, const std::string& finished_u
 
 std::string JournalPath(const std::string& archive_path) { return archive_path + ".journal"; }
 
+std::vector<InputDigest> InputDigests(const Provenance& provenance) {
+  std::vector<InputDigest> inputs;
+  for (const SourceFile& source : provenance.sources)
+    inputs.push_back({SourceKindName(source.kind), source.name, Sha256Hex(source.text)});
+  return inputs;
+}
+
 void ArchiveFiles::SetRun(ArchiveWriter& writer, std::int64_t run) { writer.impl_->run = run; }
 
 Status ArchiveFiles::WriteProvenance(File& file, const Provenance& prov) {
@@ -198,15 +206,21 @@ Expected<OpenedArchive> CreateArchive(const std::string& path,
                            " exists already; pass --resume to continue that sweep, or choose "
                            "another output (results are never overwritten)",
                        {.file = existing});
-  ASTRASWEEP_ASSIGN_OR_RETURN(JournalWriter journal,
-                              JournalWriter::Create(journal_path,
-                                                    {.spec_sha256 = provenance.spec_sha256,
-                                                     .shard = provenance.shard,
-                                                     .created_utc = provenance.created_utc,
-                                                     .result_fields = ResultFieldNames()}));
-  ASTRASWEEP_ASSIGN_OR_RETURN(ArchiveWriter archive,
-                              ArchiveFiles::Create(path, swept, provenance));
-  return OpenedArchive{std::move(archive), std::move(journal), {}, {}};
+  ASTRASWEEP_ASSIGN_OR_RETURN(
+      JournalWriter journal,
+      JournalWriter::Create(journal_path, {.spec_sha256 = provenance.spec_sha256,
+                                           .shard = provenance.shard,
+                                           .created_utc = provenance.created_utc,
+                                           .result_fields = ResultFieldNames(),
+                                           .inputs = InputDigests(provenance)}));
+  auto archive = ArchiveFiles::Create(path, swept, provenance);
+  if (!archive) {
+    // Nothing was evaluated: leave nothing that would stop the next run.
+    fs::remove(path, ec);
+    fs::remove(journal_path, ec);
+    return std::unexpected(std::move(archive).error());
+  }
+  return OpenedArchive{std::move(*archive), std::move(journal), {}, {}};
 }
 
 }  // namespace astrasweep::store

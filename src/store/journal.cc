@@ -1,4 +1,4 @@
-// Journal records: varint length, JournalRecord bytes, 32-bit checksum.
+// Journal blocks: marker, counts, checksum, compressed records.
 #include "astrasweep/store/journal.h"
 
 #include <fcntl.h>
@@ -11,27 +11,51 @@
 #include <utility>
 
 #include "astrasweep.pb.h"
+#include "astrasweep/base/compress.h"
 #include "astrasweep/base/hash.h"
 
 namespace astrasweep::store {
 namespace {
 
 // 2: the metrics of a point moved into PointResult.fields, named by the
-// header's result_fields.
-constexpr std::uint32_t kSchemaVersion = 2;
-// A single record larger than this is damage, not data.
-constexpr std::uint32_t kMaxRecordBytes = 64u << 20;
-constexpr std::size_t kChecksumBytes = 4;
+// header's result_fields. 3: compressed blocks, points without their
+// config, the inputs' digests in the header.
+constexpr std::uint32_t kSchemaVersion = 3;
+constexpr std::string_view kMarker(
+    "\x89"
+    "ASJ\r\n\x1a\n",
+    8);
+constexpr std::size_t kCountBytes = 4;
+constexpr std::size_t kBlockHeaderBytes = kMarker.size() + 3 * kCountBytes;
+// A block is sealed once its records reach this many bytes...
+constexpr std::size_t kBlockRecordBytes = 4u << 20;
+// ... and one claiming more than this is damage, not data.
+constexpr std::uint32_t kMaxBlockBytes = 64u << 20;
 
-std::uint32_t Checksum(std::string_view bytes) {
-  return static_cast<std::uint32_t>(HashBytes(bytes).low);
+void PutCount(std::uint32_t value, char* out) {
+  for (std::size_t i = 0; i < kCountBytes; ++i)
+    out[i] = static_cast<char>((value >> (8 * i)) & 0xff);
 }
 
-// Serialised in place, at the end of `out`.
+std::uint32_t GetCount(const char* in) {
+  std::uint32_t value = 0;
+  for (std::size_t i = 0; i < kCountBytes; ++i)
+    value |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(in[i])) << (8 * i);
+  return value;
+}
+
+// Over the two counts and the stored bytes.
+std::uint32_t Checksum(std::string_view counts, std::string_view stored) {
+  Hasher hasher;
+  hasher.Add(counts).Add(stored);
+  return static_cast<std::uint32_t>(hasher.Finish().low);
+}
+
+// Serialised in place, at the end of `out`, after its varint length.
 void AppendRecord(const proto::JournalRecord& record, std::string& out) {
   const std::size_t bytes = record.ByteSizeLong();
   std::uint32_t size = static_cast<std::uint32_t>(bytes);
-  while (size >= 0x80) {  // varint length
+  while (size >= 0x80) {
     out.push_back(static_cast<char>((size & 0x7f) | 0x80));
     size >>= 7;
   }
@@ -39,85 +63,115 @@ void AppendRecord(const proto::JournalRecord& record, std::string& out) {
   const std::size_t at = out.size();
   out.resize(at + bytes);
   record.SerializeWithCachedSizesToArray(reinterpret_cast<std::uint8_t*>(out.data() + at));
-  const std::uint32_t sum = Checksum(std::string_view(out).substr(at, bytes));
-  for (std::size_t i = 0; i < kChecksumBytes; ++i)
-    out.push_back(static_cast<char>((sum >> (8 * i)) & 0xff));
+}
+
+// The next record of a block's records at `pos`; false at their end or at
+// bytes that are not a record.
+bool NextRecord(std::string_view records, std::size_t& pos, proto::JournalRecord& record) {
+  std::uint32_t size = 0;
+  for (int shift = 0;; shift += 7) {
+    if (pos >= records.size() || shift >= 35) return false;
+    const auto byte = static_cast<std::uint8_t>(records[pos++]);
+    size |= static_cast<std::uint32_t>(byte & 0x7f) << shift;
+    if (!(byte & 0x80)) break;
+  }
+  if (size > records.size() - pos) return false;
+  const bool parsed = record.ParseFromArray(records.data() + pos, static_cast<int>(size));
+  pos += size;
+  return parsed;
 }
 
 std::unexpected<Error> IoError(const std::string& what, const std::string& path) {
   return MakeError(ErrorCode::kIo, what + ": " + std::strerror(errno), {.file = path});
 }
 
-
-// Reads a journal record by record, in blocks. Next() says whether it
-// read a record, reached the clean end, or stopped at damage.
-class RecordReader {
+// Reads a journal block by block. A block that is not intact is skipped:
+// reading goes on at the next marker, and damage() says what was passed.
+class BlockReader {
  public:
-  enum class Step { kRecord, kEnd, kDamage };
+  enum class Step { kBlock, kEnd };
 
-  static Expected<RecordReader> Open(const std::string& path) {
+  static Expected<BlockReader> Open(const std::string& path) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) return IoError("cannot open the journal", path);
     struct stat st {};
     ::fstat(fd.get(), &st);
-    return RecordReader(path, std::move(fd), static_cast<std::uint64_t>(st.st_size));
+    return BlockReader(path, std::move(fd), static_cast<std::uint64_t>(st.st_size));
   }
 
-  Expected<Step> Next(proto::JournalRecord& record) {
-    ASTRASWEEP_RETURN_IF_ERROR(Fill(5));
-    if (pos_ == data_.size()) return Step::kEnd;
-    std::uint32_t size = 0;
-    std::size_t length_bytes = 0;
-    if (!ReadLength(size, length_bytes)) {
-      damage_ = eof_ && length_bytes == 0 ? "a torn record at the end" : "a damaged record length";
-      return Step::kDamage;
+  // The next intact block's records, inflated into `records`.
+  Expected<Step> Next(std::string& records) {
+    while (true) {
+      ASTRASWEEP_RETURN_IF_ERROR(Fill(kBlockHeaderBytes));
+      if (pos_ == data_.size()) return Step::kEnd;
+      ASTRASWEEP_ASSIGN_OR_RETURN(const bool read, ReadBlock(records));
+      if (read) return Step::kBlock;
+      ASTRASWEEP_ASSIGN_OR_RETURN(const bool found, SkipToNextMarker());
+      if (!found) return Step::kEnd;
     }
-    const std::size_t total = length_bytes + size + kChecksumBytes;
-    ASTRASWEEP_RETURN_IF_ERROR(Fill(total));
-    if (data_.size() - pos_ < total) {
-      damage_ = "a torn record at the end";
-      return Step::kDamage;
-    }
-    const std::string_view bytes(data_.data() + pos_ + length_bytes, size);
-    if (StoredChecksum(pos_ + length_bytes + size) != Checksum(bytes) ||
-        !record.ParseFromArray(bytes.data(), static_cast<int>(size))) {
-      damage_ = "a record whose checksum does not match";
-      return Step::kDamage;
-    }
-    pos_ += total;
-    return Step::kRecord;
   }
 
-  // Bytes of the records read so far: the intact prefix.
-  std::uint64_t consumed() const { return consumed_ + pos_; }
+  // The file offset just past the last intact block.
+  std::uint64_t valid_bytes() const { return valid_; }
   std::uint64_t file_bytes() const { return file_bytes_; }
+  std::uint64_t skipped_bytes() const { return skipped_; }
   const std::string& damage() const { return damage_; }
 
  private:
-  RecordReader(std::string path, UniqueFd fd, std::uint64_t file_bytes)
+  BlockReader(std::string path, UniqueFd fd, std::uint64_t file_bytes)
       : path_(std::move(path)), fd_(std::move(fd)), file_bytes_(file_bytes) {}
 
-  // A varint; false when it is longer than 5 bytes or runs past the data
-  // (`length_bytes` is 0 then only when the data ended).
-  bool ReadLength(std::uint32_t& size, std::size_t& length_bytes) const {
-    std::size_t at = pos_;
-    for (int shift = 0; at < data_.size() && shift < 35; shift += 7) {
-      const auto byte = static_cast<std::uint8_t>(data_[at++]);
-      size |= static_cast<std::uint32_t>(byte & 0x7f) << shift;
-      if (!(byte & 0x80)) {
-        length_bytes = at - pos_;
-        return size <= kMaxRecordBytes;
-      }
-    }
-    length_bytes = at == data_.size() ? 0 : at - pos_;
-    return false;
+  std::uint64_t offset() const { return consumed_ + pos_; }
+
+  // The block at pos_, if it is whole and intact; pos_ moves past it.
+  Expected<bool> ReadBlock(std::string& records) {
+    if (data_.size() - pos_ < kBlockHeaderBytes ||
+        std::string_view(data_).substr(pos_, kMarker.size()) != kMarker)
+      return false;
+    const char* counts = data_.data() + pos_ + kMarker.size();
+    const std::uint32_t stored = GetCount(counts);
+    const std::uint32_t raw = GetCount(counts + kCountBytes);
+    if (stored > kMaxBlockBytes || raw > kMaxBlockBytes) return false;
+    ASTRASWEEP_RETURN_IF_ERROR(Fill(kBlockHeaderBytes + stored));
+    if (data_.size() - pos_ < kBlockHeaderBytes + stored) return false;
+    counts = data_.data() + pos_ + kMarker.size();  // Fill may have moved the data
+    const std::string_view bytes(data_.data() + pos_ + kBlockHeaderBytes, stored);
+    if (GetCount(counts + 2 * kCountBytes) != Checksum({counts, 2 * kCountBytes}, bytes) ||
+        !Inflate(bytes, raw, records))
+      return false;
+    pos_ += kBlockHeaderBytes + stored;
+    valid_ = offset();
+    return true;
   }
 
-  std::uint32_t StoredChecksum(std::size_t at) const {
-    std::uint32_t sum = 0;
-    for (std::size_t i = 0; i < kChecksumBytes; ++i)
-      sum |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(data_[at + i])) << (8 * i);
-    return sum;
+  // Past the block at pos_, which is not intact, to the next marker: false
+  // when the file ends first.
+  Expected<bool> SkipToNextMarker() {
+    const std::uint64_t from = offset();
+    std::size_t search = pos_ + 1;
+    while (true) {
+      const std::size_t at = std::string_view(data_).find(kMarker, search);
+      if (at != std::string_view::npos) {
+        pos_ = at;
+        Damaged(from, "a damaged block");
+        skipped_ += offset() - from;
+        return true;
+      }
+      if (eof_) {
+        pos_ = data_.size();
+        Damaged(from, "a torn or damaged block at the end");
+        return false;
+      }
+      // Only the last bytes may begin a marker: read on from them.
+      pos_ = std::max(search, data_.size() - std::min(data_.size(), kMarker.size() - 1));
+      ASTRASWEEP_RETURN_IF_ERROR(Fill(data_.size() - pos_ + (1 << 20)));
+      search = pos_;
+    }
+  }
+
+  void Damaged(std::uint64_t from, const std::string& what) {
+    if (!damage_.empty()) damage_ += "; ";
+    damage_ += what + " (bytes " + std::to_string(from) + " to " + std::to_string(offset()) + ")";
   }
 
   // Makes `need` bytes available from pos_ unless the file ends first.
@@ -127,7 +181,7 @@ class RecordReader {
       consumed_ += pos_;
       pos_ = 0;
       const std::size_t old = data_.size();
-      const std::size_t chunk = std::max<std::size_t>(need, 1 << 20);
+      const std::size_t chunk = std::max<std::size_t>(need - old, 1 << 20);
       data_.resize(old + chunk);
       const ssize_t n = ::read(fd_.get(), data_.data() + old, chunk);
       data_.resize(old + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
@@ -143,15 +197,14 @@ class RecordReader {
   std::string data_;
   std::size_t pos_ = 0;
   std::uint64_t consumed_ = 0;  // bytes before data_[0]
+  std::uint64_t valid_ = 0;
+  std::uint64_t skipped_ = 0;
   bool eof_ = false;
   std::string damage_;
 };
 
 // The header record, checked: the first record of every journal.
 Expected<JournalInfo> HeaderOf(const proto::JournalRecord& record, const std::string& path) {
-  if (!record.has_header())
-    return MakeError(ErrorCode::kInvalidInput, "not an astrasweep journal (no header record)",
-                     {.file = path});
   const proto::JournalHeader& header = record.header();
   if (header.schema_version() != kSchemaVersion)
     return MakeError(ErrorCode::kInvalidInput,
@@ -160,22 +213,30 @@ Expected<JournalInfo> HeaderOf(const proto::JournalRecord& record, const std::st
                          std::to_string(kSchemaVersion) +
                          "); resume it with the astrasweep that wrote it, or start a new archive",
                      {.file = path});
-  return JournalInfo{.spec_sha256 = header.spec_sha256(),
-                     .shard = header.shard(),
-                     .created_utc = header.created_utc(),
-                     .result_fields = {header.result_fields().begin(),
-                                       header.result_fields().end()}};
+  JournalInfo info{.spec_sha256 = header.spec_sha256(),
+                   .shard = header.shard(),
+                   .created_utc = header.created_utc(),
+                   .result_fields = {header.result_fields().begin(), header.result_fields().end()},
+                   .inputs = {}};
+  for (const auto& input : header.inputs())
+    info.inputs.push_back({input.kind(), input.name(), input.sha256()});
+  return info;
 }
 
 // Opens a journal and reads its header: nullopt for an empty file.
-Expected<std::optional<JournalInfo>> OpenAtHeader(RecordReader& reader, const std::string& path) {
+Expected<std::optional<JournalInfo>> OpenAtHeader(BlockReader& reader, const std::string& path) {
+  if (reader.file_bytes() == 0) return std::optional<JournalInfo>();
+  std::string records;
   proto::JournalRecord record;
-  ASTRASWEEP_ASSIGN_OR_RETURN(const RecordReader::Step step, reader.Next(record));
-  if (step == RecordReader::Step::kEnd && reader.file_bytes() == 0)
-    return std::optional<JournalInfo>();
-  if (step != RecordReader::Step::kRecord)
+  std::size_t pos = 0;
+  ASTRASWEEP_ASSIGN_OR_RETURN(const BlockReader::Step step, reader.Next(records));
+  if (step != BlockReader::Step::kBlock || reader.skipped_bytes() > 0 ||
+      !NextRecord(records, pos, record) || !record.has_header())
     return MakeError(ErrorCode::kInvalidInput,
-                     "not an astrasweep journal, or its header is damaged", {.file = path});
+                     "not an astrasweep journal of this version, or its header is damaged "
+                     "(journals of astrasweep before 0.4 are resumed by the astrasweep that "
+                     "wrote them)",
+                     {.file = path});
   ASTRASWEEP_ASSIGN_OR_RETURN(JournalInfo info, HeaderOf(record, path));
   return std::optional<JournalInfo>(std::move(info));
 }
@@ -193,7 +254,14 @@ Expected<JournalWriter> JournalWriter::Create(const std::string& path, const Jou
   header->set_shard(info.shard);
   header->set_created_utc(info.created_utc);
   for (const auto& name : info.result_fields) header->add_result_fields(name);
-  AppendRecord(record, writer.buffer_);
+  for (const auto& input : info.inputs) {
+    auto* digest = header->add_inputs();
+    digest->set_kind(input.kind);
+    digest->set_name(input.name);
+    digest->set_sha256(input.sha256);
+  }
+  AppendRecord(record, writer.records_);
+  writer.SealBlock();  // the header is a block of its own
   ASTRASWEEP_RETURN_IF_ERROR(writer.Flush(Durability::kSynced));
   return writer;
 }
@@ -208,31 +276,56 @@ Expected<JournalWriter> JournalWriter::Continue(const std::string& path,
   return JournalWriter(path, std::move(fd));
 }
 
-void JournalWriter::Add(const proto::PointResult& point) {
+void JournalWriter::SealBlock() {
+  if (records_.empty()) return;
+  const std::size_t at = blocks_.size();
+  blocks_.append(kMarker);
+  blocks_.resize(at + kBlockHeaderBytes);
+  AppendDeflated(records_, blocks_);
+  char* counts = blocks_.data() + at + kMarker.size();
+  const std::string_view stored(blocks_.data() + at + kBlockHeaderBytes,
+                                blocks_.size() - at - kBlockHeaderBytes);
+  PutCount(static_cast<std::uint32_t>(stored.size()), counts);
+  PutCount(static_cast<std::uint32_t>(records_.size()), counts + kCountBytes);
+  PutCount(Checksum({counts, 2 * kCountBytes}, stored), counts + 2 * kCountBytes);
+  records_.clear();
+}
+
+void JournalWriter::Add(proto::PointResult& point) {
+  std::string id, canonical;
+  google::protobuf::RepeatedPtrField<std::string> swept;
+  point.mutable_id()->swap(id);
+  point.mutable_canonical_config()->swap(canonical);
+  point.mutable_swept()->Swap(&swept);
   // The record borrows the point for the while it is written, rather than
   // copying its rows of stages: unsafe_arena_release gives it back unowned.
   proto::JournalRecord record;
-  record.unsafe_arena_set_allocated_point(const_cast<proto::PointResult*>(&point));
-  AppendRecord(record, buffer_);
+  record.unsafe_arena_set_allocated_point(&point);
+  AppendRecord(record, records_);
   record.unsafe_arena_release_point();
+  point.mutable_id()->swap(id);
+  point.mutable_canonical_config()->swap(canonical);
+  point.mutable_swept()->Swap(&swept);
+  if (records_.size() >= kBlockRecordBytes) SealBlock();
 }
 
 void JournalWriter::Add(const proto::WorkerStats& worker) {
   proto::JournalRecord record;
   *record.mutable_worker() = worker;
-  AppendRecord(record, buffer_);
+  AppendRecord(record, records_);
 }
 
 void JournalWriter::Add(const proto::RunStart& run) {
   proto::JournalRecord record;
   *record.mutable_run_start() = run;
-  AppendRecord(record, buffer_);
+  AppendRecord(record, records_);
 }
 
 Status JournalWriter::Flush(Durability durability) {
-  if (!buffer_.empty()) {
-    ASTRASWEEP_RETURN_IF_ERROR(WriteAll(fd_.get(), buffer_, path_));
-    buffer_.clear();
+  SealBlock();
+  if (!blocks_.empty()) {
+    ASTRASWEEP_RETURN_IF_ERROR(WriteAll(fd_.get(), blocks_, path_));
+    blocks_.clear();
   }
   if (durability == Durability::kSynced && ::fdatasync(fd_.get()) < 0)
     return IoError("cannot sync the journal", path_);
@@ -240,36 +333,36 @@ Status JournalWriter::Flush(Durability durability) {
 }
 
 Expected<std::optional<JournalInfo>> ReadJournalHeader(const std::string& path) {
-  ASTRASWEEP_ASSIGN_OR_RETURN(RecordReader reader, RecordReader::Open(path));
+  ASTRASWEEP_ASSIGN_OR_RETURN(BlockReader reader, BlockReader::Open(path));
   return OpenAtHeader(reader, path);
 }
 
 Expected<JournalScan> ReadJournal(const std::string& path, const JournalVisitor& visit) {
-  ASTRASWEEP_ASSIGN_OR_RETURN(RecordReader reader, RecordReader::Open(path));
+  ASTRASWEEP_ASSIGN_OR_RETURN(BlockReader reader, BlockReader::Open(path));
   ASTRASWEEP_ASSIGN_OR_RETURN(std::optional<JournalInfo> info, OpenAtHeader(reader, path));
   if (!info)
     return MakeError(ErrorCode::kInvalidInput, "the journal is empty (it has no header)",
                      {.file = path});
-  JournalScan scan{.info = std::move(*info), .valid_bytes = reader.consumed(),
-                   .file_bytes = reader.file_bytes()};
+  JournalScan scan{.info = std::move(*info), .file_bytes = reader.file_bytes()};
+  std::string records;
   proto::JournalRecord record;
   while (true) {
-    ASTRASWEEP_ASSIGN_OR_RETURN(const RecordReader::Step step, reader.Next(record));
-    if (step == RecordReader::Step::kEnd) break;
-    if (step == RecordReader::Step::kDamage) {
-      scan.damage = reader.damage();
-      break;
+    ASTRASWEEP_ASSIGN_OR_RETURN(const BlockReader::Step step, reader.Next(records));
+    if (step == BlockReader::Step::kEnd) break;
+    for (std::size_t pos = 0; NextRecord(records, pos, record);) {
+      if (record.has_point()) {
+        ASTRASWEEP_RETURN_IF_ERROR(visit.point(*record.mutable_point()));
+        ++scan.points;
+      } else if (record.has_worker() && visit.worker) {
+        visit.worker(record.worker());
+      } else if (record.has_run_start()) {
+        ++scan.runs;
+      }
     }
-    if (record.has_point()) {
-      ASTRASWEEP_RETURN_IF_ERROR(visit.point(*record.mutable_point()));
-      ++scan.points;
-    } else if (record.has_worker() && visit.worker) {
-      visit.worker(record.worker());
-    } else if (record.has_run_start()) {
-      ++scan.runs;
-    }
-    scan.valid_bytes = reader.consumed();
   }
+  scan.valid_bytes = reader.valid_bytes();
+  scan.skipped_bytes = reader.skipped_bytes();
+  scan.damage = reader.damage();
   return scan;
 }
 

@@ -170,7 +170,13 @@ Expected<File> File::Create(const std::string& path) {
   SilenceHdf5();
   auto impl = std::make_unique<Impl>();
   impl->path = path;
-  impl->file = Handle(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+  // Attributes in dense storage, which has no 64 KiB limit (a spec is one);
+  // it needs the file format of HDF5 1.8, which every reader since has.
+  Handle fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose);
+  H5Pset_attr_phase_change(fcpl.get(), 0, 0);
+  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_V18);
+  impl->file = Handle(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), H5Fclose);
   if (!impl->file.valid())
     return Hdf5Error("cannot create the HDF5 file (is the directory writable?)", path);
   return File(std::move(impl));

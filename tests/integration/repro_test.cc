@@ -219,6 +219,46 @@ TEST_F(Repro, RunFromArchiveWithTheFilesGoneGivesTheSamePoints) {
   ExpectSameTables(first, third);
 }
 
+// HDF5 keeps small attributes in the object header, which holds 64 KiB:
+// the spec, an attribute, may be larger.
+TEST_F(Repro, ASpecOverSixtyFourKiBIsRunAndStored) {
+  const std::string spec = CopyQuickstart("big");
+  {
+    std::ofstream out(spec, std::ios::app);
+    for (int i = 0; i < 1000; ++i)
+      out << "# a note of the kind a long spec carries, line " << i << ", to pass 64 KiB\n";
+  }
+  ASSERT_GT(fs::file_size(spec), 65536u);
+  const std::string first = Path("big.h5");
+  RunSweep(spec, first);
+  EXPECT_TRUE(Has(Attribute(first, "spec"), "line 999, to pass 64 KiB"));
+  const std::string again = Path("again.h5");
+  RunSweep("--from-archive " + first, again);
+  ExpectSameTables(first, again);
+}
+
+// The journal names the files the sweep was read from by their content: a
+// preset edited between a run and its resume is named, and nothing mixes.
+TEST_F(Repro, AResumeAfterAPresetChangedIsRefusedNamingIt) {
+  const std::string spec = CopyQuickstart("edited");
+  const std::string out = Path("edited.h5");
+  RunSweep(spec, out);
+  const fs::path a100 = dir_->path() / "edited/presets/hardware/a100-80gb.yaml";
+  const auto size = fs::file_size(a100);
+  std::ofstream(a100, std::ios::app) << "# edited\n";
+  const Cli r = Astrasweep("run " + spec + " -o " + out + " --resume --progress none");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_TRUE(Has(r.output, "preset hardware/a100-80gb.yaml changed")) << r.output;
+  // Undone, it resumes; and the same spec by another path is the same spec.
+  fs::resize_file(a100, size);
+  int code = -1;
+  const std::string output =
+      testing::Capture("cd " + (dir_->path() / "edited").string() + " && " + kBin +
+                           " run quickstart.yaml -o " + out + " --resume --progress none",
+                       &code);
+  EXPECT_EQ(code, 0) << output;
+}
+
 // An archive of schema 1 kept the spec's files in its `spec` attribute,
 // not the presets: those come from the search path, with a warning.
 TEST_F(Repro, RunFromAnArchiveOfSchemaOneReadsItsSpecAttribute) {

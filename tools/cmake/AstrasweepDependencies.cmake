@@ -12,7 +12,7 @@ pkg_check_modules(CRYPTO REQUIRED IMPORTED_TARGET libcrypto)  # SHA-256 for prov
 # Open MPI and Boost.MPI, for the dist module and the MPI tests.
 find_package(MPI REQUIRED COMPONENTS CXX)
 find_package(Boost REQUIRED COMPONENTS mpi serialization)
-find_package(ZLIB REQUIRED)  # compresses large messages between ranks
+find_package(ZLIB REQUIRED)  # compresses messages between ranks and the journal
 # The serial HDF5 C library through its pkg-config file (Debian 12:
 # hdf5-serial.pc); FindHDF5 would need the C language enabled for its probe.
 pkg_check_modules(HDF5 REQUIRED IMPORTED_TARGET hdf5-serial)

@@ -46,7 +46,8 @@ using EvaluateFn = std::function<void(std::uint64_t index, proto::PointResult& o
 class ResultSink {
  public:
   virtual ~ResultSink() = default;
-  virtual Status Add(const proto::PointResult& point) = 0;
+  // May use the point's storage while it adds it; leaves it as it was.
+  virtual Status Add(proto::PointResult& point) = 0;
   virtual Status AddWorker(const proto::WorkerStats& worker) = 0;
   // Called about every `checkpoint_seconds`: make what was added durable.
   virtual Status Checkpoint() = 0;
@@ -68,7 +69,7 @@ struct CoordinatorOptions {
   // memory when points are cheap.
   std::size_t max_batch = 4096;
   double grace_seconds = 30;
-  double checkpoint_seconds = 2;
+  double checkpoint_seconds = 1;
   double progress_seconds = 0.2;            // how often `progress` is called
   double final_flush_seconds = 30;          // for the last messages to be delivered
   const std::atomic<bool>* stop = nullptr;  // set by a signal handler

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "astrasweep/base/error.h"
 #include "astrasweep/exec/evaluate.h"
 
 namespace astrasweep::proto {
@@ -24,6 +25,11 @@ void FillPointResult(const exec::PointOutcome& outcome, proto::PointResult& out)
 // run is a failed result with a stage and a message).
 void EvaluateSweepPoint(const sweep::Expander& expander, std::uint64_t index,
                         proto::PointResult& out);
+
+// Builds a journaled point's config again, from its index: its id,
+// canonical text and swept values (the journal does not keep them). An
+// error when a point that was built then cannot be built now.
+Status RestorePointConfig(const sweep::Expander& expander, proto::PointResult& point);
 
 // The simulator runs and cache hits a result carries (0 when it has none).
 std::uint64_t SimRuns(const proto::PointResult& result);

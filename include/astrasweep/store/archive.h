@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -115,14 +116,23 @@ Expected<OpenedArchive> CreateArchive(const std::string& path,
                                       const std::vector<sweep::SweptKey>& swept,
                                       const Provenance& provenance);
 
+// Builds a journaled point's config again from its index (the journal does
+// not keep it): its id, canonical text and swept values.
+using RestoreConfig = std::function<Status(proto::PointResult&)>;
+
 // Continues the sweep of an archive: its journal must belong to the same
-// spec (digest), shard and result fields; the archive is rebuilt from the
-// journal's records and both go on. With no journal (or one a kill left
-// empty) and no archive, the sweep starts afresh; an archive whose journal
-// is gone is an error that says what to do.
+// inputs (the content of the spec, its includes and the presets), shard and
+// result fields; the archive is rebuilt from the journal's records, each
+// point's config built again by `restore`, and both go on. A point the
+// journal holds twice (a write retried) is kept once. With no journal (or
+// one a kill left empty) and no archive, the sweep starts afresh; an
+// archive whose journal is gone is an error that says what to do.
 Expected<OpenedArchive> ResumeArchive(const std::string& path,
                                       const std::vector<sweep::SweptKey>& swept,
-                                      const Provenance& provenance);
+                                      const Provenance& provenance, const RestoreConfig& restore);
+
+// The digests of the files a sweep read, as its journal's header holds them.
+std::vector<InputDigest> InputDigests(const Provenance& provenance);
 
 std::string JournalPath(const std::string& archive_path);
 

@@ -1,12 +1,20 @@
 // The journal beside an archive (<out>.journal, README.md, "The archive"): an
 // append-only file of finished points that survives a crash at any moment.
 //
-// Format: a sequence of records, each a varint byte count, a serialised
-// proto::JournalRecord and the low 32 bits of its XXH3 hash (little
-// endian). The first record is the header (spec digest, shard); the rest are
-// points. Records are buffered and written with one write() per flush, so a
-// killed process leaves at worst a torn last record, which readers detect
-// and drop; the points in it are simply evaluated again.
+// Format: a sequence of blocks. A block is an 8-byte marker, the stored and
+// the inflated byte counts and the low 32 bits of the XXH3 hash of those
+// counts and the stored bytes (each 4 bytes, little endian), then the
+// stored bytes: zlib-compressed records, each a varint byte count and a
+// serialised proto::JournalRecord. The first block holds the header alone
+// (inputs' digests, shard, result fields); the rest hold points. Each flush
+// writes its records as blocks with one write(), so a killed process leaves
+// at worst a torn last block, which readers detect and drop; a block damaged
+// in the middle is skipped, and reading resumes at the next marker. The
+// points in a lost block are simply evaluated again.
+//
+// A point's config is not journaled: its id, canonical text and swept
+// values follow from its index and the sweep's inputs, which the header's
+// digests pin, and a resume builds them again (ResumeArchive).
 #pragma once
 
 #include <cstdint>
@@ -26,6 +34,16 @@ class RunStart;
 
 namespace astrasweep::store {
 
+// A file the sweep read: kind "spec", "include" or "preset", its name (the
+// spec and includes as read, presets as "hardware/x.yaml") and the SHA-256
+// of its content.
+struct InputDigest {
+  std::string kind;
+  std::string name;
+  std::string sha256;
+  bool operator==(const InputDigest&) const = default;
+};
+
 struct JournalInfo {
   std::string spec_sha256;
   std::string shard;  // "i/N", or "" for the whole sweep
@@ -33,6 +51,7 @@ struct JournalInfo {
   // The names of the result fields its points carry, in order
   // (exec::ResultFields() of the astrasweep that wrote it).
   std::vector<std::string> result_fields;
+  std::vector<InputDigest> inputs;
 };
 
 // How far a flush goes: into the kernel, or onto the disk.
@@ -48,31 +67,39 @@ class JournalWriter {
   // Destroying a writer loses its unflushed records, as a crash would.
 
   const std::string& path() const { return path_; }
-  void Add(const proto::PointResult& point);
+  // The point without its config (id, canonical text, swept values): they
+  // are taken out while it is serialised and put back.
+  void Add(proto::PointResult& point);
   void Add(const proto::WorkerStats& worker);
   void Add(const proto::RunStart& run);
-  std::size_t buffered_bytes() const { return buffer_.size(); }
+  // Bytes of records not yet written, before compression.
+  std::size_t buffered_bytes() const { return records_.size() + blocks_.size(); }
   // Writes the buffered records; kSynced also waits until the disk has
   // them (fdatasync).
   Status Flush(Durability durability);
 
  private:
   JournalWriter(std::string path, UniqueFd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
+  // The records so far, compressed into a block at the end of blocks_.
+  void SealBlock();
+
   std::string path_;
   UniqueFd fd_;
-  std::string buffer_;
+  std::string records_;  // serialised, not yet in a block
+  std::string blocks_;   // sealed, not yet written
 };
 
 struct JournalScan {
   JournalInfo info;
   std::uint64_t points = 0;       // point records read
   std::uint32_t runs = 0;         // run-start records read
-  std::uint64_t valid_bytes = 0;  // the intact prefix
+  std::uint64_t valid_bytes = 0;  // up to the end of the last intact block
   std::uint64_t file_bytes = 0;
-  // What ended the scan before the end of the file: a torn last record
-  // (a crash while writing) or a damaged one. Empty when the whole file
-  // was read.
+  // The damage found, if any: a torn last block (a crash while writing),
+  // or damaged blocks that were skipped, with their bytes. Empty when
+  // every byte was read.
   std::string damage;
+  std::uint64_t skipped_bytes = 0;  // damaged bytes before valid_bytes
 };
 
 // The journal's header; nullopt when the file is empty, as a kill between
@@ -86,8 +113,8 @@ struct JournalVisitor {
 };
 
 // Reads the records after the header, calling the visitor for each in
-// order. A file that is not a journal is an error; a damaged or torn tail is
-// not: the scan stops there and says so.
+// order. A file that is not a journal is an error; damage is not: a damaged
+// block is skipped, a torn tail ends the scan, and `damage` says so.
 Expected<JournalScan> ReadJournal(const std::string& path, const JournalVisitor& visit);
 
 }  // namespace astrasweep::store

@@ -35,7 +35,7 @@ class RangeSource final : public IndexSource {
 
 class MemorySink final : public ResultSink {
  public:
-  Status Add(const proto::PointResult& p) override {
+  Status Add(proto::PointResult& p) override {
     ++seen[p.index()];
     ranks.insert(p.worker_rank());
     return Ok();

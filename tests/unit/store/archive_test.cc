@@ -18,18 +18,26 @@
 namespace astrasweep::store {
 namespace {
 
+// What a sweep would build for point `index`: id, canonical text, swept
+// values (the journal does not keep them).
+Status RestoreConfig(proto::PointResult& p) {
+  p.set_id(std::string(32, 'a'));
+  p.clear_swept();
+  p.add_swept("gpt-" + std::to_string(p.index()));
+  p.add_swept(std::to_string(p.index() % 4));
+  p.set_canonical_config(std::string(2500, 'x') + std::to_string(p.index()));
+  return Ok();
+}
+
 proto::PointResult Point(std::uint64_t index, proto::PointStatus status = proto::POINT_STATUS_OK) {
   proto::PointResult p;
   p.set_index(index);
-  p.set_id(std::string(32, 'a'));
   p.set_status(status);
   p.set_mode("analytical");
   // The result fields in table order: step_time_s, tokens_per_s, ...
   p.add_fields(1.0 + static_cast<double>(index));
   p.add_fields(1000.0 / (1.0 + static_cast<double>(index)));
-  p.add_swept("gpt-" + std::to_string(index));
-  p.add_swept(std::to_string(index % 4));
-  p.set_canonical_config(std::string(2500, 'x') + std::to_string(index));
+  EXPECT_TRUE(RestoreConfig(p));
   auto* t = p.add_rank_timings();
   t->set_npu(3);
   t->set_finish_s(1.5);
@@ -45,12 +53,37 @@ std::vector<sweep::SweptKey> Swept() {
           {"parallelism.tp", sweep::SweptKey::Kind::kInteger, 0}};
 }
 
-Provenance Prov(std::string sha = "abc123") {
+Provenance Prov(std::string preset_text = "peak: 1") {
   Provenance p;
-  p.spec_sha256 = std::move(sha);
+  p.spec_sha256 = "abc123";
   p.spec_text = "axes: {}";
+  p.sources = {
+      {.kind = SourceFile::Kind::kSpec, .name = "s.yaml", .path = "s.yaml", .text = "axes: {}"},
+      {.kind = SourceFile::Kind::kPreset,
+       .name = "hardware/gpu.yaml",
+       .path = "/p/hardware/gpu.yaml",
+       .text = std::move(preset_text)}};
   p.points_total = 10;
   return p;
+}
+
+// Adds point `index` to the journal, then flushes it: a block of its own.
+void AddFlushed(JournalWriter& journal, std::uint64_t index) {
+  auto p = Point(index);
+  journal.Add(p);
+  ASSERT_TRUE(journal.Flush(Durability::kWritten));
+}
+
+std::vector<std::uint64_t> JournalIndices(const std::string& path,
+                                          JournalScan* scan_out = nullptr) {
+  std::vector<std::uint64_t> seen;
+  auto scan = ReadJournal(path, {.point = [&](proto::PointResult& p) {
+                            seen.push_back(p.index());
+                            return Ok();
+                          }});
+  EXPECT_TRUE(scan) << scan.error().ToString();
+  if (scan && scan_out) *scan_out = *scan;
+  return seen;
 }
 
 std::vector<std::uint64_t> PointIndices(const std::string& path) {
@@ -74,59 +107,94 @@ TEST(Journal, ReadsBackEveryRecordAndStopsAtATornTail) {
   auto journal =
       JournalWriter::Create(path, {.spec_sha256 = "s", .shard = "1/3", .created_utc = "t"});
   ASSERT_TRUE(journal) << journal.error().ToString();
-  for (std::uint64_t i = 0; i < 5; ++i) journal->Add(Point(i));
+  for (std::uint64_t i = 0; i < 5; ++i) {
+    auto p = Point(i);
+    journal->Add(p);
+    EXPECT_FALSE(p.canonical_config().empty()) << "the point is left as it was given";
+  }
   ASSERT_TRUE(journal->Flush(Durability::kSynced));
   const auto intact = std::filesystem::file_size(path);
-  // A record cut short, as a kill in the middle of a write leaves it.
-  journal->Add(Point(5));
-  ASSERT_TRUE(journal->Flush(Durability::kWritten));
+  // A block cut short, as a kill in the middle of a write leaves it.
+  AddFlushed(*journal, 5);
   std::filesystem::resize_file(path, std::filesystem::file_size(path) - 7);
 
-  std::vector<std::uint64_t> seen;
-  auto scan = ReadJournal(path, {.point = [&](proto::PointResult& p) {
-                                   seen.push_back(p.index());
-                                   return Ok();
-                                 }});
-  ASSERT_TRUE(scan) << scan.error().ToString();
-  EXPECT_EQ(seen, (std::vector<std::uint64_t>{0, 1, 2, 3, 4}));
-  EXPECT_EQ(scan->info.shard, "1/3");
-  EXPECT_EQ(scan->valid_bytes, intact);
-  EXPECT_NE(scan->damage.find("torn"), std::string::npos);
+  JournalScan scan;
+  EXPECT_EQ(JournalIndices(path, &scan), (std::vector<std::uint64_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(scan.info.shard, "1/3");
+  EXPECT_EQ(scan.valid_bytes, intact);
+  EXPECT_NE(scan.damage.find("torn"), std::string::npos);
 
-  // Continuing cuts the torn tail off and appends after the intact records.
-  auto more = JournalWriter::Continue(path, scan->valid_bytes);
+  // Continuing cuts the torn tail off and appends after the intact blocks.
+  auto more = JournalWriter::Continue(path, scan.valid_bytes);
   ASSERT_TRUE(more);
-  more->Add(Point(9));
-  ASSERT_TRUE(more->Flush(Durability::kSynced));
-  seen.clear();
-  scan = ReadJournal(path, {.point = [&](proto::PointResult& p) {
-                              seen.push_back(p.index());
-                              return Ok();
-                            }});
-  EXPECT_EQ(seen, (std::vector<std::uint64_t>{0, 1, 2, 3, 4, 9}));
-  EXPECT_TRUE(scan->damage.empty());
+  AddFlushed(*more, 9);
+  EXPECT_EQ(JournalIndices(path, &scan), (std::vector<std::uint64_t>{0, 1, 2, 3, 4, 9}));
+  EXPECT_TRUE(scan.damage.empty());
 }
 
-TEST(Journal, AFlippedByteEndsTheScanAtThatRecord) {
+TEST(Journal, KeepsPointsWithoutTheirConfigAndCompressed) {
   auto dir = TempDir::Create();
   const std::string path = (dir->path() / "j").string();
   auto journal = JournalWriter::Create(path, {});
-  for (std::uint64_t i = 0; i < 3; ++i) journal->Add(Point(i));
-  ASSERT_TRUE(journal->Flush(Durability::kSynced));
-  const auto size = std::filesystem::file_size(path);
+  ASSERT_TRUE(journal);
+  const auto header = std::filesystem::file_size(path);
+  for (std::uint64_t i = 0; i < 100; ++i) {
+    auto p = Point(i);
+    journal->Add(p);
+  }
+  ASSERT_TRUE(journal->Flush(Durability::kWritten));
+  // Each point holds a 2.5 kB config: journaled, 100 would take 250 kB.
+  EXPECT_LT(std::filesystem::file_size(path) - header, 100u * 100u);
+  auto scan = ReadJournal(path, {.point = [&](proto::PointResult& p) {
+                            EXPECT_TRUE(p.canonical_config().empty());
+                            EXPECT_TRUE(p.id().empty());
+                            EXPECT_EQ(p.swept_size(), 0);
+                            EXPECT_EQ(p.fields_size(), 2);
+                            EXPECT_EQ(p.rank_timings_size(), 1);
+                            return Ok();
+                          }});
+  ASSERT_TRUE(scan) << scan.error().ToString();
+  EXPECT_EQ(scan->points, 100u);
+}
+
+TEST(Journal, AFlippedByteLosesOnlyItsBlockAndTheRestIsRead) {
+  auto dir = TempDir::Create();
+  const std::string path = (dir->path() / "j").string();
+  auto journal = JournalWriter::Create(path, {});
+  ASSERT_TRUE(journal);
+  AddFlushed(*journal, 0);
+  const auto second_block = std::filesystem::file_size(path);
+  AddFlushed(*journal, 1);
+  const auto third_block = std::filesystem::file_size(path);
+  AddFlushed(*journal, 2);
+  AddFlushed(*journal, 3);
   {
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(static_cast<std::streamoff>(size - 100));
+    f.seekp(static_cast<std::streamoff>((second_block + third_block) / 2));
     f.put('\x7f');
   }
-  std::uint64_t points = 0;
-  auto scan = ReadJournal(path, {.point = [&](proto::PointResult&) {
-                                   ++points;
-                                   return Ok();
-                                 }});
-  ASSERT_TRUE(scan);
-  EXPECT_EQ(points, 2u);
-  EXPECT_NE(scan->damage.find("checksum"), std::string::npos) << scan->damage;
+  JournalScan scan;
+  EXPECT_EQ(JournalIndices(path, &scan), (std::vector<std::uint64_t>{0, 2, 3}));
+  EXPECT_NE(scan.damage.find("damaged block"), std::string::npos) << scan.damage;
+  EXPECT_EQ(scan.skipped_bytes, third_block - second_block);
+  EXPECT_EQ(scan.valid_bytes, std::filesystem::file_size(path));
+}
+
+TEST(Journal, AGarbledMarkerIsPassedToTheNextBlock) {
+  auto dir = TempDir::Create();
+  const std::string path = (dir->path() / "j").string();
+  auto journal = JournalWriter::Create(path, {});
+  ASSERT_TRUE(journal);
+  AddFlushed(*journal, 0);
+  const auto second_block = std::filesystem::file_size(path);
+  AddFlushed(*journal, 1);
+  AddFlushed(*journal, 2);
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(second_block));
+    f.put('X');  // the block's marker
+  }
+  EXPECT_EQ(JournalIndices(path), (std::vector<std::uint64_t>{0, 2}));
 }
 
 TEST(Journal, AFileThatIsNotAJournalIsAnError) {
@@ -145,7 +213,7 @@ TEST(Archive, ResumeRebuildsADamagedArchiveFromItsJournal) {
     auto opened = CreateArchive(path, Swept(), Prov());
     ASSERT_TRUE(opened) << opened.error().ToString();
     for (std::uint64_t i : {4, 0, 7}) {
-      const auto p = Point(i, i == 7 ? proto::POINT_STATUS_FAILED : proto::POINT_STATUS_OK);
+      auto p = Point(i, i == 7 ? proto::POINT_STATUS_FAILED : proto::POINT_STATUS_OK);
       opened->journal.Add(p);
       ASSERT_TRUE(opened->archive.Add(p));
     }
@@ -159,15 +227,16 @@ TEST(Archive, ResumeRebuildsADamagedArchiveFromItsJournal) {
   ASSERT_FALSE(again) << "an existing archive must not be overwritten";
   EXPECT_NE(again.error().message().find("--resume"), std::string::npos);
 
-  auto wrong_spec = ResumeArchive(path, Swept(), Prov("other"));
-  ASSERT_FALSE(wrong_spec);
-  EXPECT_NE(wrong_spec.error().message().find("another version of the spec"), std::string::npos);
+  auto changed = ResumeArchive(path, Swept(), Prov("peak: 2"), RestoreConfig);
+  ASSERT_FALSE(changed);
+  EXPECT_NE(changed.error().message().find("preset hardware/gpu.yaml changed"), std::string::npos)
+      << changed.error().ToString();
 
-  auto resumed = ResumeArchive(path, Swept(), Prov());
+  auto resumed = ResumeArchive(path, Swept(), Prov(), RestoreConfig);
   ASSERT_TRUE(resumed) << resumed.error().ToString();
   EXPECT_EQ(resumed->done, (std::vector<std::uint64_t>{0, 4, 7}));
   EXPECT_EQ(resumed->archive.run(), 0);
-  const auto p = Point(2);
+  auto p = Point(2);
   resumed->journal.Add(p);
   ASSERT_TRUE(resumed->archive.Add(p));
   ASSERT_TRUE(resumed->journal.Flush(Durability::kSynced));
@@ -206,12 +275,34 @@ TEST(Archive, ResumeRebuildsADamagedArchiveFromItsJournal) {
   EXPECT_NE(text->find("needs more micro-batches"), std::string::npos) << *text;
 }
 
+TEST(Archive, APointJournaledTwiceIsKeptOnceAndASpecByAnotherPathResumes) {
+  auto dir = TempDir::Create();
+  const std::string path = (dir->path() / "out.h5").string();
+  {
+    auto opened = CreateArchive(path, Swept(), Prov());
+    ASSERT_TRUE(opened) << opened.error().ToString();
+    for (std::uint64_t i : {1, 2, 2, 3, 1}) {  // as writes retried would leave them
+      auto p = Point(i);
+      opened->journal.Add(p);
+    }
+    ASSERT_TRUE(opened->journal.Flush(Durability::kSynced));
+  }
+  Provenance moved = Prov();
+  moved.sources.front().name = moved.sources.front().path = "/elsewhere/s.yaml";
+  auto resumed = ResumeArchive(path, Swept(), moved, RestoreConfig);
+  ASSERT_TRUE(resumed) << resumed.error().ToString();
+  EXPECT_EQ(resumed->done, (std::vector<std::uint64_t>{1, 2, 3}));
+  ASSERT_TRUE(resumed->archive.Finish(ArchiveStatus::kPartial, "now"));
+  EXPECT_EQ(resumed->archive.counts().done, 3u);
+  EXPECT_EQ(PointIndices(path), (std::vector<std::uint64_t>{1, 2, 3}));
+}
+
 TEST(Archive, ResumeWithoutAJournalKeepsTheArchive) {
   auto dir = TempDir::Create();
   const std::string path = (dir->path() / "out.h5").string();
   { ASSERT_TRUE(CreateArchive(path, Swept(), Prov())); }
   std::filesystem::remove(JournalPath(path));
-  auto resumed = ResumeArchive(path, Swept(), Prov());
+  auto resumed = ResumeArchive(path, Swept(), Prov(), RestoreConfig);
   ASSERT_FALSE(resumed);
   EXPECT_NE(resumed.error().message().find("journal"), std::string::npos);
   EXPECT_TRUE(std::filesystem::exists(path));
@@ -221,7 +312,7 @@ TEST(Archive, AJournalKilledBeforeItsHeaderWasWrittenIsStartedAfresh) {
   auto dir = TempDir::Create();
   const std::string path = (dir->path() / "out.h5").string();
   std::ofstream(JournalPath(path)) << "";  // the first run died right after creating it
-  auto resumed = ResumeArchive(path, Swept(), Prov());
+  auto resumed = ResumeArchive(path, Swept(), Prov(), RestoreConfig);
   ASSERT_TRUE(resumed) << resumed.error().ToString();
   EXPECT_TRUE(resumed->done.empty());
   auto header = ReadJournalHeader(JournalPath(path));
@@ -237,7 +328,7 @@ TEST(Archive, AJournalOfOtherResultFieldsIsNotResumed) {
   auto journal = JournalWriter::Create(
       JournalPath(path), {.spec_sha256 = "abc123", .result_fields = {"step_time_s", "old_metric"}});
   ASSERT_TRUE(journal) << journal.error().ToString();
-  auto resumed = ResumeArchive(path, Swept(), Prov());
+  auto resumed = ResumeArchive(path, Swept(), Prov(), RestoreConfig);
   ASSERT_FALSE(resumed);
   EXPECT_NE(resumed.error().message().find("other result fields"), std::string::npos)
       << resumed.error().ToString();
