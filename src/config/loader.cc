@@ -7,6 +7,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "astrasweep/base/checked.h"
 #include "astrasweep/base/strings.h"
 #include "astrasweep/base/units.h"
 #include "astrasweep/config/enums.h"
@@ -69,6 +70,11 @@ Status ReadParallelism(FlatReader& r, ParallelismConfig& p) {
     p.tp = *p.kp1 * *p.kp2;
     r.canonical()["parallelism.tp"] = std::to_string(p.tp);
   }
+  if (const auto gpus = CheckedProduct({p.tp, p.cp, p.pp, p.dp}); !gpus || *gpus > kMaxGpus)
+    return InvalidInput(
+        "tp * cp * pp * dp = " + (gpus ? std::to_string(*gpus) : std::string("more than 2^63")) +
+            " GPUs, more than astrasweep models (" + std::to_string(kMaxGpus) + ")",
+        r.ContextOf("parallelism.dp"));
   return Ok();
 }
 
@@ -123,7 +129,12 @@ Status ReadNetwork(FlatReader& r, std::int64_t gpus, std::vector<NetworkDimensio
       auto_dim = i;
     } else {
       d.npus = *npus;
-      product *= *npus;
+      const auto grown = CheckedProduct({product, *npus});
+      if (!grown || *grown > kMaxGpus)
+        return InvalidInput("the network's dimensions hold more than " + std::to_string(kMaxGpus) +
+                                " NPUs, more than astrasweep models",
+                            r.ContextOf(prefix + "npus"));
+      product = *grown;
     }
     factors += (i ? " x " : "") + (npus ? std::to_string(*npus) : std::string("auto"));
     dims.push_back(d);
@@ -260,10 +271,18 @@ Status CheckConsistency(const FlatReader* r, const Config& c) {
   ASTRASWEEP_RETURN_IF_ERROR(CheckContextParallel(r, c));
   ASTRASWEEP_RETURN_IF_ERROR(CheckTensorParallelOverlap(r, c));
   const auto& t = c.training;
-  if (t.global_batch % (t.micro_batch * p.dp) != 0)
+  const auto per_step = CheckedProduct({t.micro_batch, p.dp});
+  if (!per_step || t.global_batch % *per_step != 0)
     return fail("training.micro_batch",
                 "micro_batch * dp = " + Str(t.micro_batch) + " * " + Str(p.dp) +
                     " does not divide global_batch = " + Str(t.global_batch));
+  const auto passes = CheckedProduct({t.global_batch / *per_step, p.pp, t.virtual_stages});
+  if (!passes || *passes > kMaxStagePasses)
+    return fail("training.global_batch",
+                "a step of " + Str(t.global_batch / *per_step) + " micro-batches through pp = " +
+                    Str(p.pp) + " stages of virtual_stages = " + Str(t.virtual_stages) +
+                    " chunks is more than astrasweep schedules (" + Str(kMaxStagePasses) +
+                    " passes); use larger micro-batches or fewer");
   if (t.virtual_stages > 1 && t.schedule != Schedule::kInterleaved)
     return fail("training.virtual_stages", "virtual_stages > 1 needs schedule: interleaved");
   if (t.dtype == DType::kFp8 && !c.hardware.peak_flops.fp8)

@@ -17,18 +17,39 @@ const std::string& EmptyString() {
   return empty;
 }
 
-Node Convert(const YAML::Node& yaml, const std::shared_ptr<const std::string>& file) {
+// A YAML text is a tree only as it is written: anchors and aliases make a
+// graph, which may be a cycle (`a: &a [*a]`) or grow tenfold per line. The
+// tree is built within these bounds, far above any config.
+constexpr int kMaxYamlDepth = 64;
+constexpr std::size_t kMaxYamlNodes = 1'000'000;
+
+// Thrown out of Convert at a bound, caught by ParseYaml.
+struct TooLarge {
+  std::string what;
+  YAML::Mark mark;
+};
+
+Node Convert(const YAML::Node& yaml, const std::shared_ptr<const std::string>& file, int depth,
+             std::size_t& nodes) {
+  if (depth > kMaxYamlDepth)
+    throw TooLarge{"nested more than " + std::to_string(kMaxYamlDepth) +
+                       " levels deep (an alias inside its own anchor?)",
+                   yaml.Mark()};
+  if (++nodes > kMaxYamlNodes)
+    throw TooLarge{
+        "more than " + std::to_string(kMaxYamlNodes) + " values once its aliases are expanded",
+        yaml.Mark()};
   Node out;
   switch (yaml.Type()) {
     case YAML::NodeType::Scalar: out = Node::Scalar(yaml.Scalar()); break;
     case YAML::NodeType::Sequence:
       out = Node::List();
-      for (const auto& item : yaml) out.items().push_back(Convert(item, file));
+      for (const auto& item : yaml) out.items().push_back(Convert(item, file, depth + 1, nodes));
       break;
     case YAML::NodeType::Map:
       out = Node::Map();
       for (const auto& kv : yaml) {
-        out.entries().emplace_back(kv.first.Scalar(), Convert(kv.second, file));
+        out.entries().emplace_back(kv.first.Scalar(), Convert(kv.second, file, depth + 1, nodes));
       }
       break;
     default: break;  // Null and Undefined stay null
@@ -206,7 +227,14 @@ Expected<Node> ParseYaml(std::string_view text, const std::string& file_name) {
   auto file = std::make_shared<const std::string>(file_name);
   try {
     YAML::Node root = YAML::Load(std::string(text));
-    return Convert(root, file);
+    std::size_t nodes = 0;
+    return Convert(root, file, 0, nodes);
+  } catch (const TooLarge& e) {
+    return InvalidInput("the YAML is " + e.what, {.file = file_name,
+                                                  .key_path = {},
+                                                  .point_index = {},
+                                                  .line = e.mark.line + 1,
+                                                  .column = e.mark.column + 1});
   } catch (const YAML::Exception& e) {
     return InvalidInput("YAML syntax error: " + e.msg, {.file = file_name,
                                                         .key_path = {},

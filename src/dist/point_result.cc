@@ -2,6 +2,7 @@
 #include "astrasweep/dist/point_result.h"
 
 #include <chrono>
+#include <new>
 
 #include "astrasweep.pb.h"
 #include "astrasweep/exec/result_fields.h"
@@ -81,7 +82,16 @@ void EvaluateSweepPoint(const sweep::Expander& expander, std::uint64_t index,
     out.set_failure_stage("config");
     out.set_failure_message(point.error().ToString());
   } else {
-    FillPointResult(exec::Evaluate(point->point.config), out);
+    // One point must never end a sweep: the loader bounds what a config
+    // may ask for, and memory running out past those bounds fails the
+    // point alone.
+    try {
+      FillPointResult(exec::Evaluate(point->point.config), out);
+    } catch (const std::bad_alloc&) {
+      out.set_status(proto::POINT_STATUS_FAILED);
+      out.set_failure_stage("evaluate");
+      out.set_failure_message("ran out of memory evaluating this point");
+    }
   }
   out.set_eval_s(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());

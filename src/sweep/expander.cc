@@ -27,8 +27,6 @@ std::string ShownValue(const config::Node& v) {
 
 using config::Node;
 
-constexpr std::uint64_t kMaxPoints = std::uint64_t{1} << 62;
-
 }  // namespace
 
 double Expander::Step::Evaluate(const double* slots) const {
@@ -61,7 +59,7 @@ Status Expander::ComputeStrides() {
   for (std::size_t a = n; a-- > 0;) {
     strides_[a] = total_;
     const std::uint64_t size = spec_.axes[a].size();
-    if (total_ > kMaxPoints / size)
+    if (total_ > kMaxSweepPoints / size)
       return InvalidInput("the sweep has more than 2^62 points",
                           {.file = spec_.file, .key_path = spec_.axes[a].where});
     total_ *= size;

@@ -83,7 +83,12 @@ INSTANTIATE_TEST_SUITE_P(
                  {"base", "points/no-such-point.yaml", "does not exist"}},
         BadInput{"validate",
                  "bad/spec_unknown_axis_key.yaml",
-                 {"axes.paralelism.tp", "did you mean 'parallelism.tp'"}}),
+                 {"axes.paralelism.tp", "did you mean 'parallelism.tp'"}},
+        BadInput{"validate", "bad/alias_cycle.yaml", {"alias_cycle.yaml:2:", "nested more than"}},
+        BadInput{"validate",
+                 "bad/alias_bomb.yaml",
+                 {"alias_bomb.yaml:", "once its aliases are expanded"}},
+        BadInput{"point", "bad/overflow_dp.yaml", {"training.micro_batch", "does not divide"}}),
     [](const auto& param_info) {
       std::string name = param_info.param.file;
       name = name.substr(name.find('/') + 1);
@@ -255,6 +260,20 @@ TEST(RunCommand, RefusesToOverwriteAndExplainsBadInput) {
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("shard       1/2"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("best 3 points by throughput"), std::string::npos) << r.output;
+}
+
+// One point must never end a sweep: a point past what astrasweep schedules
+// fails alone, with its reason, and the others finish.
+TEST(RunCommand, APointPastTheLimitsFailsAloneAndTheSweepFinishes) {
+  const std::string dir = ::testing::TempDir() + "/run-too-big";
+  std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str());
+  RunResult r = RunCli("run " + Data("sweeps/one_point_too_big.yaml") + " -o " + dir +
+                       "/out.h5 --progress none");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("4 of 4 points (3 ok, 0 infeasible, 1 failed)"), std::string::npos)
+      << r.output;
+  r = RunCli("inspect " + dir + "/out.h5", true);
+  EXPECT_NE(r.output.find("more than astrasweep schedules"), std::string::npos) << r.output;
 }
 
 // `astrasweep et`: a collective bundle is written, checked and named with

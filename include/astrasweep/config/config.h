@@ -69,6 +69,14 @@ struct TrainingConfig {
   bool operator==(const TrainingConfig&) const = default;
 };
 
+// The loader's bounds on the products it forms from a config (the schema
+// bounds each value): far above any real run, so that the model's counts
+// stay exact and its schedules fit in memory.
+inline constexpr std::int64_t kMaxGpus = std::int64_t{1} << 24;
+// Micro-batch passes through the stages in a step: micro-batches x pp x
+// virtual_stages.
+inline constexpr std::int64_t kMaxStagePasses = std::int64_t{1} << 26;
+
 struct ParallelismConfig {
   std::int64_t tp = 1;  // kp1 * kp2 when 2-D
   std::optional<std::int64_t> kp1;

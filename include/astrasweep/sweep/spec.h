@@ -51,6 +51,9 @@ struct SpecSource {
 };
 SpecSource DiskSource(const std::string& spec_path);
 
+// The most points a sweep may have (indices stay far from overflow).
+inline constexpr std::uint64_t kMaxSweepPoints = std::uint64_t{1} << 62;
+
 struct SweepSpec {
   std::string name;
   std::string description;

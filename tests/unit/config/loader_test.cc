@@ -331,5 +331,38 @@ TEST(Loader, KeptSectionsFailAcrossSectionsAsAPointReadAfresh) {
   EXPECT_NE(kept.error().ToString().find("does not divide model.heads = 12"), std::string::npos);
 }
 
+// Counts the model multiplies are bounded, and their products are formed
+// with overflow-safe arithmetic: past a bound is an error naming the key,
+// never a wrapped product (these once divided by zero, SIGFPE).
+TEST(Loader, CountsPastAstrasweepsLimitsAreRefusedNamingTheKey) {
+  auto expect_refused = [](const std::string& yaml, const std::string& key,
+                           const std::string& words) {
+    auto r = BuildFromText(yaml, "p.yaml");
+    ASSERT_FALSE(r) << yaml;
+    EXPECT_NE(r.error().ToString().find(key), std::string::npos) << r.error().ToString();
+    EXPECT_NE(r.error().ToString().find(words), std::string::npos) << r.error().ToString();
+  };
+  const std::string base = SmallPoint();
+  expect_refused(Replace(base, "{tp: 2, pp: 2, dp: 2}", "{tp: 2, pp: 2, dp: 4294967296}"),
+                 "parallelism.dp", "out of range; expected 1 to 16777216");
+  expect_refused(Replace(base, "{tp: 2, pp: 2, dp: 2}", "{tp: 4096, pp: 4096, dp: 4096}"),
+                 "parallelism.dp", "more than astrasweep models (16777216)");
+  expect_refused(
+      Replace(base, "{tp: 2, pp: 2, dp: 2}", "{tp: 1, pp: 2, dp: 2, kp1: 16777216, kp2: 16777216}"),
+      "parallelism", "more than astrasweep models");
+  expect_refused(Replace(Replace(base, "  global_batch: 64\n  micro_batch: 2\n",
+                                 "  global_batch: 1099511627776\n  micro_batch: 1099511627776\n"),
+                         "{tp: 2, pp: 2, dp: 2}", "{tp: 1, pp: 1, dp: 16777216}"),
+                 "training.micro_batch", "does not divide global_batch");
+  expect_refused(Replace(base, "  global_batch: 64\n", "  global_batch: 400000000\n"),
+                 "training.global_batch", "more than astrasweep schedules");
+  expect_refused(
+      Replace(base, "  - {topology: switch, npus: 8, bandwidth: 300 GB/s, latency: 700 ns}\n",
+              "  - {topology: ring, npus: 16777216, bandwidth: 1 GB/s, latency: 1 us}\n"
+              "  - {topology: ring, npus: 16777216, bandwidth: 1 GB/s, latency: 1 us}\n"
+              "  - {topology: ring, npus: auto, bandwidth: 1 GB/s, latency: 1 us}\n"),
+      "network.1.npus", "more than 16777216 NPUs");
+}
+
 }  // namespace
 }  // namespace astrasweep::config

@@ -61,3 +61,33 @@ TEST(Node, EmitSortedPathsLeavesUnusualTreesToTheTree) {
 
 }  // namespace
 }  // namespace astrasweep::config
+
+namespace astrasweep::config {
+namespace {
+
+// An alias inside its own anchor is a cycle; tenfold aliases per line grow
+// to 10^9 values in nine lines. Each is refused at the line that goes over,
+// rather than overflowing the stack or filling memory.
+TEST(Node, ASelfReferencingAliasIsRefusedNotACrash) {
+  auto parsed = ParseYaml("a: &a [*a]\n", "r.yaml");
+  ASSERT_FALSE(parsed);
+  EXPECT_NE(parsed.error().ToString().find("r.yaml:1:"), std::string::npos)
+      << parsed.error().ToString();
+  EXPECT_NE(parsed.error().message().find("nested more than 64 levels"), std::string::npos);
+}
+
+TEST(Node, AnAliasBombIsRefusedBeforeItFillsMemory) {
+  std::string text = "l0: &l0 [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n";
+  for (int i = 1; i < 9; ++i) {
+    text += "l" + std::to_string(i) + ": &l" + std::to_string(i) + " [";
+    for (int k = 0; k < 10; ++k) text += (k ? ", *l" : "*l") + std::to_string(i - 1);
+    text += "]\n";
+  }
+  auto parsed = ParseYaml(text, "bomb.yaml");
+  ASSERT_FALSE(parsed);
+  EXPECT_NE(parsed.error().message().find("once its aliases are expanded"), std::string::npos)
+      << parsed.error().ToString();
+}
+
+}  // namespace
+}  // namespace astrasweep::config
