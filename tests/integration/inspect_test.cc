@@ -8,30 +8,25 @@
 
 #include <filesystem>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "astrasweep/base/temp_dir.h"
 #include "astrasweep/store/table.h"
+#include "report_lines.h"
 #include "shell.h"
 
 namespace astrasweep {
 namespace {
 
+using testing::LinesAfter;
+using testing::Words;
+
 const std::string kBin = ASTRASWEEP_BIN;
 const std::string kSource = ASTRASWEEP_SOURCE_DIR;
 
-struct Cli {
-  int code = -1;
-  std::string output;
-};
-
-Cli Astrasweep(const std::string& args) {
-  Cli cli;
-  cli.output = testing::Capture(kBin + " " + args, &cli.code);
-  return cli;
-}
+using Cli = testing::Ran;
+Cli Astrasweep(const std::string& args) { return testing::Run(kBin + " " + args); }
 
 // What the test needs of one point of /points.
 struct Row {
@@ -59,27 +54,6 @@ std::vector<Row> ReadPoints(const std::string& path) {
     out.push_back({rows.Get(r, index), std::string(rows.Get(r, status)),
                    std::string(rows.Get(r, model)), rows.Get(r, tp), rows.Get(r, tokens)});
   return out;
-}
-
-std::vector<std::string> Words(const std::string& line) {
-  std::vector<std::string> words;
-  std::istringstream in(line);
-  for (std::string word; in >> word;) words.push_back(word);
-  return words;
-}
-
-// The lines after the one holding `heading`, up to an empty line.
-std::vector<std::string> LinesAfter(const std::string& text, const std::string& heading) {
-  std::vector<std::string> lines;
-  auto at = text.find(heading);
-  if (at == std::string::npos) return lines;
-  at = text.find('\n', at) + 1;
-  while (at < text.size() && text[at] != '\n') {
-    const auto end = text.find('\n', at);
-    lines.push_back(text.substr(at, end - at));
-    at = end + 1;
-  }
-  return lines;
 }
 
 class InspectCli : public ::testing::Test {

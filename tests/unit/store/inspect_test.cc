@@ -8,15 +8,18 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <sstream>
 
 #include "astrasweep.pb.h"
 #include "astrasweep/base/temp_dir.h"
 #include "astrasweep/exec/result_fields.h"
 #include "astrasweep/store/archive.h"
+#include "report_lines.h"
 
 namespace astrasweep::store {
 namespace {
+
+using testing::LinesAfter;
+using testing::Words;
 
 constexpr double kGiB = 1073741824.0;
 
@@ -79,6 +82,21 @@ proto::PointResult Result(std::uint64_t index, const TestPoint& point) {
   return p;
 }
 
+void WriteArchive(const std::string& path, const std::vector<TestPoint>& points) {
+  const std::vector<sweep::SweptKey> swept = {
+      {"model", sweep::SweptKey::Kind::kText, 16},
+      {"parallelism.tp", sweep::SweptKey::Kind::kInteger, 0},
+      {"hardware", sweep::SweptKey::Kind::kText, 16}};
+  Provenance provenance;
+  provenance.spec_sha256 = "abc";
+  provenance.points_total = points.size();
+  auto opened = CreateArchive(path, swept, provenance);
+  ASSERT_TRUE(opened) << opened.error().ToString();
+  for (std::size_t i = 0; i < points.size(); ++i)
+    ASSERT_TRUE(opened->archive.Add(Result(i, points[i])));
+  ASSERT_TRUE(opened->archive.Finish(ArchiveStatus::kComplete, "now"));
+}
+
 class InspectTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -86,18 +104,7 @@ class InspectTest : public ::testing::Test {
     ASSERT_TRUE(dir);
     dir_.emplace(std::move(*dir));
     path_ = (dir_->path() / "out.h5").string();
-    const std::vector<sweep::SweptKey> swept = {
-        {"model", sweep::SweptKey::Kind::kText, 16},
-        {"parallelism.tp", sweep::SweptKey::Kind::kInteger, 0},
-        {"hardware", sweep::SweptKey::Kind::kText, 16}};
-    Provenance provenance;
-    provenance.spec_sha256 = "abc";
-    provenance.points_total = Points().size();
-    auto opened = CreateArchive(path_, swept, provenance);
-    ASSERT_TRUE(opened) << opened.error().ToString();
-    for (std::size_t i = 0; i < Points().size(); ++i)
-      ASSERT_TRUE(opened->archive.Add(Result(i, Points()[i])));
-    ASSERT_TRUE(opened->archive.Finish(ArchiveStatus::kComplete, "now"));
+    WriteArchive(path_, Points());
   }
 
   std::string Inspect(InspectOptions options) {
@@ -116,28 +123,6 @@ class InspectTest : public ::testing::Test {
   std::optional<TempDir> dir_;
   std::string path_;
 };
-
-// The lines after the one holding `heading`, up to an empty line.
-std::vector<std::string> LinesAfter(const std::string& text, const std::string& heading) {
-  std::vector<std::string> lines;
-  auto at = text.find(heading);
-  if (at == std::string::npos) return lines;
-  at = text.find('\n', at) + 1;
-  while (at < text.size() && text[at] != '\n') {
-    const auto end = text.find('\n', at);
-    lines.push_back(text.substr(at, end - at));
-    at = end + 1;
-  }
-  return lines;
-}
-
-// The words of a line, the first `n` of them.
-std::vector<std::string> Words(const std::string& line, std::size_t n = 100) {
-  std::vector<std::string> words;
-  std::istringstream in(line);
-  for (std::string word; words.size() < n && in >> word;) words.push_back(word);
-  return words;
-}
 
 // The first word of each line but the header: the index in the lists.
 std::vector<std::string> FirstWords(const std::vector<std::string>& lines) {
@@ -280,6 +265,20 @@ TEST_F(InspectTest, BadExpressionsAndNamesSayWhatIsWrong) {
   EXPECT_NE(message.find("--group-by modelz: unknown column 'modelz' (did you mean 'model'?)"),
             std::string::npos)
       << message;
+}
+
+TEST_F(InspectTest, GroupingByAColumnOfManyValuesIsRefused) {
+  const TestPoint point = Points().front();
+  std::vector<TestPoint> points;
+  for (int i = 0; i <= 1000; ++i) points.push_back(point);
+  WriteArchive((dir_->path() / "many.h5").string(), points);
+  auto text = InspectArchive((dir_->path() / "many.h5").string(), {.group_by = {"index"}});
+  ASSERT_FALSE(text) << "1001 groups";
+  EXPECT_NE(text.error().message().find("--group-by index makes more than 1000 groups; group by "
+                                        "columns of few values, such as the swept keys (model, "
+                                        "parallelism.tp, hardware)"),
+            std::string::npos)
+      << text.error().message();
 }
 
 }  // namespace
