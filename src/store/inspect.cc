@@ -126,6 +126,7 @@ class PointsPass {
   Status Visit(const RowBuffer& rows, std::size_t r) {
     const std::string_view status = columns_->Status(rows, r);
     all_.Add(status);
+    infeasible_->NoteHardware(rows, r);
     if (!filter_->Matches(rows, r)) return Ok();
     kept_.Add(status);
     if (status == "failed" && filter_->active()) kept_failed_->push_back(columns_->Index(rows, r));

@@ -59,17 +59,31 @@ Expected<InfeasiblePoints> InfeasiblePoints::Create(PointColumns& columns, std::
   return infeasible;
 }
 
-void InfeasiblePoints::Visit(const RowBuffer& rows, std::size_t r) {
-  if (columns_->Status(rows, r) != "infeasible") return;
-  ++points_;
+std::vector<std::string> InfeasiblePoints::HardwareOf(const RowBuffer& rows, std::size_t r) const {
   std::vector<std::string> key;
   for (const StoredCol& column : hardware_columns_)
     key.push_back(PointColumns::Text(rows, r, column));
+  return key;
+}
+
+// The first point of each hardware in table order whose config was built
+// (ok or infeasible): the scan of /configs for their memory then ends
+// early, whichever points a filter keeps.
+void InfeasiblePoints::NoteHardware(const RowBuffer& rows, std::size_t r) {
+  if (hardware_columns_.empty() && !examples_.empty()) return;
+  const std::string_view status = columns_->Status(rows, r);
+  if (status == "ok" || status == "infeasible")
+    examples_.try_emplace(HardwareOf(rows, r), columns_->Index(rows, r));
+}
+
+void InfeasiblePoints::Visit(const RowBuffer& rows, std::size_t r) {
+  if (columns_->Status(rows, r) != "infeasible") return;
+  ++points_;
   const double peak = columns_->PeakMemBytes(rows, r);
   const std::uint64_t index = columns_->Index(rows, r);
-  auto [it, added] = by_hardware_.try_emplace(std::move(key));
+  auto [it, added] = by_hardware_.try_emplace(HardwareOf(rows, r));
   Hardware& hardware = it->second;
-  if (added) hardware.min_peak = hardware.max_peak = peak, hardware.example = index;
+  if (added) hardware.min_peak = hardware.max_peak = peak;
   ++hardware.points;
   hardware.min_peak = std::min(hardware.min_peak, peak);
   hardware.max_peak = std::max(hardware.max_peak, peak);
@@ -87,7 +101,9 @@ void InfeasiblePoints::Visit(const RowBuffer& rows, std::size_t r) {
 Status InfeasiblePoints::ReadGpuMemories(const File& file) {
   if (by_hardware_.empty()) return Ok();
   std::map<std::uint64_t, Hardware*> wanted;
-  for (auto& [key, hardware] : by_hardware_) wanted.emplace(hardware.example, &hardware);
+  for (auto& [key, hardware] : by_hardware_)
+    if (auto example = examples_.find(key); example != examples_.end())
+      wanted.emplace(example->second, &hardware);
   ASTRASWEEP_ASSIGN_OR_RETURN(Table configs, Table::Open(file, "configs"));
   std::size_t text_bytes = 1024;
   for (const Column& column : configs.columns())

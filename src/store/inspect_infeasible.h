@@ -30,6 +30,9 @@ Expected<GpuMemory> ReadGpuMemory(std::string_view config_text);
 class InfeasiblePoints {
  public:
   static Expected<InfeasiblePoints> Create(PointColumns& columns, std::size_t top);
+  // Every point of /points, kept or not.
+  void NoteHardware(const RowBuffer& rows, std::size_t r);
+  // The points kept.
   void Visit(const RowBuffer& rows, std::size_t r);
   // Each hardware's GPU memory, from /configs: the scan stops when it has
   // them all.
@@ -49,11 +52,11 @@ class InfeasiblePoints {
   struct Hardware {
     std::uint64_t points = 0;
     double min_peak = 0, max_peak = 0;
-    std::uint64_t example = 0;  // a point whose config gives the memory
     std::optional<GpuMemory> memory;
     std::vector<Candidate> nearest;  // a max-heap of the `top` smallest peaks
   };
   InfeasiblePoints(const PointColumns& columns, std::size_t top) : columns_(&columns), top_(top) {}
+  std::vector<std::string> HardwareOf(const RowBuffer& rows, std::size_t r) const;
   std::string HardwareLine(const std::vector<std::string>& key, const Hardware& hardware) const;
   std::string NearestText() const;
 
@@ -62,6 +65,8 @@ class InfeasiblePoints {
   std::vector<std::string> hardware_keys_;  // swept keys under `hardware`
   std::vector<StoredCol> hardware_columns_;
   std::map<std::vector<std::string>, Hardware> by_hardware_;
+  // Per hardware, a point whose config gives its memory.
+  std::map<std::vector<std::string>, std::uint64_t> examples_;
   std::uint64_t points_ = 0;
 };
 
