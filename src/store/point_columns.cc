@@ -14,6 +14,17 @@ bool Excluded(std::span<const std::string> except, const std::string& name) {
   return std::find(except.begin(), except.end(), name) != except.end();
 }
 
+// The columns a mistyped `name` may mean: those it ends a key path of
+// ("tp": parallelism.tp), then the closest by spelling.
+std::vector<std::string> NearNames(const std::string& name, const std::vector<std::string>& names) {
+  std::vector<std::string> near;
+  for (const std::string& column : names)
+    if (column.ends_with("." + name)) near.push_back(column);
+  for (std::string& close : CloseMatches(name, names))
+    if (std::find(near.begin(), near.end(), close) == near.end()) near.push_back(std::move(close));
+  return near;
+}
+
 }  // namespace
 
 PointColumns::PointColumns(const Table& points) : table_columns_(points.columns()) {
@@ -62,7 +73,8 @@ Expected<StoredCol> PointColumns::Find(const std::string& name) {
                         "' is a config key this sweep does not vary: every point has the "
                         "same value, so /points has no column for it; " +
                         Listing());
-  return InvalidInput("unknown column '" + name + "'" + DidYouMean(name, names) + "; " + Listing());
+  return InvalidInput("unknown column '" + name + "'" + DidYouMeanOneOf(NearNames(name, names)) +
+                      "; " + Listing());
 }
 
 // What a name may be: the swept keys, then every other column.

@@ -248,6 +248,12 @@ TEST_F(InspectTest, BadExpressionsAndNamesSayWhatIsWrong) {
   EXPECT_NE(message.find("the swept keys are model, parallelism.tp, hardware"), std::string::npos)
       << message;
 
+  message = InspectError({.where = "tp == 8"}).message();
+  EXPECT_NE(message.find("unknown column 'tp' (did you mean 'parallelism.tp' or 'tp_comm_s'?)"),
+            std::string::npos)
+      << "a key path's last part first:\n"
+      << message;
+
   message = InspectError({.where = "training.recompute == 'full'"}).message();
   EXPECT_NE(message.find("'training.recompute' is a config key this sweep does not vary"),
             std::string::npos)
