@@ -80,7 +80,10 @@ std::vector<std::string> CloseMatches(std::string_view word,
 }
 
 std::string DidYouMean(std::string_view word, std::span<const std::string> candidates) {
-  const std::vector<std::string> matches = CloseMatches(word, candidates);
+  return DidYouMeanOneOf(CloseMatches(word, candidates));
+}
+
+std::string DidYouMeanOneOf(std::span<const std::string> matches) {
   if (matches.empty()) return "";
   std::string out = " (did you mean ";
   for (std::size_t i = 0; i < matches.size(); ++i)

@@ -90,6 +90,12 @@ double StringTable::Intern(const std::string& text) {
   return it->second;
 }
 
+std::optional<double> StringTable::Find(const std::string& text) const {
+  auto it = ids_.find(text);
+  if (it == ids_.end()) return std::nullopt;
+  return it->second;
+}
+
 const std::string& StringTable::Text(double id) const {
   static const std::string unknown = "?";
   auto i = static_cast<std::size_t>(id);

@@ -31,16 +31,8 @@ namespace fs = std::filesystem;
 const std::string kBin = ASTRASWEEP_BIN;
 const std::string kSource = ASTRASWEEP_SOURCE_DIR;
 
-struct Cli {
-  int code = -1;
-  std::string output;
-};
-
-Cli Astrasweep(const std::string& args) {
-  Cli cli;
-  cli.output = testing::Capture(kBin + " " + args, &cli.code);
-  return cli;
-}
+using Cli = testing::Ran;
+Cli Astrasweep(const std::string& args) { return testing::Run(kBin + " " + args); }
 
 bool Has(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;

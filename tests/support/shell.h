@@ -22,6 +22,17 @@ inline std::string Capture(const std::string& command, int* exit_code) {
   return output;
 }
 
+// What a command did: its exit code, and stdout and stderr together.
+struct Ran {
+  int code = -1;
+  std::string output;
+};
+inline Ran Run(const std::string& command) {
+  Ran ran;
+  ran.output = Capture(command, &ran.code);
+  return ran;
+}
+
 // An interpreter with h5py, pandas and tables: Debian's, which need not be
 // the first python3 on PATH. Empty when there is none.
 inline std::string PythonWithH5() {

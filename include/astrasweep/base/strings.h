@@ -28,6 +28,8 @@ std::optional<std::string> ClosestMatch(std::string_view word,
 std::vector<std::string> CloseMatches(std::string_view word,
                                       std::span<const std::string> candidates);
 std::string DidYouMean(std::string_view word, std::span<const std::string> candidates);
+// " (did you mean 'a' or 'b'?)" for matches found otherwise, or "".
+std::string DidYouMeanOneOf(std::span<const std::string> matches);
 
 // The whole text as a finite number ("64", "2.5e9"); nullopt for anything
 // else, including "inf", "nan" and trailing characters.

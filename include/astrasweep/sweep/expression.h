@@ -9,6 +9,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -34,7 +35,12 @@ using Resolver = std::function<Expected<Symbol>(const std::string& name)>;
 class StringTable {
  public:
   double Intern(const std::string& text);
+  // The id of a string already interned; nullopt for any other (which
+  // equals none of them). For values read in bulk, which must not grow the
+  // table.
+  std::optional<double> Find(const std::string& text) const;
   const std::string& Text(double id) const;
+  std::size_t size() const { return texts_.size(); }
 
  private:
   std::unordered_map<std::string, int> ids_;

@@ -19,6 +19,9 @@ TEST(Strings, DidYouMeanCompletesANameCutShort) {
   const std::vector<std::string> names = {"a100-40gb", "a100-80gb", "h100-sxm", "h200"};
   EXPECT_EQ(DidYouMean("h100", names), " (did you mean 'h100-sxm'?)");
   EXPECT_EQ(DidYouMean("a100", names), " (did you mean 'a100-40gb' or 'a100-80gb'?)");
+  EXPECT_EQ(DidYouMeanOneOf(std::vector<std::string>{"a", "b", "c"}),
+            " (did you mean 'a', 'b' or 'c'?)");
+  EXPECT_EQ(DidYouMeanOneOf(std::vector<std::string>{}), "");
   EXPECT_EQ(DidYouMean("h20", names), " (did you mean 'h200'?)");
 }
 

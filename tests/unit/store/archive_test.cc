@@ -269,7 +269,7 @@ TEST(Archive, ResumeRebuildsADamagedArchiveFromItsJournal) {
     EXPECT_FALSE(swept.Get(r, fits)) << "a field a result lacks reads 0";
   }
 
-  auto text = InspectArchive(path, 3);
+  auto text = InspectArchive(path, {.top = 3});
   ASSERT_TRUE(text) << text.error().ToString();
   EXPECT_NE(text->find("3 ok  0 infeasible  1 failed"), std::string::npos) << *text;
   EXPECT_NE(text->find("needs more micro-batches"), std::string::npos) << *text;

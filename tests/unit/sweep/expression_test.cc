@@ -54,6 +54,14 @@ TEST_F(ExpressionTest, LogicAndComparison) {
   EXPECT_EQ(*Eval("execution_backend.model != \"analytical\""), 1);
 }
 
+TEST_F(ExpressionTest, StringsAreFoundWithoutGrowingTheTable) {
+  ASSERT_TRUE(Compile("execution_backend.model == 'analytical'"));
+  const std::size_t size = strings_.size();
+  EXPECT_EQ(strings_.Find("analytical"), strings_.Intern("analytical"));
+  EXPECT_EQ(strings_.Find("hybrid"), std::nullopt) << "a string no expression names";
+  EXPECT_EQ(strings_.size(), size) << "Find must not intern";
+}
+
 TEST_F(ExpressionTest, Functions) {
   EXPECT_EQ(*Eval("min(gpus, 3, 5)"), 3);
   EXPECT_EQ(*Eval("max(1, parallelism.tp)"), 8);
