@@ -1,15 +1,49 @@
 // spdlog behind a small interface; one logger named "astrasweep".
 #include "astrasweep/base/logging.h"
 
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <memory>
+#include <mutex>
 #include <vector>
+
+#include "astrasweep/base/console.h"
 
 namespace astrasweep::log {
 namespace {
+
+// Log lines to the console (StandardError), which keeps them off the
+// progress bar's line; the level in colour on a terminal, as spdlog's own
+// colour sink would.
+class ConsoleSink final : public spdlog::sinks::base_sink<std::mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    std::string line(formatted.data(), formatted.size());
+    Console& console = StandardError();
+    if (console.terminal() && msg.color_range_end > msg.color_range_start) {
+      line.insert(msg.color_range_end, "\033[m");
+      line.insert(msg.color_range_start, Color(msg.level));
+    }
+    console.Print(line);
+  }
+  void flush_() override {}
+
+ private:
+  static const char* Color(spdlog::level::level_enum level) {
+    switch (level) {
+      case spdlog::level::debug: return "\033[36m";
+      case spdlog::level::info: return "\033[32m";
+      case spdlog::level::warn: return "\033[33m\033[1m";
+      case spdlog::level::err: return "\033[31m\033[1m";
+      case spdlog::level::critical: return "\033[1m\033[41m";
+      default: return "";
+    }
+  }
+};
 
 spdlog::level::level_enum ToSpd(Level level) {
   switch (level) {
@@ -24,7 +58,7 @@ spdlog::level::level_enum ToSpd(Level level) {
 
 std::shared_ptr<spdlog::logger> Logger() {
   static std::shared_ptr<spdlog::logger> fallback = [] {
-    auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    auto sink = std::make_shared<ConsoleSink>();
     auto logger = std::make_shared<spdlog::logger>("astrasweep", sink);
     logger->set_pattern("[%H:%M:%S.%e] [rank 0] [%^%l%$] %v");
     logger->set_level(spdlog::level::warn);
@@ -42,7 +76,7 @@ void Setup(const Options& options) {
   std::string pattern =
       "[%Y-%m-%d %H:%M:%S.%e] [rank " + std::to_string(options.rank) + "] [%l] %v";
   if (options.console) {
-    auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    auto sink = std::make_shared<ConsoleSink>();
     sink->set_level(ToSpd(options.console_level));
     sink->set_pattern("[%H:%M:%S.%e] [rank " + std::to_string(options.rank) + "] [%^%l%$] %v");
     sinks.push_back(sink);

@@ -2,6 +2,7 @@
 #include "astrasweep/base/strings.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -97,6 +98,23 @@ std::optional<double> ParseDouble(std::string_view text) {
   if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value))
     return std::nullopt;
   return value;
+}
+
+std::string ShellQuote(std::string_view arg) {
+  const auto plain = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           (c != '\0' && std::strchr("_-+=%@:,./", c) != nullptr);
+  };
+  if (!arg.empty() && std::all_of(arg.begin(), arg.end(), plain)) return std::string(arg);
+  std::string quoted = "'";
+  for (char c : arg) quoted += c == '\'' ? std::string_view("'\\''") : std::string_view(&c, 1);
+  return quoted + "'";
+}
+
+std::string ShellCommand(std::span<const std::string> words) {
+  std::string command;
+  for (const std::string& word : words) command += (command.empty() ? "" : " ") + ShellQuote(word);
+  return command;
 }
 
 Expected<std::string> ReadFile(const std::string& path) {

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <memory>
 
 #include "astrasweep/base/error.h"
 #include "astrasweep/base/logging.h"
@@ -25,6 +26,10 @@ struct Outcome {
   // Set when the other ranks of the job cannot be waited for: main calls
   // it with the exit code, and it ends every rank.
   std::function<void(int exit_code)> end_job;
+  // Held until main has reported: run's MPI session, whose end
+  // (MPI_Finalize) waits on the launcher, and a launcher ending the job
+  // (mpiexec after Ctrl-C) answers only with SIGKILL.
+  std::shared_ptr<void> keep_until_reported;
   // The command's answer is "they differ" (verify, diff): exit 1, with
   // no error message (the report said what differs).
   bool differs = false;

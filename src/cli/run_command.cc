@@ -1,8 +1,14 @@
 // `astrasweep run SPEC -o OUT.h5`: the sweep over the ranks of an MPI job
 // (or this process alone, without a launcher) into an archive.
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
+#include "astrasweep/base/console.h"
+#include "astrasweep/base/strings.h"
+#include "astrasweep/dist/launcher.h"
 #include "astrasweep/dist/run.h"
 #include "astrasweep/dist/session.h"
 #include "commands.h"
@@ -22,11 +28,8 @@ struct RunFlags {
   SimulationFlags simulation;
 };
 
-std::string Quote(const std::string& arg) {
-  if (!arg.empty() && arg.find_first_of(" \t\"'\\$") == std::string::npos) return arg;
-  std::string quoted = "'";
-  for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
+std::vector<std::string> Arguments(const Context& context) {
+  return {context.argv, context.argv + context.argc};
 }
 
 Expected<dist::RunOptions> OptionsFrom(const RunFlags& flags, const Context& context) {
@@ -52,8 +55,7 @@ Expected<dist::RunOptions> OptionsFrom(const RunFlags& flags, const Context& con
                                                  : dist::ProgressStyle::kAuto;
   options.progress_interval_s = flags.progress_interval;
   options.simulation = flags.simulation.Options();
-  for (int i = 0; i < context.argc; ++i)
-    options.command_line += (i ? " " : "") + Quote(context.argv[i]);
+  options.command_line = ShellCommand(Arguments(context));
   return options;
 }
 
@@ -85,12 +87,30 @@ Outcome Run(const RunFlags& flags, const Context& context) {
   std::shared_ptr<dist::Session> session = dist::OpenSession(argc, argv);
   dist::Transport& transport = session->transport();
   SetUpLogging(flags.out, transport.rank(), context.log_level);
-  options.stop = &dist::InstallStopSignals();
+  // Rank 0 alone prints, and alone needs to know who launched the run.
+  const dist::Launcher launcher =
+      transport.rank() == 0
+          ? dist::FindLauncher(dist::ProcessTable(), ::getpid(), Arguments(context))
+          : dist::Launcher{};
+  // mpiexec copies rank 0's stderr (a pipe) to its own: a terminal when
+  // the person who started the run sees one.
+  if (launcher.terminal && !StandardError().terminal())
+    StandardError().UseTerminal(launcher.terminal_path);
+  const dist::StopFlags stop = dist::InstallStopSignals(launcher.killer_pid);
+  options.stop = stop.stop;
+  options.hurry = stop.hurry;
+  // Leave most of the time before the launcher's SIGKILL to closing the
+  // archive and saying how to resume.
+  options.hurried_grace_seconds = std::min(flags.grace, launcher.kill_after_s / 4);
   dist::RunOutcome run = dist::RunSweep(transport, options);
   Outcome outcome;
   outcome.quiet_worker = run.role == dist::Role::kWorker;
+  outcome.keep_until_reported = session;
   if (run.must_end_job) {
-    outcome.end_job = [session](int exit_code) { session->EndJob(exit_code); };
+    // A launcher that is ending the job (mpiexec after Ctrl-C) kills every
+    // rank itself, in a moment: MPI_Abort would only add its banner.
+    if (!stop.hurry->load())
+      outcome.end_job = [session](int exit_code) { session->EndJob(exit_code); };
   } else {
     // Every rank ends together, so rank 0 reports before mpirun sees a
     // worker exit.
@@ -102,13 +122,11 @@ Outcome Run(const RunFlags& flags, const Context& context) {
   }
   if (outcome.quiet_worker) return outcome;
   PrintSummary(flags, *run.result);
-  const std::string resume =
-      "astrasweep run " +
-      (flags.from_archive.empty() ? Quote(flags.spec)
-                                  : "--from-archive " + Quote(flags.from_archive)) +
-      " -o " + Quote(flags.out) + (flags.shard.empty() ? "" : " --shard " + flags.shard) +
-      " --resume";
-  if (run.result->abandoned_workers)
+  // As the user ran it, launcher included.
+  const std::string resume = dist::ResumeCommand(launcher.command);
+  // After the launcher's signal the grace period is cut short on purpose
+  // (the log says which points were left out): no more to say then.
+  if (run.result->abandoned_workers && !stop.hurry->load())
     outcome.status = MakeError(ErrorCode::kCancelled,
                                "interrupted; workers did not finish within the grace period. The "
                                "archive is partial; continue with: " + resume,

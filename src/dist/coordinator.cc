@@ -18,6 +18,10 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
+Clock::duration Duration(double seconds) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+}
+
 std::chrono::milliseconds Millis(double seconds) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
 }
@@ -166,6 +170,8 @@ class Coordinator {
   Expected<RunSummary> Run() {
     while (active_ > 0) {
       if (!stopping_ && Stopped(options_.stop)) BeginStop("a signal");
+      if (stopping_ && Stopped(options_.hurry))
+        deadline_ = std::min(deadline_, stopped_at_ + Duration(options_.hurried_grace_seconds));
       tracker_.progress().stopping = stopping_;
       if (stopping_ && Clock::now() > deadline_) {
         log::Warn(fmt::format(
@@ -225,12 +231,14 @@ class Coordinator {
   void BeginStop(const std::string& cause) {
     stopping_ = true;
     summary_.interrupted = true;
-    deadline_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                   std::chrono::duration<double>(options_.grace_seconds));
+    stopped_at_ = Clock::now();
+    const bool hurried = Stopped(options_.hurry);
+    const double grace = hurried ? options_.hurried_grace_seconds : options_.grace_seconds;
+    deadline_ = stopped_at_ + Duration(grace);
     log::Warn(fmt::format(
-        "stopping on {}: no more work is handed out; waiting up to {:.0f} s for the {} "
+        "stopping on {}{}: no more work is handed out; waiting up to {:g} s for the {} "
         "workers' points in flight",
-        cause, options_.grace_seconds, active_));
+        cause, hurried ? " from the launcher, which kills the job soon" : "", grace, active_));
   }
 
   Transport& transport_;
@@ -243,7 +251,7 @@ class Coordinator {
   int active_;
   bool exhausted_ = false;
   bool stopping_ = false;
-  Clock::time_point deadline_{};
+  Clock::time_point stopped_at_{}, deadline_{};
   std::uint64_t dispatched_ = 0;
   std::uint64_t batch_id_ = 0;
   proto::ResultBatch results_;

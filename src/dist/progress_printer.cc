@@ -2,15 +2,39 @@
 #include "progress_printer.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 
 #include "astrasweep/base/logging.h"
 
 namespace astrasweep::dist {
+
+void RateMeter::Add(double elapsed_s, std::uint64_t done) {
+  now_ = elapsed_s;
+  if (done > 0 && (samples_.empty() || done != samples_.back().done)) {
+    if (samples_.empty())
+      first_t_ = elapsed_s;
+    else
+      ++arrivals_;
+    samples_.push_back({elapsed_s, done});
+  }
+  // The rate is measured from the newest sample at least a window old.
+  while (samples_.size() > 1 && now_ - samples_[1].t >= kWindowSeconds) samples_.pop_front();
+}
+
+std::optional<double> RateMeter::Rate() const {
+  if (arrivals_ == 0 || now_ - first_t_ < kRateAfterSeconds) return std::nullopt;
+  const Sample& from = samples_.front();
+  return static_cast<double>(samples_.back().done - from.done) / (now_ - from.t);
+}
+
+std::optional<double> RateMeter::Eta(std::uint64_t total) const {
+  const std::optional<double> rate = Rate();
+  if (!rate || *rate <= 0 || now_ - first_t_ < kEtaAfterSeconds || arrivals_ < kEtaAfterArrivals)
+    return std::nullopt;
+  return static_cast<double>(total - std::min(total, samples_.back().done)) / *rate;
+}
 
 std::string FormatDuration(double s) {
   if (!std::isfinite(s) || s < 0) return "?";
@@ -20,21 +44,43 @@ std::string FormatDuration(double s) {
   return fmt::format("{}s", total);
 }
 
-ProgressPrinter::ProgressPrinter(ProgressStyle style, double interval_s,
-                                 std::uint64_t already_done, std::uint64_t grand_total)
-    : interval_s_(interval_s), already_(already_done), grand_total_(grand_total) {
+std::string FormatRate(double rate) {
+  if (rate >= 10) return fmt::format("{:.0f} pt/s", rate);
+  if (rate >= 1) return fmt::format("{:.1f} pt/s", rate);
+  return fmt::format("{:.2f} pt/s", rate);
+}
+
+std::string FitBar(const std::string& text, double fraction, int columns) {
+  constexpr int kWidth = 30, kMinWidth = 10;
+  const int room = std::max(columns - 1, kMinWidth + 2);
+  const int width = std::clamp(room - 3 - static_cast<int>(text.size()), kMinWidth, kWidth);
+  const int filled = static_cast<int>(std::clamp(fraction, 0.0, 1.0) * width);
+  std::string bar = "[" + std::string(static_cast<std::size_t>(filled), '#') +
+                    std::string(static_cast<std::size_t>(width - filled), '.') + "] " + text;
+  if (static_cast<int>(bar.size()) > room) bar.resize(static_cast<std::size_t>(room));
+  return bar;
+}
+
+ProgressPrinter::ProgressPrinter(ProgressStyle style, double interval_s, std::uint64_t already_done,
+                                 std::uint64_t grand_total, Console& console)
+    : console_(console),
+      interval_s_(interval_s),
+      already_(already_done),
+      grand_total_(grand_total) {
   if (style == ProgressStyle::kAuto)
-    style = ::isatty(STDERR_FILENO) ? ProgressStyle::kBar : ProgressStyle::kLines;
+    style = console_.terminal() ? ProgressStyle::kBar : ProgressStyle::kLines;
   style_ = style;
 }
 
+ProgressPrinter::~ProgressPrinter() { console_.EndStatus(); }
+
 std::string ProgressPrinter::Text(const Progress& p, double fraction) const {
-  const double rate = p.elapsed_s > 0 ? static_cast<double>(p.done) / p.elapsed_s : 0;
-  const double eta =
-      rate > 0 ? static_cast<double>(p.total - std::min(p.total, p.done)) / rate : -1;
   std::string text =
-      fmt::format("{}/{} points ({:.1f}%)  {:.0f} pt/s  ETA {}  failed {}", already_ + p.done,
-                  grand_total_, 100 * fraction, rate, FormatDuration(eta), p.failed);
+      fmt::format("{}/{} points ({:.1f}%)", already_ + p.done, grand_total_, 100 * fraction);
+  if (const auto rate = rate_.Rate()) text += "  " + FormatRate(*rate);
+  if (const auto eta = rate_.Eta(p.total); eta && p.done < p.total && !p.stopping)
+    text += "  ETA " + FormatDuration(*eta);
+  text += fmt::format("  failed {}", p.failed);
   if (p.sim_runs + p.cache_hits > 0)
     text += fmt::format("  cache hits {:.0f}%", 100.0 * static_cast<double>(p.cache_hits) /
                                                     static_cast<double>(p.sim_runs + p.cache_hits));
@@ -44,20 +90,15 @@ std::string ProgressPrinter::Text(const Progress& p, double fraction) const {
 
 void ProgressPrinter::Print(const std::string& text, double fraction, bool last) {
   if (style_ == ProgressStyle::kBar) {
-    constexpr int kWidth = 30;
-    const int filled = static_cast<int>(fraction * kWidth);
-    std::fprintf(stderr, "\r[%s%s] %s\033[K",
-                 std::string(static_cast<std::size_t>(filled), '#').c_str(),
-                 std::string(static_cast<std::size_t>(kWidth - filled), '.').c_str(),
-                 text.c_str());
-    if (last) std::fputc('\n', stderr);
+    console_.Status(FitBar(text, fraction, console_.columns()));
+    if (last) console_.EndStatus();
   } else {
-    std::fprintf(stderr, "astrasweep: %s\n", text.c_str());
+    console_.Print("astrasweep: " + text);
   }
-  std::fflush(stderr);
 }
 
 void ProgressPrinter::operator()(const Progress& p) {
+  rate_.Add(p.elapsed_s, p.done);
   const bool last = p.done >= p.total || p.stopping;
   const bool log_due = (last && !logged_last_) || p.elapsed_s - last_logged_s_ >= interval_s_;
   const bool line_due = style_ == ProgressStyle::kBar ||

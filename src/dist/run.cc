@@ -111,6 +111,8 @@ RunOutcome CoordinateSweep(Transport& transport, const sweep::Expander& expander
   CoordinatorOptions co;
   co.grace_seconds = options.grace_seconds;
   co.stop = options.stop;
+  co.hurry = options.hurry;
+  co.hurried_grace_seconds = options.hurried_grace_seconds;
   co.progress = [&](const Progress& p) { printer(p); };
   auto summary = dist::Coordinate(transport, source, sink, evaluate, co);
   RunOutcome outcome;

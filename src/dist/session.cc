@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "astrasweep/dist/launcher.h"
 #include "astrasweep/dist/mpi.h"
 
 namespace astrasweep::dist {
@@ -24,16 +25,7 @@ class LocalSession final : public Session {
 
 }  // namespace
 
-bool StartedByLauncher() {
-  // Open MPI's mpiexec, PMIx (Open MPI 5, srun --mpi=pmix), PMI-1/2 (MPICH's
-  // hydra, srun --mpi=pmi2), and srun's own task variables.
-  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE",
-                           "SLURM_STEP_NUM_TASKS"}) {
-    const char* value = std::getenv(name);
-    if (value != nullptr && *value != '\0') return true;
-  }
-  return false;
-}
+bool StartedByLauncher() { return LauncherFromEnvironment() != LauncherKind::kNone; }
 
 std::unique_ptr<Session> OpenSession(int& argc, char**& argv) {
   if (StartedByLauncher()) return std::make_unique<MpiSession>(argc, argv);

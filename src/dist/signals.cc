@@ -1,5 +1,5 @@
-// The stop flag that SIGTERM and SIGINT set.
-#include <csignal>
+// The stop flags that SIGTERM and SIGINT set.
+#include <signal.h>
 
 #include "astrasweep/dist/run.h"
 
@@ -7,18 +7,31 @@ namespace astrasweep::dist {
 namespace {
 
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_hurry{false};
+std::atomic<pid_t> g_killer{0};
 
-extern "C" void OnStopSignal(int signal) {
+extern "C" void OnStopSignal(int signal, siginfo_t* info, void*) {
+  // hurry before stop: whoever sees stop sees the hurry that came with it
+  if (const pid_t killer = g_killer.load();
+      killer != 0 && info != nullptr && info->si_pid == killer)
+    g_hurry.store(true);
   g_stop.store(true);
-  std::signal(signal, SIG_DFL);  // the next one ends the process
+  struct sigaction fallback {};
+  fallback.sa_handler = SIG_DFL;
+  sigaction(signal, &fallback, nullptr);  // the next one ends the process
 }
 
 }  // namespace
 
-const std::atomic<bool>& InstallStopSignals() {
-  std::signal(SIGTERM, OnStopSignal);
-  std::signal(SIGINT, OnStopSignal);
-  return g_stop;
+StopFlags InstallStopSignals(int killer) {
+  g_killer.store(killer);
+  struct sigaction action {};
+  action.sa_sigaction = OnStopSignal;
+  action.sa_flags = SA_SIGINFO;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+  return {.stop = &g_stop, .hurry = &g_hurry};
 }
 
 }  // namespace astrasweep::dist

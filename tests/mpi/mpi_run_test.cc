@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,11 +42,18 @@ const std::string kMpiexec = MPIEXEC_EXECUTABLE;
 
 // Starts a command in its own session (mpiexec puts each rank in its own
 // process group, but they stay in the session, so the whole job can be
-// signalled at once), with stdout and stderr into `log`.
-pid_t Launch(const std::vector<std::string>& args, const std::string& log) {
+// signalled at once), with stdout and stderr into `log`; with `input`, its
+// stdin is a pipe whose writing end that is.
+pid_t Launch(const std::vector<std::string>& args, const std::string& log, int* input = nullptr) {
+  int in[2] = {-1, -1};
+  if (input != nullptr && pipe(in) != 0) return -1;
   const pid_t pid = fork();
   if (pid == 0) {
     setsid();
+    if (input != nullptr) {
+      dup2(in[0], 0);
+      close(in[1]);
+    }
     FILE* f = std::fopen(log.c_str(), "a");
     if (f) {
       dup2(fileno(f), 1);
@@ -58,6 +66,10 @@ pid_t Launch(const std::vector<std::string>& args, const std::string& log) {
     setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
     execv(argv[0], argv.data());
     _exit(127);
+  }
+  if (input != nullptr) {
+    close(in[0]);
+    *input = in[1];
   }
   return pid;
 }
@@ -224,12 +236,91 @@ TEST_F(MpiRun, SigtermLeavesAPartialArchiveAndExitCode3ThenResumeCompletesIt) {
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   testing::Capture("pkill -TERM -s " + std::to_string(pid) + " -x astrasweep", &code);
   EXPECT_EQ(Wait(pid), 3) << ReadText(out + ".test.log");
-  EXPECT_NE(ReadText(out + ".test.log").find("--resume"), std::string::npos);
+  EXPECT_NE(ReadText(out + ".test.log")
+                .find("continue with: " + ShellCommand(RunArgs(2, kMixed, out, /*resume=*/true))),
+            std::string::npos)
+      << "the command as it was run, mpiexec included, with --resume:\n"
+      << ReadText(out + ".test.log");
   EXPECT_EQ(Attribute(out, "status"), "partial");
   EXPECT_LT(SortedRows(out, "points").size(), SortedRows(reference, "points").size());
   ASSERT_EQ(RunSweep(2, kMixed, out, true), 0);
   EXPECT_EQ(Attribute(out, "status"), "complete");
   ExpectSameResults(reference, out);
+}
+
+// A sweep of 60,522 analytical points: several seconds at 3 ranks.
+std::string WriteLongSweep(const fs::path& dir) {
+  const std::string spec = (dir / "long.yaml").string();
+  std::ofstream(spec) << "name: long\nbase: " << kSource << "/sweeps/points/gpt-1.3b-a100.yaml\n"
+                      << R"yaml(vars: {gpus: 8}
+axes:
+  model: [gpt-1.3b, gpt-2.7b, gpt-6.7b, gpt-13b]
+  gpus: [8, 32, 64]
+  parallelism.tp: [1, 2, 4, 8]
+  parallelism.pp: {pow2: [1, 8]}
+  training.micro_batch: [1, 2]
+  training.global_batch: {range: [512, 4096, 16]}
+derive:
+  parallelism.dp: "gpus // (parallelism.tp * parallelism.pp)"
+constraints:
+  - "gpus % (parallelism.tp * parallelism.pp) == 0"
+  - "model.layers // parallelism.pp >= 4"
+  - "not (model.hidden >= 5120 and parallelism.tp * parallelism.pp < 4)"
+  - "training.global_batch % (training.micro_batch * parallelism.dp) == 0"
+)yaml";
+  return spec;
+}
+
+// The issue's case, on a terminal (script(1) gives mpiexec one): the bar
+// through mpiexec, a log line that never shares its line, and Ctrl-C.
+// mpiexec SIGTERMs the ranks a second after Ctrl-C and SIGKILLs them a
+// second later; by then rank 0 has left a partial archive and printed the
+// command to resume, mpiexec included, which then completes it.
+TEST_F(MpiRun, CtrlCUnderMpiexecOnATerminalLeavesAPartialArchiveAndTheResumeCommand) {
+  int code = 0;
+  std::string script = testing::Capture("command -v script", &code);
+  if (code != 0) GTEST_SKIP() << "no script(1) (util-linux) to give mpiexec a terminal";
+  script.erase(script.find_last_not_of('\n') + 1);
+  const std::string spec = WriteLongSweep(dir_->path()), out = Out("long.h5");
+  const std::string log = out + ".test.log";
+  std::vector<std::string> run = RunArgs(3, spec, out, false);
+  run.resize(run.size() - 2);  // --progress none: auto, which is the point
+  int keys = -1;
+  const pid_t pid = Launch({script, "-qfec", ShellCommand(run), "/dev/null"}, log, &keys);
+  ASSERT_GT(pid, 0);
+  for (int i = 0; i < 1000 && ReadText(log).find(" points (") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(write(keys, "\x03", 1), 1);  // Ctrl-C, as the terminal's line discipline takes it
+  const int exit_code = Wait(pid);
+  close(keys);
+  const std::string text = ReadText(log);
+  EXPECT_EQ(exit_code, 1) << "Open MPI's mpiexec exits 1 after Ctrl-C, whatever its ranks do\n"
+                          << text;
+  EXPECT_NE(text.find("\r[##"), std::string::npos) << "a bar, redrawn in place:\n" << text;
+  EXPECT_FALSE(std::regex_search(text, std::regex("astrasweep: [0-9]+/[0-9]+ points")))
+      << "no progress lines:\n"
+      << text;
+  // The warning starts a line of its own: the bar's line is cleared first.
+  const std::size_t warning = text.find("stopping on a signal from the launcher");
+  ASSERT_NE(warning, std::string::npos) << text;
+  const std::size_t cleared = text.rfind("\r\033[K", warning);
+  ASSERT_NE(cleared, std::string::npos) << text;
+  EXPECT_TRUE(std::regex_match(text.substr(cleared + 4, warning - cleared - 4),
+                               std::regex(R"(\[[0-9:.]+\] \[rank 0\] \[.*warning.*\] )")))
+      << "nothing but the log line's prefix since the bar was cleared:\n"
+      << text.substr(cleared, warning - cleared);
+  // The resume command, as it was run: launcher included.
+  const std::string resume = ShellCommand(run) + " --resume";
+  ASSERT_NE(text.find("continue with: " + resume), std::string::npos) << text;
+  EXPECT_EQ(Attribute(out, "status"), "partial");
+  const std::size_t done = SortedRows(out, "points").size();
+  EXPECT_GT(done, 0u);
+  EXPECT_LT(done, 60522u);
+  const int resumed = Wait(Launch({"/bin/sh", "-c", resume}, out + ".resume.log"));
+  ASSERT_EQ(resumed, 0) << ReadText(out + ".resume.log");
+  EXPECT_EQ(Attribute(out, "status"), "complete");
+  EXPECT_EQ(SortedRows(out, "points").size(), 60522u);
 }
 
 // One /points column of an archive, summed.

@@ -35,6 +35,12 @@ std::string DidYouMeanOneOf(std::span<const std::string> matches);
 // else, including "inf", "nan" and trailing characters.
 std::optional<double> ParseDouble(std::string_view text);
 
+// `arg` as a POSIX shell reads it back unchanged: as it is when it holds
+// only characters no shell treats specially, else in single quotes.
+std::string ShellQuote(std::string_view arg);
+// The words quoted and joined by spaces: a command to paste into a shell.
+std::string ShellCommand(std::span<const std::string> words);
+
 // Reads a whole file; the error names the path and says why.
 Expected<std::string> ReadFile(const std::string& path);
 

@@ -73,6 +73,11 @@ struct CoordinatorOptions {
   double progress_seconds = 0.2;            // how often `progress` is called
   double final_flush_seconds = 30;          // for the last messages to be delivered
   const std::atomic<bool>* stop = nullptr;  // set by a signal handler
+  // Set with `stop` when whoever signalled kills the job soon (Open MPI's
+  // mpiexec: SIGKILL a second after its SIGTERM): the grace period is then
+  // cut to `hurried_grace_seconds`, to leave time to close the archive.
+  const std::atomic<bool>* hurry = nullptr;
+  double hurried_grace_seconds = 0.25;
   std::function<void(const Progress&)> progress;
 };
 

@@ -36,6 +36,10 @@ struct RunOptions {
   ProgressStyle progress = ProgressStyle::kAuto;
   double progress_interval_s = 10;  // between progress lines (not a terminal)
   const std::atomic<bool>* stop = nullptr;
+  // Set with `stop` when the job is killed soon anyway: the grace period
+  // is then at most `hurried_grace_seconds` (CoordinatorOptions).
+  const std::atomic<bool>* hurry = nullptr;
+  double hurried_grace_seconds = 0.25;
   // The network simulators and the cache, set up on every rank before the
   // sweep starts (a bad cache mode or AstraSim binary stops it there).
   exec::SimulationOptions simulation;
@@ -74,9 +78,17 @@ RunOutcome RunSweep(Transport& transport, const RunOptions& options);
 // The per-rank log file of an archive: <out>.logs/rank-<r>.log.
 std::string RankLogPath(const std::string& out, int rank);
 
-// SIGTERM and SIGINT (Slurm's time limit, Ctrl-C) set the returned flag;
-// the run then stops as README.md ("Running a sweep") says. A second signal ends the
-// process at once (the journal still has every finished point).
-const std::atomic<bool>& InstallStopSignals();
+// The flags the stop signals set.
+struct StopFlags {
+  const std::atomic<bool>* stop;   // SIGTERM or SIGINT came
+  const std::atomic<bool>* hurry;  // ... from `killer`: see InstallStopSignals
+};
+
+// SIGTERM and SIGINT (Slurm's time limit, Ctrl-C) set `stop`; the run then
+// stops as README.md ("Running a sweep") says. A second signal ends the
+// process at once (the journal still has every finished point). A signal
+// from `killer` (a launcher that kills the job soon after it signals it;
+// 0: none) sets `hurry` too.
+StopFlags InstallStopSignals(int killer = 0);
 
 }  // namespace astrasweep::dist

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 namespace astrasweep {
 namespace {
 
@@ -40,6 +42,30 @@ TEST(Strings, ParseDoubleTakesWholeFiniteNumbersOnly) {
   EXPECT_EQ(ParseDouble(""), std::nullopt);
   EXPECT_EQ(ParseDouble("inf"), std::nullopt);
   EXPECT_EQ(ParseDouble("nan"), std::nullopt);
+}
+
+TEST(Strings, ShellQuoteLeavesPlainWordsAndQuotesTheRest) {
+  EXPECT_EQ(ShellQuote("sweeps/quickstart.yaml"), "sweeps/quickstart.yaml");
+  EXPECT_EQ(ShellQuote("--shard=1/4"), "--shard=1/4");
+  EXPECT_EQ(ShellQuote("my results.h5"), "'my results.h5'");
+  EXPECT_EQ(ShellQuote(""), "''");
+  EXPECT_EQ(ShellQuote("it's"), "'it'\\''s'");
+  for (const char* special : {"$HOME", "a;b", "a|b", "*.h5", "~/x", "a&", "`x`", "a\"b", "#x"})
+    EXPECT_EQ(ShellQuote(special).front(), '\'') << special << " must be quoted";
+  const std::vector<std::string> words = {"mpiexec", "-n", "3", "out dir/x.h5"};
+  EXPECT_EQ(ShellCommand(words), "mpiexec -n 3 'out dir/x.h5'");
+}
+
+// What ShellQuote gives, the shell reads back as it was.
+TEST(Strings, ShellQuoteRoundTripsThroughTheShell) {
+  for (const std::string word : {"plain", "two words", "it's", "$HOME \"x\" `y` \\z", "*"}) {
+    FILE* pipe = popen(("printf %s " + ShellQuote(word)).c_str(), "r");
+    ASSERT_NE(pipe, nullptr);
+    std::string out(256, '\0');
+    out.resize(std::fread(out.data(), 1, out.size(), pipe));
+    pclose(pipe);
+    EXPECT_EQ(out, word);
+  }
 }
 
 TEST(Strings, ReadFileNamesMissingPath) {
