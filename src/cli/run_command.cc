@@ -39,6 +39,11 @@ Expected<dist::RunOptions> OptionsFrom(const RunFlags& flags, const Context& con
                               "archive to run again (--from-archive OLD.h5)"
                             : "run takes a spec or --from-archive, not both: the archive holds "
                               "its own spec");
+  // An empty or folder output would scatter OUT.journal, OUT.lock and
+  // OUT.logs/ in a folder not chosen for them.
+  if (flags.out.empty() || flags.out.back() == '/' || std::filesystem::is_directory(flags.out))
+    return InvalidInput("--out '" + flags.out +
+                        "' is not an archive's path; name a file, e.g. -o results/sweep.h5");
   dist::RunOptions options;
   options.spec = flags.spec;
   options.from_archive = flags.from_archive;
@@ -82,6 +87,9 @@ void PrintSummary(const RunFlags& flags, const dist::RunResult& r) {
 
 Outcome Run(const RunFlags& flags, const Context& context) {
   ASTRASWEEP_ASSIGN_OR_RETURN(dist::RunOptions options, OptionsFrom(flags, context));
+  // Before MPI starts (tens of ms): a SIGTERM then stops the run as any
+  // other does, rather than killing the process (exit 143).
+  dist::InstallStopSignals(0);
   int argc = context.argc;
   char** argv = context.argv;
   std::shared_ptr<dist::Session> session = dist::OpenSession(argc, argv);

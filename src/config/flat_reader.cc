@@ -182,6 +182,16 @@ Expected<std::string> FlatReader::NormalizeAfresh(const FieldSpec& field, const 
     case FieldType::kQuantity: {
       auto value = ParseQuantity(text, field.quantity);
       if (!value) return fail(value.error().message());
+      if (!std::isfinite(*value))
+        return fail("'" + text + "' is too large to compute with (over 1e308 " +
+                    BaseUnit(field.quantity) + ")");
+      // A rate of zero (or of a few bits a century) never finishes: every
+      // time it divides would be infinite.
+      const bool rate =
+          field.quantity == QuantityKind::kBandwidth || field.quantity == QuantityKind::kFlopRate;
+      if (rate && *value < 1)
+        return fail("'" + text + "' is not a rate anything finishes at; give at least 1 " +
+                    BaseUnit(field.quantity) + ", e.g. '" + QuantityExample(field.quantity) + "'");
       return FormatQuantity(*value, field.quantity);
     }
     case FieldType::kNpus:

@@ -25,6 +25,9 @@ extern "C" void OnStopSignal(int signal, siginfo_t* info, void*) {
 
 StopFlags InstallStopSignals(int killer) {
   g_killer.store(killer);
+  // Once: a signal already taken has left its fallback in place.
+  static std::atomic<bool> installed{false};
+  if (installed.exchange(true)) return {.stop = &g_stop, .hurry = &g_hurry};
   struct sigaction action {};
   action.sa_sigaction = OnStopSignal;
   action.sa_flags = SA_SIGINFO;

@@ -14,6 +14,7 @@
 #include "astrasweep/base/strings.h"
 #include "astrasweep/exec/result_fields.h"
 #include "astrasweep/store/archive.h"
+#include "astrasweep/store/table.h"
 
 namespace astrasweep::store {
 namespace {
@@ -80,6 +81,15 @@ Status CheckJournalMatches(const JournalInfo& info, const Provenance& provenance
   return Ok();
 }
 
+// The points an archive says it holds; 0 when it cannot be read.
+std::int64_t PointsIn(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return 0;
+  auto file = File::Open(path, File::Access::kReadOnly);
+  if (!file) return 0;
+  return file->Int64Attribute("points_done").value_or(0);
+}
+
 // Builds the archive from the journal's records, each point's config built
 // again, and the second record of an index in `twice` skipped; returns the
 // finished indices, sorted (with any index recorded twice, twice).
@@ -127,8 +137,21 @@ Expected<OpenedArchive> ResumeArchive(const std::string& path,
   if (fs::exists(journal_path, ec)) {
     ASTRASWEEP_ASSIGN_OR_RETURN(info, ReadJournalHeader(journal_path));
     // A journal left empty by a kill right after its creation records
-    // nothing, and the archive was created after it: start afresh.
+    // nothing, and the archive was created after it: start afresh. An
+    // archive that holds points is never removed for an empty journal.
     if (!info) {
+      if (const std::int64_t points = PointsIn(path); points > 0)
+        return MakeError(ErrorCode::kInvalidInput,
+                         "cannot resume: the journal " + journal_path +
+                             " is empty, but the archive holds " + std::to_string(points) +
+                             " points; nothing was removed. If the archive is complete "
+                             "(astrasweep inspect says), it needs no resume; otherwise move it "
+                             "away to start afresh",
+                         {.file = path});
+      if (fs::exists(path, ec))
+        log::Warn(path +
+                  ": removed with its empty journal (a run killed as it began; it held "
+                  "no point)");
       fs::remove(journal_path, ec);
       fs::remove(path, ec);
     }

@@ -2,12 +2,12 @@
 // and every failing call becomes an Error naming the file and object.
 #include "astrasweep/store/table.h"
 
-#include <hdf5.h>
-
 #include <fmt/format.h>
+#include <hdf5.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 #include <utility>
@@ -44,16 +44,26 @@ class Handle {
 
 // HDF5 prints its error stack to stderr by default; the errors are ours to
 // report.
+//
+// And at exit, HDF5 closes what is still open; a file whose close failed (a
+// full disk) made that crash (SIGSEGV). Files are closed by their owners
+// here, and the journal holds whatever a failed close lost, so HDF5's own
+// exit handler is not installed (this must come before the library starts).
 void SilenceHdf5() {
   static const bool silenced = [] {
+    H5dont_atexit();
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     return true;
   }();
   (void)silenced;
 }
 
+// HDF5's error stack is silenced; the reason a write failed, when it is
+// the system's (a full disk), is still in errno.
 std::unexpected<Error> Hdf5Error(const std::string& what, const std::string& path) {
-  return MakeError(ErrorCode::kIo, what, {.file = path});
+  const int e = errno;
+  const bool system = e == ENOSPC || e == EDQUOT || e == EIO || e == EROFS || e == EFBIG;
+  return MakeError(ErrorCode::kIo, system ? what + ": " + std::strerror(e) : what, {.file = path});
 }
 
 Handle StringType(std::size_t length, H5T_str_t pad) {

@@ -266,6 +266,10 @@ Status ReadBase(const Node* node, const std::string& file, const config::PresetL
   if (node != nullptr && node->IsScalar()) {
     const std::string path = (fs::path(file).parent_path() / node->text()).lexically_normal();
     auto text = read ? read(path) : ReadRegularFile(path);
+    if (std::error_code ec; fs::is_directory(path, ec))
+      return InvalidInput(
+          "base '" + node->text() + "' is a folder (" + path + "); name a point config file in it",
+          node->Context("base"));
     if (!text && text.error().code() == ErrorCode::kNotFound) {
       return MakeError(ErrorCode::kNotFound,
                        "base file '" + node->text() + "' does not exist (looked for " + path +

@@ -88,7 +88,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"validate",
                  "bad/alias_bomb.yaml",
                  {"alias_bomb.yaml:", "once its aliases are expanded"}},
-        BadInput{"point", "bad/overflow_dp.yaml", {"training.micro_batch", "does not divide"}}),
+        BadInput{"point", "bad/overflow_dp.yaml", {"training.micro_batch", "does not divide"}},
+        BadInput{"validate", "bad/base_folder.yaml", {"base_folder.yaml:2:", "is a folder"}}),
     [](const auto& param_info) {
       std::string name = param_info.param.file;
       name = name.substr(name.find('/') + 1);
@@ -247,6 +248,13 @@ TEST(RunCommand, RefusesToOverwriteAndExplainsBadInput) {
   r = RunCli("run " + spec + " -o " + out + " --shard 1/2 --resume");  // nothing left to do
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("0 evaluated"), std::string::npos) << r.output;
+
+  // An output that is not a file's path would scatter the run's files.
+  for (const std::string& bad : std::vector<std::string>{"''", dir, dir + "/"}) {
+    r = RunCli("run " + spec + " -o " + bad);
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("is not an archive's path"), std::string::npos) << r.output;
+  }
 
   r = RunCli("run " + spec + " -o " + dir + "/other.h5 --shard 2/2");
   EXPECT_EQ(r.exit_code, 2) << r.output;

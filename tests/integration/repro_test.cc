@@ -8,6 +8,7 @@
 // evaluation took) and worker_rank (which rank evaluated it), which differ
 // from run to run by nature.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -249,6 +250,34 @@ TEST_F(Repro, AResumeAfterAPresetChangedIsRefusedNamingIt) {
                            " run quickstart.yaml -o " + out + " --resume --progress none",
                        &code);
   EXPECT_EQ(code, 0) << output;
+}
+
+// A disk filling up mid-run (a 2 MB tmpfs, where the machine lets root
+// mount one): a clear error and exit 1, the journal intact; once there is
+// space again, --resume completes the same archive an unhindered run gives.
+TEST_F(Repro, AFullDiskStopsTheRunAndAResumeCompletesItOnceThereIsSpace) {
+  if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
+  const fs::path small = dir_->path() / "small";
+  fs::create_directories(small);
+  if (std::system(("mount -t tmpfs -o size=2m tmpfs " + small.string() + " 2>/dev/null").c_str()) !=
+      0)
+    GTEST_SKIP() << "this machine does not let a tmpfs be mounted";
+  struct Unmount {
+    std::string path;
+    ~Unmount() { (void)std::system(("umount " + path).c_str()); }
+  } unmount{small.string()};
+  const std::string spec = kSource + "/tests/data/sweeps/mixed.yaml";
+  const std::string out = (small / "out.h5").string();
+  const Cli full = Astrasweep("run " + spec + " -o " + out + " --progress none");
+  EXPECT_EQ(full.code, 1) << full.output;
+  EXPECT_TRUE(Has(full.output, "No space left on device")) << full.output;
+  ASSERT_EQ(std::system(("mount -o remount,size=64m tmpfs " + small.string()).c_str()), 0);
+  const Cli resumed = Astrasweep("run " + spec + " -o " + out + " --resume --progress none");
+  ASSERT_EQ(resumed.code, 0) << resumed.output;
+  EXPECT_TRUE(Has(resumed.output, "resuming: ")) << "points were kept:\n" << resumed.output;
+  const std::string whole = Path("whole.h5");
+  RunSweep(spec, whole);
+  ExpectSameTables(out, whole);
 }
 
 // An archive of schema 1 kept the spec's files in its `spec` attribute,

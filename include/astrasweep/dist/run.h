@@ -88,7 +88,8 @@ struct StopFlags {
 // stops as README.md ("Running a sweep") says. A second signal ends the
 // process at once (the journal still has every finished point). A signal
 // from `killer` (a launcher that kills the job soon after it signals it;
-// 0: none) sets `hurry` too.
+// 0: none) sets `hurry` too. The handlers are installed by the first call;
+// a later one only names the killer.
 StopFlags InstallStopSignals(int killer = 0);
 
 }  // namespace astrasweep::dist

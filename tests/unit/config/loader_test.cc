@@ -364,5 +364,23 @@ TEST(Loader, CountsPastAstrasweepsLimitsAreRefusedNamingTheKey) {
       "network.1.npus", "more than 16777216 NPUs");
 }
 
+// A rate of zero made every time it divides infinite, and the point "ok"
+// at 0 tokens/s; a rate past 1e308 read as 'inf B/s' without its key.
+TEST(Loader, RatesThatCannotFinishOrOverflowAreRefusedNamingTheKey) {
+  const std::string link = "bandwidth: 300 GB/s";
+  for (const std::string bad : {"bandwidth: 0 GB/s", "bandwidth: 1e-320 GB/s"}) {
+    auto r = BuildFromText(Replace(SmallPoint(), link, bad), "p.yaml");
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().ToString().find("network.0.bandwidth"), std::string::npos)
+        << r.error().ToString();
+    EXPECT_NE(r.error().message().find("not a rate anything finishes at"), std::string::npos)
+        << r.error().ToString();
+  }
+  auto huge = BuildFromText(Replace(SmallPoint(), link, "bandwidth: 1e308 TB/s"), "p.yaml");
+  ASSERT_FALSE(huge);
+  EXPECT_NE(huge.error().ToString().find("network.0.bandwidth"), std::string::npos);
+  EXPECT_NE(huge.error().message().find("too large"), std::string::npos) << huge.error().ToString();
+}
+
 }  // namespace
 }  // namespace astrasweep::config

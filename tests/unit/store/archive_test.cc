@@ -297,6 +297,27 @@ TEST(Archive, APointJournaledTwiceIsKeptOnceAndASpecByAnotherPathResumes) {
   EXPECT_EQ(PointIndices(path), (std::vector<std::uint64_t>{1, 2, 3}));
 }
 
+TEST(Archive, AnEmptiedJournalNeverRemovesAnArchiveThatHoldsPoints) {
+  auto dir = TempDir::Create();
+  const std::string path = (dir->path() / "out.h5").string();
+  {
+    auto opened = CreateArchive(path, Swept(), Prov());
+    ASSERT_TRUE(opened) << opened.error().ToString();
+    auto p = Point(3);
+    opened->journal.Add(p);
+    ASSERT_TRUE(opened->archive.Add(p));
+    ASSERT_TRUE(opened->journal.Flush(Durability::kSynced));
+    ASSERT_TRUE(opened->archive.Finish(ArchiveStatus::kComplete, "now"));
+  }
+  std::filesystem::resize_file(JournalPath(path), 0);
+  auto resumed = ResumeArchive(path, Swept(), Prov(), RestoreConfig);
+  ASSERT_FALSE(resumed);
+  EXPECT_NE(resumed.error().message().find("holds 1 points; nothing was removed"),
+            std::string::npos)
+      << resumed.error().ToString();
+  EXPECT_EQ(PointIndices(path), (std::vector<std::uint64_t>{3}));
+}
+
 TEST(Archive, ResumeWithoutAJournalKeepsTheArchive) {
   auto dir = TempDir::Create();
   const std::string path = (dir->path() / "out.h5").string();
