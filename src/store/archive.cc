@@ -200,7 +200,7 @@ Expected<OpenedArchive> CreateArchive(const std::string& path,
   const std::string journal_path = JournalPath(path);
   std::error_code ec;
   for (const std::string& existing : {path, journal_path})
-    if (fs::exists(existing, ec))
+    if (fs::exists(fs::symlink_status(existing, ec)))  // a dangling link too
       return MakeError(ErrorCode::kInvalidInput,
                        std::string(existing == path ? "the archive" : "its journal") +
                            " exists already; pass --resume to continue that sweep, or choose "

@@ -29,7 +29,13 @@ Expected<ArchiveLock> ArchiveLock::Acquire(const std::string& archive_path) {
   // file just before may then lock it removed, which locks nothing, so the
   // file locked must still be the one at the path; if not, open it again.
   for (int attempt = 0; attempt < 16; ++attempt) {
-    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    // Never through a symbolic link: one planted at the path would have the
+    // run truncate whatever it points to.
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!fd.valid() && errno == ELOOP)
+      return MakeError(ErrorCode::kInvalidInput,
+                       "the lock file is a symbolic link, which a run never follows; remove it",
+                       {.file = path});
     if (!fd.valid())
       return MakeError(ErrorCode::kIo,
                        std::string("cannot create the lock file: ") + std::strerror(errno),

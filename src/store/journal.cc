@@ -244,7 +244,9 @@ Expected<std::optional<JournalInfo>> OpenAtHeader(BlockReader& reader, const std
 }  // namespace
 
 Expected<JournalWriter> JournalWriter::Create(const std::string& path, const JournalInfo& info) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  // Created, never opened: a file or a symbolic link already at the path
+  // is left alone (and a link is never followed).
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
   if (!fd.valid()) return IoError("cannot create the journal", path);
   JournalWriter writer(path, std::move(fd));
   proto::JournalRecord record;
@@ -268,7 +270,7 @@ Expected<JournalWriter> JournalWriter::Create(const std::string& path, const Jou
 
 Expected<JournalWriter> JournalWriter::Continue(const std::string& path,
                                                 std::uint64_t valid_bytes) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd.valid()) return IoError("cannot open the journal", path);
   if (::ftruncate(fd.get(), static_cast<off_t>(valid_bytes)) < 0 ||
       ::lseek(fd.get(), static_cast<off_t>(valid_bytes), SEEK_SET) < 0)

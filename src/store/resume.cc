@@ -168,6 +168,9 @@ Expected<OpenedArchive> ResumeArchive(const std::string& path,
   ASTRASWEEP_RETURN_IF_ERROR(CheckJournalMatches(*info, provenance, journal_path));
   Provenance prov = provenance;
   prov.created_utc = info->created_utc;
+  // The archive is built again from the journal: the old file (or a link
+  // at its path, which is not followed) goes first.
+  fs::remove(path, ec);
   ASTRASWEEP_ASSIGN_OR_RETURN(ArchiveWriter archive, ArchiveFiles::Create(path, swept, prov));
   JournalScan scan;
   ASTRASWEEP_ASSIGN_OR_RETURN(std::vector<std::uint64_t> done,
@@ -178,6 +181,7 @@ Expected<OpenedArchive> ResumeArchive(const std::string& path,
     log::Warn(fmt::format("{}: {} points are recorded more than once; each is kept once",
                           journal_path, twice.size()));
     { const ArchiveWriter closed = std::move(archive); }  // HDF5 creates no open file
+    fs::remove(path, ec);
     ASTRASWEEP_ASSIGN_OR_RETURN(archive, ArchiveFiles::Create(path, swept, prov));
     ASTRASWEEP_ASSIGN_OR_RETURN(done, Rebuild(journal_path, restore, twice, archive, scan));
     done.erase(std::unique(done.begin(), done.end()), done.end());

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 #include <utility>
 
@@ -186,7 +187,15 @@ Expected<File> File::Create(const std::string& path) {
   H5Pset_attr_phase_change(fcpl.get(), 0, 0);
   Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
   H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_V18);
-  impl->file = Handle(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), H5Fclose);
+  // Created, never overwritten: a file or a symbolic link (even a dangling
+  // one) already at the path is left alone.
+  std::error_code ec;
+  if (std::filesystem::exists(std::filesystem::symlink_status(path, ec)))
+    return MakeError(ErrorCode::kInvalidInput,
+                     "cannot create the HDF5 file: something is at its path already (an HDF5 "
+                     "file is never written through a symbolic link or over a file)",
+                     {.file = path});
+  impl->file = Handle(H5Fcreate(path.c_str(), H5F_ACC_EXCL, fcpl.get(), fapl.get()), H5Fclose);
   if (!impl->file.valid())
     return Hdf5Error("cannot create the HDF5 file (is the directory writable?)", path);
   return File(std::move(impl));

@@ -59,7 +59,8 @@ enum class Durability { kWritten, kSynced };
 
 class JournalWriter {
  public:
-  // A new journal holding only its header; an existing file is replaced.
+  // A new journal holding only its header; anything at the path already (a
+  // file, a symbolic link) is an error.
   static Expected<JournalWriter> Create(const std::string& path, const JournalInfo& info);
   // An existing journal, continued after its first `valid_bytes` bytes (what
   // ReadJournal found intact); anything after them is cut off.

@@ -74,6 +74,12 @@ void AddFlushed(JournalWriter& journal, std::uint64_t index) {
   ASSERT_TRUE(journal.Flush(Durability::kWritten));
 }
 
+void OverwriteByte(const std::string& path, std::uintmax_t at, char byte) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(static_cast<std::streamoff>(at));
+  f.put(byte);
+}
+
 std::vector<std::uint64_t> JournalIndices(const std::string& path,
                                           JournalScan* scan_out = nullptr) {
   std::vector<std::uint64_t> seen;
@@ -168,11 +174,7 @@ TEST(Journal, AFlippedByteLosesOnlyItsBlockAndTheRestIsRead) {
   const auto third_block = std::filesystem::file_size(path);
   AddFlushed(*journal, 2);
   AddFlushed(*journal, 3);
-  {
-    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(static_cast<std::streamoff>((second_block + third_block) / 2));
-    f.put('\x7f');
-  }
+  OverwriteByte(path, (second_block + third_block) / 2, '\x7f');
   JournalScan scan;
   EXPECT_EQ(JournalIndices(path, &scan), (std::vector<std::uint64_t>{0, 2, 3}));
   EXPECT_NE(scan.damage.find("damaged block"), std::string::npos) << scan.damage;
@@ -189,11 +191,7 @@ TEST(Journal, AGarbledMarkerIsPassedToTheNextBlock) {
   const auto second_block = std::filesystem::file_size(path);
   AddFlushed(*journal, 1);
   AddFlushed(*journal, 2);
-  {
-    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(static_cast<std::streamoff>(second_block));
-    f.put('X');  // the block's marker
-  }
+  OverwriteByte(path, second_block, 'X');  // the block's marker
   EXPECT_EQ(JournalIndices(path), (std::vector<std::uint64_t>{0, 2}));
 }
 
@@ -366,6 +364,33 @@ TEST(Journal, AnEmptyFileHasNoHeaderAndAnotherFileIsAnError) {
   const std::string other = (dir->path() / "other").string();
   std::ofstream(other) << "\x05hello";
   EXPECT_FALSE(ReadJournalHeader(other));
+}
+
+// A symbolic link planted at the lock's, the journal's or the archive's
+// path is never followed: the run refuses, and what it points to (or would
+// create) is untouched.
+TEST(Archive, ALinkAtAnOutputPathIsNeverFollowed) {
+  auto dir = TempDir::Create();
+  const std::string path = (dir->path() / "out.h5").string();
+  const std::string victim = (dir->path() / "victim.txt").string();
+  std::ofstream(victim) << "precious";
+  std::filesystem::create_symlink(victim, path + ".lock");
+  auto lock = ArchiveLock::Acquire(path);
+  ASSERT_FALSE(lock);
+  EXPECT_NE(lock.error().message().find("symbolic link"), std::string::npos)
+      << lock.error().ToString();
+  std::ifstream in(victim);
+  std::string text;
+  in >> text;
+  EXPECT_EQ(text, "precious");
+
+  for (const std::string& planted : {path, JournalPath(path)}) {
+    const std::string target = (dir->path() / "created-through-a-link").string();
+    std::filesystem::create_symlink(target, planted);  // dangling
+    EXPECT_FALSE(CreateArchive(path, Swept(), Prov())) << planted;
+    EXPECT_FALSE(std::filesystem::exists(target)) << planted;
+    std::filesystem::remove(planted);
+  }
 }
 
 TEST(Archive, TheLockKeepsASecondRunOut) {
