@@ -223,19 +223,31 @@ Expected<JournalInfo> HeaderOf(const proto::JournalRecord& record, const std::st
   return info;
 }
 
-// Opens a journal and reads its header: nullopt for an empty file.
+// Whether the file's first bytes are (or begin) a block's marker.
+bool BeginsWithMarker(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  char head[kMarker.size()];
+  const ssize_t n = fd.valid() ? ::read(fd.get(), head, sizeof head) : -1;
+  return n > 0 && kMarker.starts_with(std::string_view(head, static_cast<std::size_t>(n)));
+}
+
+// Opens a journal and reads its header: nullopt for an empty file, or one
+// whose header block a kill tore as the run began (it records nothing).
 Expected<std::optional<JournalInfo>> OpenAtHeader(BlockReader& reader, const std::string& path) {
   if (reader.file_bytes() == 0) return std::optional<JournalInfo>();
   std::string records;
   proto::JournalRecord record;
   std::size_t pos = 0;
   ASTRASWEEP_ASSIGN_OR_RETURN(const BlockReader::Step step, reader.Next(records));
+  if (step == BlockReader::Step::kEnd && reader.valid_bytes() == 0 && BeginsWithMarker(path))
+    return std::optional<JournalInfo>();
   if (step != BlockReader::Step::kBlock || reader.skipped_bytes() > 0 ||
       !NextRecord(records, pos, record) || !record.has_header())
     return MakeError(ErrorCode::kInvalidInput,
-                     "not an astrasweep journal of this version, or its header is damaged "
-                     "(journals of astrasweep before 0.4 are resumed by the astrasweep that "
-                     "wrote them)",
+                     "not a journal this astrasweep reads, or its header is damaged; a journal "
+                     "of an older astrasweep is resumed by the astrasweep that wrote it. To "
+                     "start the sweep afresh, move the journal and the archive away (an archive "
+                     "`astrasweep inspect` calls complete holds every point already)",
                      {.file = path});
   ASTRASWEEP_ASSIGN_OR_RETURN(JournalInfo info, HeaderOf(record, path));
   return std::optional<JournalInfo>(std::move(info));

@@ -103,8 +103,9 @@ struct JournalScan {
   std::uint64_t skipped_bytes = 0;  // damaged bytes before valid_bytes
 };
 
-// The journal's header; nullopt when the file is empty, as a kill between
-// creating it and writing its header leaves it (it records nothing). A
+// The journal's header; nullopt when the file is empty or its header block
+// torn, as a kill between creating it and writing its header leaves it (it
+// records nothing). A
 // file that is not a journal, or of another schema version, is an error.
 Expected<std::optional<JournalInfo>> ReadJournalHeader(const std::string& path);
 

@@ -201,7 +201,7 @@ TEST(Journal, AFileThatIsNotAJournalIsAnError) {
   std::ofstream(path) << "hello, this is not a journal";
   auto scan = ReadJournal(path, {.point = [](proto::PointResult&) { return Ok(); }});
   ASSERT_FALSE(scan);
-  EXPECT_NE(scan.error().message().find("not an astrasweep journal"), std::string::npos);
+  EXPECT_NE(scan.error().message().find("not a journal this astrasweep reads"), std::string::npos);
 }
 
 TEST(Archive, ResumeRebuildsADamagedArchiveFromItsJournal) {
@@ -339,6 +339,20 @@ TEST(Archive, AJournalKilledBeforeItsHeaderWasWrittenIsStartedAfresh) {
   ASSERT_TRUE(header->has_value()) << "the new journal has its header";
   EXPECT_EQ((*header)->spec_sha256, "abc123");
   EXPECT_FALSE((*header)->result_fields.empty());
+}
+
+TEST(Archive, AJournalTornInItsHeaderIsStartedAfresh) {
+  auto dir = TempDir::Create();
+  const std::string path = (dir->path() / "out.h5").string();
+  { ASSERT_TRUE(CreateArchive(path, Swept(), Prov())); }
+  // The run was killed while it wrote the journal's header.
+  std::filesystem::resize_file(JournalPath(path), 30);
+  auto header = ReadJournalHeader(JournalPath(path));
+  ASSERT_TRUE(header) << header.error().ToString();
+  EXPECT_FALSE(header->has_value());
+  auto resumed = ResumeArchive(path, Swept(), Prov(), RestoreConfig);
+  ASSERT_TRUE(resumed) << resumed.error().ToString();
+  EXPECT_TRUE(resumed->done.empty());
 }
 
 TEST(Archive, AJournalOfOtherResultFieldsIsNotResumed) {
