@@ -2,11 +2,13 @@
 #include "astrasweep/et/trace_io.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 
 #include "astrasweep/base/unique_fd.h"
 #include "proto_convert.h"
@@ -107,6 +109,9 @@ struct TraceReader::Impl {
   std::string data;
   std::size_t pos = 0;
   bool eof = false;
+  // Bytes of the file not read yet, when it is a regular file: a damaged
+  // length then costs no buffer larger than the file.
+  std::uint64_t unread = std::numeric_limits<std::uint64_t>::max();
   std::uint64_t read = 0;  // nodes read so far
   GlobalMetadata metadata;
   chakra::Node message;
@@ -117,7 +122,8 @@ struct TraceReader::Impl {
       data.erase(0, pos);
       pos = 0;
       const std::size_t old = data.size();
-      const std::size_t chunk = std::max(need, kReadBlockBytes);
+      const std::size_t chunk =
+          std::max<std::size_t>(std::min<std::uint64_t>(need, unread), kReadBlockBytes);
       ssize_t n = 0;
       // No zero-filling of the block the read overwrites.
       data.resize_and_overwrite(old + chunk, [&](char* bytes, std::size_t) {
@@ -126,6 +132,7 @@ struct TraceReader::Impl {
       });
       if (n < 0 && errno != EINTR) return IoError("cannot read the trace", path);
       if (n == 0) eof = true;
+      if (n > 0) unread -= std::min(unread, static_cast<std::uint64_t>(n));
     }
     return Ok();
   }
@@ -170,6 +177,9 @@ Expected<TraceReader> TraceReader::Open(const std::string& path) {
   impl->path = path;
   impl->fd.Reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!impl->fd.valid()) return IoError("cannot open the trace", path);
+  struct stat st {};
+  if (::fstat(impl->fd.get(), &st) == 0 && S_ISREG(st.st_mode))
+    impl->unread = static_cast<std::uint64_t>(st.st_size);
   ASTRASWEEP_ASSIGN_OR_RETURN(auto bytes,
                               impl->NextMessage([] { return std::string("the global metadata"); }));
   chakra::GlobalMetadata message;

@@ -9,6 +9,9 @@
 //   unary: '-' unary | power
 //   power: atom (('**' | '^') unary)?
 //   atom: number | 'string' | "string" | true | false | name | name(args) | (or)
+// The rules that recur on themselves ('(', 'not', '-', '+', '**' and a
+// call's arguments) go at most kMaxNesting levels deep: the compiler recurs
+// on the thread's stack, and a long enough chain of them would overflow it.
 #include "astrasweep/sweep/expression.h"
 
 #include <algorithm>
@@ -49,6 +52,9 @@ namespace {
 using Op = Expression::Op;
 
 constexpr int kMaxStack = 64;
+// About 13 frames per level: well within a thread's stack, even under
+// AddressSanitizer, and far beyond any expression a person writes.
+constexpr int kMaxNesting = 256;
 
 struct Function {
   std::string_view name;
@@ -118,9 +124,20 @@ class ExpressionCompiler {
   }
 
  private:
-  std::unexpected<Error> Fail(const std::string& why) const {
-    return InvalidInput("in '" + std::string(text_) + "' at column " +
-                        std::to_string(tok_.pos + 1) + ": " + why);
+  std::unexpected<Error> Fail(const std::string& why) const { return FailAt(tok_.pos, why); }
+  std::unexpected<Error> FailAt(std::size_t pos, const std::string& why) const {
+    return InvalidInput("in '" + Excerpt(pos) + "' at column " + std::to_string(pos + 1) + ": " +
+                        why);
+  }
+  // The expression, or for a long one the part around `pos`: an error
+  // about a 100,000-character expression should not repeat all of it.
+  std::string Excerpt(std::size_t pos) const {
+    constexpr std::size_t kShown = 120, kAround = 50;
+    if (text_.size() <= kShown) return std::string(text_);
+    const std::size_t from = pos > kAround ? pos - kAround : 0;
+    const std::size_t to = std::min(text_.size(), pos + kAround);
+    return (from > 0 ? "..." : "") + std::string(text_.substr(from, to - from)) +
+           (to < text_.size() ? "..." : "");
   }
 
   // Reads the next token into tok_.
@@ -198,6 +215,18 @@ class ExpressionCompiler {
     }
   }
 
+  // Parses one rule a level deeper, refusing to go past kMaxNesting; `at`
+  // is where the operator that opens the level starts.
+  Expected<ValueType> Nested(Expected<ValueType> (ExpressionCompiler::*rule)(), std::size_t at) {
+    if (nesting_ == kMaxNesting)
+      return FailAt(at, "the expression nests more than " + std::to_string(kMaxNesting) +
+                            " levels deep (parentheses, 'not', signs, '**' and calls count)");
+    ++nesting_;
+    auto type = (this->*rule)();
+    --nesting_;
+    return type;
+  }
+
   bool IsOp(std::string_view op) const { return tok_.kind == Tok::kOp && tok_.text == op; }
   bool IsWord(std::string_view word) const { return tok_.kind == Tok::kName && tok_.text == word; }
 
@@ -234,8 +263,9 @@ class ExpressionCompiler {
 
   Expected<ValueType> Not() {
     if (IsWord("not") || IsOp("!")) {
+      const std::size_t at = tok_.pos;
       ASTRASWEEP_RETURN_IF_ERROR(Next());
-      ASTRASWEEP_ASSIGN_OR_RETURN(ValueType t, Not());
+      ASTRASWEEP_ASSIGN_OR_RETURN(ValueType t, Nested(&ExpressionCompiler::Not, at));
       ASTRASWEEP_RETURN_IF_ERROR(Expect(t, ValueType::kNumber, "'not'"));
       Emit(Op::kNot);
       return ValueType::kNumber;
@@ -292,16 +322,17 @@ class ExpressionCompiler {
   }
 
   Expected<ValueType> Unary() {
+    const std::size_t at = tok_.pos;
     if (IsOp("-")) {
       ASTRASWEEP_RETURN_IF_ERROR(Next());
-      ASTRASWEEP_ASSIGN_OR_RETURN(ValueType t, Unary());
+      ASTRASWEEP_ASSIGN_OR_RETURN(ValueType t, Nested(&ExpressionCompiler::Unary, at));
       ASTRASWEEP_RETURN_IF_ERROR(Expect(t, ValueType::kNumber, "'-'"));
       Emit(Op::kNeg);
       return ValueType::kNumber;
     }
     if (IsOp("+")) {
       ASTRASWEEP_RETURN_IF_ERROR(Next());
-      return Unary();
+      return Nested(&ExpressionCompiler::Unary, at);
     }
     return Power();
   }
@@ -309,9 +340,10 @@ class ExpressionCompiler {
   Expected<ValueType> Power() {
     ASTRASWEEP_ASSIGN_OR_RETURN(ValueType base, Atom());
     if (!IsOp("**") && !IsOp("^")) return base;
+    const std::size_t at = tok_.pos;
     ASTRASWEEP_RETURN_IF_ERROR(Next());
     ASTRASWEEP_RETURN_IF_ERROR(Expect(base, ValueType::kNumber, "'**'"));
-    ASTRASWEEP_ASSIGN_OR_RETURN(ValueType exponent, Unary());
+    ASTRASWEEP_ASSIGN_OR_RETURN(ValueType exponent, Nested(&ExpressionCompiler::Unary, at));
     ASTRASWEEP_RETURN_IF_ERROR(Expect(exponent, ValueType::kNumber, "'**'"));
     Emit(Op::kPow);
     return ValueType::kNumber;
@@ -322,7 +354,7 @@ class ExpressionCompiler {
     int args = 0;
     if (tok_.kind != Tok::kRParen) {
       while (true) {
-        ASTRASWEEP_ASSIGN_OR_RETURN(ValueType t, Or());
+        ASTRASWEEP_ASSIGN_OR_RETURN(ValueType t, Nested(&ExpressionCompiler::Or, tok_.pos));
         ASTRASWEEP_RETURN_IF_ERROR(Expect(t, ValueType::kNumber, name + "()"));
         ++args;
         if (tok_.kind != Tok::kComma) break;
@@ -359,8 +391,9 @@ class ExpressionCompiler {
       return ValueType::kString;
     }
     if (tok_.kind == Tok::kLParen) {
+      const std::size_t at = tok_.pos;
       ASTRASWEEP_RETURN_IF_ERROR(Next());
-      ASTRASWEEP_ASSIGN_OR_RETURN(ValueType t, Or());
+      ASTRASWEEP_ASSIGN_OR_RETURN(ValueType t, Nested(&ExpressionCompiler::Or, at));
       if (tok_.kind != Tok::kRParen) return Fail("expected ')'");
       ASTRASWEEP_RETURN_IF_ERROR(Next());
       return t;
@@ -394,6 +427,7 @@ class ExpressionCompiler {
   Expression out_;
   int depth_ = 0;
   int max_depth_ = 0;
+  int nesting_ = 0;  // rules entered through Nested
 };
 
 Expected<Expression> Expression::Compile(std::string_view text, const Resolver& resolver,

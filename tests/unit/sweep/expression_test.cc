@@ -5,6 +5,8 @@
 
 #include <cmath>
 #include <map>
+#include <string>
+#include <string_view>
 
 namespace astrasweep::sweep {
 namespace {
@@ -103,6 +105,42 @@ TEST_F(ExpressionTest, ErrorsSayWhereAndWhat) {
   EXPECT_FALSE(Eval("(1 + 2"));
   EXPECT_FALSE(Eval("1 2"));
   EXPECT_FALSE(Eval("'open"));
+}
+
+// Issue 14, bug 3: each of these crashed the compiler (its recursion
+// overflowed the stack). Now a nesting bound refuses them at the operator
+// that goes one level too deep.
+std::string Repeat(std::string_view piece, int times) {
+  std::string text;
+  for (int i = 0; i < times; ++i) text += piece;
+  return text;
+}
+
+TEST_F(ExpressionTest, DeepNestingIsRefusedNotACrash) {
+  struct Case {
+    std::string text;
+    std::string column;
+  };
+  const Case cases[] = {
+      {Repeat("(", 100'000) + "1" + Repeat(")", 100'000), "at column 257:"},
+      {Repeat("-", 200'000) + "1", "at column 257:"},
+      {Repeat("not ", 100'000) + "true", "at column 1025:"},
+  };
+  for (const Case& c : cases) {
+    auto e = Compile(c.text);
+    ASSERT_FALSE(e) << c.text.substr(0, 8) << "... compiled";
+    const std::string message = e.error().message();
+    EXPECT_NE(message.find(c.column), std::string::npos) << message;
+    EXPECT_NE(message.find("nests more than 256 levels"), std::string::npos) << message;
+    EXPECT_LT(message.size(), 400u) << "the error quotes only the part around the column";
+  }
+}
+
+TEST_F(ExpressionTest, NestingUpToTheBoundCompiles) {
+  EXPECT_EQ(*Eval(Repeat("(", 256) + "1" + Repeat(")", 256)), 1);
+  EXPECT_EQ(*Eval(Repeat("-", 256) + "1"), 1);
+  EXPECT_EQ(*Eval(Repeat("not ", 256) + "true"), 1);
+  EXPECT_EQ(*Eval(Repeat("1 ** ", 50) + "2"), 1) << "(the value stack bounds a chain of powers)";
 }
 
 TEST_F(ExpressionTest, ReportsTheSlotsRead) {
