@@ -6,6 +6,7 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <unordered_map>
 
 #include "astrasweep/base/strings.h"
 
@@ -23,8 +24,8 @@ const std::string& EmptyString() {
 constexpr int kMaxYamlDepth = 64;
 constexpr std::size_t kMaxYamlNodes = 1'000'000;
 
-// Thrown out of Convert at a bound, caught by ParseYaml.
-struct TooLarge {
+// Thrown out of Convert at a bound or a repeated key, caught by ParseYaml.
+struct Refused {
   std::string what;
   YAML::Mark mark;
 };
@@ -32,11 +33,11 @@ struct TooLarge {
 Node Convert(const YAML::Node& yaml, const std::shared_ptr<const std::string>& file, int depth,
              std::size_t& nodes) {
   if (depth > kMaxYamlDepth)
-    throw TooLarge{"nested more than " + std::to_string(kMaxYamlDepth) +
-                       " levels deep (an alias inside its own anchor?)",
-                   yaml.Mark()};
+    throw Refused{"nested more than " + std::to_string(kMaxYamlDepth) +
+                      " levels deep (an alias inside its own anchor?)",
+                  yaml.Mark()};
   if (++nodes > kMaxYamlNodes)
-    throw TooLarge{
+    throw Refused{
         "more than " + std::to_string(kMaxYamlNodes) + " values once its aliases are expanded",
         yaml.Mark()};
   Node out;
@@ -48,7 +49,14 @@ Node Convert(const YAML::Node& yaml, const std::shared_ptr<const std::string>& f
       break;
     case YAML::NodeType::Map:
       out = Node::Map();
-      for (const auto& kv : yaml) {
+      for (std::unordered_map<std::string, int> lines; const auto& kv : yaml) {
+        // YAML wants each key once; the config would otherwise read the
+        // first and ignore the rest (or not, depending on the reader).
+        const auto [first, added] = lines.emplace(kv.first.Scalar(), kv.first.Mark().line + 1);
+        if (!added)
+          throw Refused{"has the key '" + first->first + "' twice in one mapping (first at line " +
+                            std::to_string(first->second) + "); give each key once",
+                        kv.first.Mark()};
         out.entries().emplace_back(kv.first.Scalar(), Convert(kv.second, file, depth + 1, nodes));
       }
       break;
@@ -229,7 +237,7 @@ Expected<Node> ParseYaml(std::string_view text, const std::string& file_name) {
     YAML::Node root = YAML::Load(std::string(text));
     std::size_t nodes = 0;
     return Convert(root, file, 0, nodes);
-  } catch (const TooLarge& e) {
+  } catch (const Refused& e) {
     return InvalidInput("the YAML is " + e.what, {.file = file_name,
                                                   .key_path = {},
                                                   .point_index = {},

@@ -89,5 +89,19 @@ TEST(Node, AnAliasBombIsRefusedBeforeItFillsMemory) {
       << parsed.error().ToString();
 }
 
+// A key given twice is refused: which copy a reader kept once depended on
+// what the thread had read before (a fuzzer found BuildPoint and
+// BuildPointAfresh disagreeing).
+TEST(Node, AKeyGivenTwiceInOneMappingIsRefused) {
+  auto parsed = ParseYaml("parallelism: {tp: 2}\nmodel: x\nparallelism: {tpx: 2}\n", "d.yaml");
+  ASSERT_FALSE(parsed);
+  EXPECT_NE(parsed.error().ToString().find("d.yaml:3:1:"), std::string::npos)
+      << parsed.error().ToString();
+  EXPECT_NE(parsed.error().message().find("the key 'parallelism' twice in one mapping (first at "
+                                          "line 1)"),
+            std::string::npos)
+      << parsed.error().ToString();
+}
+
 }  // namespace
 }  // namespace astrasweep::config
