@@ -295,8 +295,10 @@ TEST_F(MpiRun, CtrlCUnderMpiexecOnATerminalLeavesAPartialArchiveAndTheResumeComm
   const int exit_code = Wait(pid);
   close(keys);
   const std::string text = ReadText(log);
-  EXPECT_EQ(exit_code, 1) << "Open MPI's mpiexec exits 1 after Ctrl-C, whatever its ranks do\n"
-                          << text;
+  // mpiexec's own exit code is not astrasweep's: Open MPI 4.1 exits 1 after
+  // Ctrl-C, or 130 (SIGINT) when the signal reaches it as its ranks end.
+  // Either way the run does not claim success.
+  EXPECT_TRUE(exit_code == 1 || exit_code == 130) << "mpiexec exit " << exit_code << "\n" << text;
   EXPECT_NE(text.find("\r[##"), std::string::npos) << "a bar, redrawn in place:\n" << text;
   EXPECT_FALSE(std::regex_search(text, std::regex("astrasweep: [0-9]+/[0-9]+ points")))
       << "no progress lines:\n"
