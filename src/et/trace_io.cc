@@ -110,7 +110,7 @@ struct TraceReader::Impl {
   std::size_t pos = 0;
   bool eof = false;
   // Bytes of the file not read yet, when it is a regular file: a damaged
-  // length then costs no buffer larger than the file.
+  // length, or a small file, then costs no buffer larger than the file.
   std::uint64_t unread = std::numeric_limits<std::uint64_t>::max();
   std::uint64_t read = 0;  // nodes read so far
   GlobalMetadata metadata;
@@ -122,8 +122,11 @@ struct TraceReader::Impl {
       data.erase(0, pos);
       pos = 0;
       const std::size_t old = data.size();
-      const std::size_t chunk =
-          std::max<std::size_t>(std::min<std::uint64_t>(need, unread), kReadBlockBytes);
+      // A block at a time, but no more than the file has left (one byte
+      // more when nothing is left, to see its end).
+      const std::uint64_t wanted = std::max<std::uint64_t>(need, kReadBlockBytes);
+      const auto chunk =
+          static_cast<std::size_t>(std::max<std::uint64_t>(std::min(wanted, unread), 1));
       ssize_t n = 0;
       // No zero-filling of the block the read overwrites.
       data.resize_and_overwrite(old + chunk, [&](char* bytes, std::size_t) {

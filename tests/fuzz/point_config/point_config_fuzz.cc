@@ -3,7 +3,9 @@
 // sweeps/presets, every key checked and the point built, its canonical
 // form and id computed.
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
+#include <string>
 #include <string_view>
 
 #include "astrasweep/config/loader.h"
@@ -29,7 +31,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto point = config::BuildPoint(*root, setup.presets);
   // The reuse of sections read before must not change the answer.
   auto afresh = config::BuildPointAfresh(std::move(copy), setup.presets);
-  if (point.has_value() != afresh.has_value()) __builtin_trap();
-  if (point && point->canonical != afresh->canonical) __builtin_trap();
+  const auto outcome = [](const Expected<config::ResolvedPoint>& built) {
+    return built ? "canonical:\n" + built->canonical : "error: " + built.error().message();
+  };
+  if (point.has_value() != afresh.has_value() || (point && point->canonical != afresh->canonical)) {
+    std::fprintf(stderr, "BuildPoint and BuildPointAfresh disagree\nBuildPoint %s\nAfresh %s\n",
+                 outcome(point).c_str(), outcome(afresh).c_str());
+    __builtin_trap();
+  }
   return 0;
 }
