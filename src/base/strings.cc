@@ -100,6 +100,18 @@ std::optional<double> ParseDouble(std::string_view text) {
   return value;
 }
 
+std::string Excerpt(std::string_view text, std::size_t max) {
+  std::size_t end = std::min(text.size(), max);
+  // Never cut a UTF-8 sequence: back up over continuation bytes.
+  while (end < text.size() && end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)
+    --end;
+  std::string out(text.substr(0, end));
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  if (end < text.size()) out += "...";
+  return out;
+}
+
 std::string ShellQuote(std::string_view arg) {
   const auto plain = [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) ||

@@ -130,7 +130,7 @@ Status FlatReader::Walk(const Node& node, std::string& path, std::string& patter
   }
   if (!node.IsMap()) {
     std::string got =
-        node.IsScalar() ? "'" + node.text() + "'" : "a " + std::string(node.KindName());
+        node.IsScalar() ? "'" + Excerpt(node.text()) + "'" : "a " + std::string(node.KindName());
     return InvalidInput(
         "expected a mapping with the keys " + Join(ChildKeys(pattern), ", ") + ", got " + got,
         node.Context(path));
@@ -138,7 +138,7 @@ Status FlatReader::Walk(const Node& node, std::string& path, std::string& patter
   const std::vector<std::string>& known = ChildKeys(pattern);
   for (const auto& [key, value] : node.entries()) {
     if (std::find(known.begin(), known.end(), key) == known.end()) {
-      return InvalidInput("unknown key '" + key + "'" + DidYouMean(key, known) +
+      return InvalidInput("unknown key '" + Excerpt(key) + "'" + DidYouMean(key, known) +
                               "; the keys here are " + Join(known, ", "),
                           value.Context(path.empty() ? key : path + "." + key));
     }

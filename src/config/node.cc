@@ -194,11 +194,14 @@ void Node::SetMark(std::shared_ptr<const std::string> file, int line, int column
 }
 
 ErrorContext Node::Context(std::string key_path) const {
-  return ErrorContext{.file = file(),
-                      .key_path = std::move(key_path),
-                      .point_index = {},
-                      .line = line_,
-                      .column = column_};
+  return ErrorContext{
+      .file = file(),
+      // A key of a file that is not YAML config at all
+      // (a stray file read as YAML) is quoted short.
+      .key_path = key_path.size() > 96 ? Excerpt(key_path, 96) : std::move(key_path),
+      .point_index = {},
+      .line = line_,
+      .column = column_};
 }
 
 const char* Node::KindName() const {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdlib>
 #include <set>
 
@@ -137,8 +138,27 @@ std::string PresetLibrary::Searched(const std::string& section) const {
   return searched;
 }
 
+// A preset is named, never given as a path: a name with a '/' or a leading
+// '.' could read any file on the machine (`../../etc/passwd`, `/abs/x`).
+bool IsPlainPresetName(std::string_view name) {
+  if (name.empty() || name.front() == '.' || name.size() > 128) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-' || c == '_' ||
+           c == '+';
+  });
+}
+
 Expected<Node> PresetLibrary::Load(const std::string& section, const std::string& name,
                                    const Node& where, int depth) const {
+  if (!IsPlainPresetName(name)) {
+    return InvalidInput("'" + Excerpt(name) + "' is not a " + section +
+                            " preset name: a preset is named by its file's name without "
+                            "'.yaml' (letters, digits, '.', '-', '_', '+'; no '/', not starting "
+                            "with '.'); put a file of your own in a folder of $ASTRASWEEP_PRESETS "
+                            "or in presets/" +
+                            Folder(section) + "/ beside the spec",
+                        where.Context(section));
+  }
   const std::string cache_key = section + "/" + name;
   if (auto cached = Cached(cache_key)) return std::move(*cached);
   if (depth > kMaxPresetDepth) {

@@ -265,11 +265,18 @@ Status ReadBase(const Node* node, const std::string& file, const config::PresetL
   spec.base = Node::Map();
   if (node != nullptr && node->IsScalar()) {
     const std::string path = (fs::path(file).parent_path() / node->text()).lexically_normal();
-    auto text = read ? read(path) : ReadRegularFile(path);
     if (std::error_code ec; fs::is_directory(path, ec))
       return InvalidInput(
           "base '" + node->text() + "' is a folder (" + path + "); name a point config file in it",
           node->Context("base"));
+    // A spec reads only point configs: a shared spec naming /etc/shadow or
+    // /proc/self/maps must not copy it into an archive or a message.
+    if (const std::string ext = fs::path(path).extension().string();
+        ext != ".yaml" && ext != ".yml")
+      return InvalidInput("base '" + Excerpt(node->text()) +
+                              "' is not a point config file: a base ends in .yaml or .yml",
+                          node->Context("base"));
+    auto text = read ? read(path) : ReadRegularFile(path);
     if (!text && text.error().code() == ErrorCode::kNotFound) {
       return MakeError(ErrorCode::kNotFound,
                        "base file '" + node->text() + "' does not exist (looked for " + path +
@@ -278,6 +285,11 @@ Status ReadBase(const Node* node, const std::string& file, const config::PresetL
     }
     if (!text) return std::unexpected(std::move(text).error());
     ASTRASWEEP_ASSIGN_OR_RETURN(spec.base, config::ParseYaml(*text, path));
+    if (!spec.base.IsMap() && !spec.base.IsNull())
+      return InvalidInput("base file '" + node->text() + "' (" + path +
+                              ") is not a point config: it holds a " + spec.base.KindName() +
+                              ", not a mapping of model, training, parallelism, ...",
+                          node->Context("base"));
     spec.files.push_back({path, std::move(*text)});
   } else if (node != nullptr && node->IsMap()) {
     spec.base = *node;
@@ -371,8 +383,8 @@ Expected<SweepSpec> ParseSweepSpec(
                         (file.empty() ? std::string("FILE") : file) +
                         "`, or sweep around it with a spec whose `base:` is this file");
       return Fail(value, key,
-                  "unknown key '" + key + "'" + DidYouMean(key, SpecKeys()) + "; a spec has " +
-                      Join(SpecKeys(), ", "));
+                  "unknown key '" + Excerpt(key) + "'" + DidYouMean(key, SpecKeys()) +
+                      "; a spec has " + Join(SpecKeys(), ", "));
     }
   }
   ASTRASWEEP_RETURN_IF_ERROR(ReadBase(root.Find("base"), file, presets, read, spec));

@@ -41,6 +41,11 @@ std::string ShellQuote(std::string_view arg);
 // The words quoted and joined by spaces: a command to paste into a shell.
 std::string ShellCommand(std::span<const std::string> words);
 
+// Text from an input file as a message may quote it: at most `max` bytes
+// (cut at a character boundary, "..." added), control characters as '?'.
+// A message never echoes more of a file than this.
+std::string Excerpt(std::string_view text, std::size_t max = 48);
+
 // Reads a whole file; the error names the path and says why.
 Expected<std::string> ReadFile(const std::string& path);
 

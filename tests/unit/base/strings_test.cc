@@ -68,6 +68,17 @@ TEST(Strings, ShellQuoteRoundTripsThroughTheShell) {
   }
 }
 
+TEST(Strings, ExcerptIsShortPrintableAndKeepsCharactersWhole) {
+  EXPECT_EQ(Excerpt("gpt-1.3b"), "gpt-1.3b");
+  EXPECT_EQ(Excerpt("abcdef", 3), "abc...");
+  EXPECT_EQ(Excerpt("a\tb\nc"), "a?b?c");
+  EXPECT_EQ(Excerpt("a\xc3\xa9"
+                    "b",
+                    2),
+            "a...");  // never half of an é
+  EXPECT_EQ(Excerpt(std::string(10000, 'x')).size(), 48u + 3u);
+}
+
 TEST(Strings, ReadFileNamesMissingPath) {
   auto r = ReadFile("/nonexistent/astrasweep.yaml");
   ASSERT_FALSE(r);

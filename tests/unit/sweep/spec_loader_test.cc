@@ -86,6 +86,39 @@ TEST(SpecLoader, MissingBaseFile) {
   EXPECT_NE(e.error().message().find("points/nope.yaml"), std::string::npos) << Message(e);
 }
 
+// A spec someone else wrote reads point configs and presets, nothing else:
+// a base naming a system file, or a preset name that is a path, is refused
+// before the file is read, so it never reaches a message or an archive.
+TEST(SpecLoader, ASpecReadsOnlyPointConfigsAndPresetsByPlainName) {
+  SpecFiles files;
+  for (const char* base : {"/etc/passwd", "/etc/shadow", "/proc/self/maps"}) {
+    auto e = files.Load("s.yaml", std::string("base: ") + base + "\n");
+    ASSERT_FALSE(e) << base;
+    EXPECT_EQ(e.error().context().key_path, "base");
+    EXPECT_NE(Message(e).find("ends in .yaml or .yml"), std::string::npos) << Message(e);
+    EXPECT_EQ(Message(e).find("root:"), std::string::npos) << Message(e);
+  }
+  // A preset named by a path, even to a file that exists and is valid.
+  const std::string own = files.Write("own.yaml", "layers: 2\n");
+  for (const std::string& name : std::vector<std::string>{
+           "../../../../etc/passwd", own.substr(0, own.size() - 5), ".hidden"}) {
+    auto e = files.Load("s.yaml", "base: {model: {preset: '" + name + "'}}\n");
+    ASSERT_FALSE(e) << name;
+    EXPECT_NE(Message(e).find("is not a model preset name"), std::string::npos) << Message(e);
+  }
+  // A file that parses but is no config is refused by its kind, not echoed.
+  files.Write("text.yaml", std::string(4000, 'x') + "\n");
+  auto e = files.Load("s.yaml", "base: text.yaml\n");
+  ASSERT_FALSE(e);
+  EXPECT_NE(Message(e).find("is not a point config"), std::string::npos) << Message(e);
+  EXPECT_EQ(Message(e).find("xxxx"), std::string::npos) << Message(e);
+  // An unknown key in a file of long lines is quoted short.
+  files.Write("long.yaml", std::string(4000, 'k') + ": 1\n");
+  e = files.Load("s.yaml", "base: long.yaml\n");
+  ASSERT_FALSE(e);
+  EXPECT_LT(Message(e).size(), 600u) << Message(e);
+}
+
 TEST(SpecLoader, BadAxisValues) {
   SpecFiles files;
   EXPECT_FALSE(files.Load("s.yaml", "axes:\n  parallelism.tp: []\n"));
