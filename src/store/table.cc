@@ -130,15 +130,19 @@ Expected<std::vector<Column>> ColumnsOf(hid_t type, const std::string& what,
     const std::size_t size = H5Tget_size(member.get());
     switch (H5Tget_class(member.get())) {
       case H5T_INTEGER:
+        // astrasweep writes 8-byte integers and 1-byte booleans; a table
+        // rewritten elsewhere (h5py, pandas) may narrow them. Every column
+        // is read through HDF5's conversion into the reader's own type, so
+        // a width is only a hint of what the column means.
         if (size == 1)
           c.type = ColumnType::kBool;
-        else if (size == 8)
+        else if (size == 2 || size == 4 || size == 8)
           c.type =
               H5Tget_sign(member.get()) == H5T_SGN_NONE ? ColumnType::kUInt64 : ColumnType::kInt64;
         else
-          return Hdf5Error(
-              what + ": column '" + c.name + "' has an integer size this reader does not know",
-              path);
+          return Hdf5Error(what + ": column '" + c.name + "' has integers of " +
+                               std::to_string(size) + " bytes; this reader knows 1, 2, 4 and 8",
+                           path);
         break;
       case H5T_FLOAT: c.type = ColumnType::kFloat64; break;
       case H5T_STRING:

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -183,6 +184,47 @@ TEST_F(InspectCli, BadExpressionsAndColumnsExitTwoSayingWhy) {
   EXPECT_NE(cli.output.find("--group-by gpu: unknown column 'gpu' (did you mean 'gpus'?)"),
             std::string::npos)
       << cli.output;
+}
+
+// A table rewritten by h5py or pandas may narrow its columns (u1 peak
+// memory, f4 throughput, i4 tp): inspect reads each through HDF5's
+// conversion into its own type, never past the values it was given.
+TEST_F(InspectCli, ColumnsNarrowedByAnotherToolAreReadByValue) {
+  const std::string python = testing::PythonWithH5();
+  if (python.empty()) GTEST_SKIP() << "no python3 with h5py and numpy";
+  const std::string narrowed = (dir_->path() / "narrowed.h5").string();
+  std::filesystem::copy_file(archive_, narrowed);
+  const std::string script = (dir_->path() / "narrow.py").string();
+  std::ofstream(script) << R"py(import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], 'r+')
+d = f['points'][...]
+narrow = {'peak_mem_bytes': 'u1', 'tokens_per_s': 'f4', 'parallelism.tp': 'i4', 'index': 'u2'}
+dt = [(n, np.dtype(narrow.get(n, d.dtype[n]))) for n in d.dtype.names]
+nd = np.zeros(d.shape, dtype=dt)
+for n in d.dtype.names:
+    nd[n] = np.minimum(d[n], 255) if n == 'peak_mem_bytes' else d[n]
+attrs = dict(f['points'].attrs)
+del f['points']
+ds = f.create_dataset('points', data=nd, maxshape=(None,), chunks=True)
+for k, v in attrs.items():
+    ds.attrs[k] = v
+f.close()
+)py";
+  int code = 0;
+  const std::string out = testing::Capture(python + " " + script + " " + narrowed, &code);
+  ASSERT_EQ(code, 0) << out;
+  const Cli cli =
+      Astrasweep("inspect " + narrowed + " --where 'parallelism.tp == 2' --group-by model");
+  ASSERT_EQ(cli.code, 0) << cli.output;
+  // The same groups as the original archive gives.
+  const Cli original =
+      Astrasweep("inspect " + archive_ + " --where 'parallelism.tp == 2' --group-by model");
+  ASSERT_EQ(original.code, 0) << original.output;
+  for (const char* model : {"gpt-1.3b", "gpt-6.7b"})
+    EXPECT_NE(cli.output.find(model), std::string::npos) << cli.output;
+  EXPECT_EQ(LinesAfter(cli.output, "best").size(), LinesAfter(original.output, "best").size())
+      << cli.output << "\n---\n"
+      << original.output;
 }
 
 }  // namespace
