@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <hdf5.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -214,7 +215,22 @@ Expected<File> File::Open(const std::string& path, Access access) {
   impl->file = Handle(H5Fopen(path.c_str(), access == Access::kReadWrite ? H5F_ACC_RDWR : H5F_ACC_RDONLY,
                               H5P_DEFAULT),
                       H5Fclose);
-  if (!impl->file.valid()) return Hdf5Error("cannot open the HDF5 file", path);
+  if (!impl->file.valid()) {
+    // HDF5 found its signature but not the rest: a file cut short (a copy
+    // interrupted, a disk that filled) or damaged, the same mistake in the
+    // input as a file that is no HDF5 at all. A file that cannot be read is
+    // the system's error.
+    if (::access(path.c_str(), access == Access::kReadWrite ? R_OK | W_OK : R_OK) != 0)
+      return MakeError(ErrorCode::kIo, std::string("cannot open: ") + std::strerror(errno),
+                       {.file = path});
+    std::error_code ec;
+    const auto bytes = std::filesystem::file_size(path, ec);
+    return MakeError(ErrorCode::kInvalidInput,
+                     "an HDF5 file that is truncated or damaged (" +
+                         (ec ? std::string("its size unknown") : std::to_string(bytes) + " bytes") +
+                         "): HDF5 finds its signature but cannot read the rest",
+                     {.file = path});
+  }
   return File(std::move(impl));
 }
 

@@ -3,13 +3,13 @@
 // exits 0 with the promised output.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
-
 #include <unistd.h>
 
 #include <array>
-#include <filesystem>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -263,6 +263,21 @@ TEST(RunCommand, RefusesToOverwriteAndExplainsBadInput) {
   r = RunCli("inspect " + spec);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("not an HDF5 file"), std::string::npos) << r.output;
+
+  // An archive cut short (a copy interrupted) is bad input like garbage:
+  // both exit 2, each saying what is wrong with the file.
+  {
+    const std::string cut = dir + "/cut.h5";
+    std::ifstream in(out, std::ios::binary);
+    std::string head(4096, '\0');
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    std::ofstream(cut, std::ios::binary) << head;
+    r = RunCli("inspect " + cut);
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("cut.h5: an HDF5 file that is truncated or damaged (4096 bytes)"),
+              std::string::npos)
+        << r.output;
+  }
 
   r = RunCli("inspect " + out + " --top 3", true);
   EXPECT_EQ(r.exit_code, 0) << r.output;
