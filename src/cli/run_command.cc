@@ -21,6 +21,7 @@ struct RunFlags {
   std::string from_archive;
   std::string out;
   bool resume = false;
+  bool accept_changes = false;
   std::string shard;
   double grace = 30;
   std::string progress = "auto";
@@ -50,6 +51,11 @@ Expected<dist::RunOptions> OptionsFrom(const RunFlags& flags, const Context& con
   options.shard_given = !flags.shard.empty();
   options.out = flags.out;
   options.opening = flags.resume ? dist::ArchiveOpening::kResume : dist::ArchiveOpening::kCreate;
+  if (flags.accept_changes && !flags.resume)
+    return InvalidInput(
+        "--accept-changes goes with --resume: it lets a resume go on with inputs or a model "
+        "that changed since the journal began");
+  options.accept_changes = flags.accept_changes;
   if (!flags.shard.empty()) {
     ASTRASWEEP_ASSIGN_OR_RETURN(options.shard, dist::ParseShard(flags.shard));
   }
@@ -159,6 +165,10 @@ void AddRunCommand(CLI::App& app, Action& action, const Context& context) {
   cmd->add_option("-o,--out", flags->out, "The archive to write (HDF5)")->required();
   cmd->add_flag("--resume", flags->resume,
                 "Continue the archive's sweep: skip finished points (from its journal)");
+  cmd->add_flag("--accept-changes", flags->accept_changes,
+                "With --resume: go on although the spec, a preset or astrasweep changed since "
+                "the journal began; finished points keep their results, and the archive's "
+                "accepted_changes records what changed");
   cmd->add_option("--shard", flags->shard, "Evaluate one Nth of the points: i/N, 0 <= i < N");
   cmd->add_option("--grace", flags->grace,
                   "Seconds to wait for points in flight after SIGTERM/SIGINT")

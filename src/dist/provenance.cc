@@ -60,6 +60,7 @@ Expected<store::Provenance> MakeProvenance(const sweep::Expander& expander,
   prov.mpi_size = mpi_size;
   prov.hosts = JoinHosts(hosts);
   prov.simulator = exec::ProcessSimulation().Description();
+  prov.model = VersionLine() + "; " + exec::ProcessSimulation().Identity();
   prov.shard = shard.Name();
   prov.points_total = points_total;
   return prov;

@@ -43,7 +43,8 @@ Expected<store::OpenedArchive> OpenArchive(const RunOptions& options,
   if (options.opening == ArchiveOpening::kResume)
     return store::ResumeArchive(
         options.out, expander.SweptKeyInfo(), provenance,
-        [&](proto::PointResult& point) { return RestorePointConfig(expander, point); });
+        [&](proto::PointResult& point) { return RestorePointConfig(expander, point); },
+        options.accept_changes);
   return store::CreateArchive(options.out, expander.SweptKeyInfo(), provenance);
 }
 
@@ -66,6 +67,7 @@ Expected<Rank0State> SetUpRank0(Transport& transport, const sweep::Expander& exp
   start.set_started_utc(prov.created_utc);
   start.set_command_line(options.command_line);
   start.set_mpi_size(transport.size());
+  start.set_accepted_changes(opened.accepted_now);
   opened.journal.Add(start);
   ASTRASWEEP_RETURN_IF_ERROR(opened.journal.Flush(store::Durability::kSynced));
   return Rank0State{std::move(lock), std::move(opened), shard_valid};

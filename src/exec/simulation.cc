@@ -133,6 +133,11 @@ netsim::Congestion CongestionOf(const config::Config& config) {
 }
 
 std::string Simulation::Description() const {
+  return Identity() + fmt::format("; cache {} in {}", netsim::CacheModeName(impl_->cache.mode()),
+                                  impl_->cache.dir());
+}
+
+std::string Simulation::Identity() const {
   std::string text = impl_->builtin.Identity(netsim::Congestion::kUnaware) + ", " +
                      impl_->builtin.Identity(netsim::Congestion::kAware);
   if (impl_->astrasim)
@@ -141,8 +146,7 @@ std::string Simulation::Description() const {
             impl_->astrasim->Identity(netsim::Congestion::kAware) + ")";
   else
     text += "; no AstraSim binary";
-  return text + fmt::format("; cache {} in {}", netsim::CacheModeName(impl_->cache.mode()),
-                            impl_->cache.dir());
+  return text;
 }
 
 Expected<netsim::SimResult> Simulation::Run(

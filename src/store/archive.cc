@@ -147,6 +147,10 @@ std::vector<InputDigest> InputDigests(const Provenance& provenance) {
 
 void ArchiveFiles::SetRun(ArchiveWriter& writer, std::int64_t run) { writer.impl_->run = run; }
 
+Status ArchiveFiles::SetAcceptedChanges(ArchiveWriter& writer, const std::string& lines) {
+  return writer.impl_->file.SetAttribute("accepted_changes", lines);
+}
+
 Status ArchiveFiles::WriteProvenance(File& file, const Provenance& prov) {
   const std::pair<const char*, const std::string*> strings[] = {
       {"astrasweep_version", &prov.astrasweep_version},
@@ -158,6 +162,8 @@ Status ArchiveFiles::WriteProvenance(File& file, const Provenance& prov) {
       {"created", &prov.created_utc},
       {"hosts", &prov.hosts},
       {"simulator", &prov.simulator},
+      {"model", &prov.model},
+      {"accepted_changes", &prov.accepted_changes},
       {"shard", &prov.shard}};
   for (const auto& [name, value] : strings)
     ASTRASWEEP_RETURN_IF_ERROR(file.SetAttribute(name, *value));
@@ -169,8 +175,9 @@ Status ArchiveFiles::WriteProvenance(File& file, const Provenance& prov) {
 
 Expected<ArchiveWriter> ArchiveFiles::Create(const std::string& path,
                                              const std::vector<sweep::SweptKey>& swept,
-                                             const Provenance& prov) {
-  ASTRASWEEP_ASSIGN_OR_RETURN(File file, File::Create(path));
+                                             const Provenance& prov, const std::string& build_at) {
+  ASTRASWEEP_ASSIGN_OR_RETURN(File file,
+                              build_at.empty() ? File::Create(path) : File::Create(build_at, path));
   ASTRASWEEP_ASSIGN_OR_RETURN(auto points, MakeTable(file, kPointsTable, PointRows(swept)));
   ASTRASWEEP_ASSIGN_OR_RETURN(auto rank_timings,
                               MakeTable(file, kRankTimingsTable, RankTimingRows()));
@@ -212,7 +219,8 @@ Expected<OpenedArchive> CreateArchive(const std::string& path,
                                            .shard = provenance.shard,
                                            .created_utc = provenance.created_utc,
                                            .result_fields = ResultFieldNames(),
-                                           .inputs = InputDigests(provenance)}));
+                                           .inputs = InputDigests(provenance),
+                                           .model = provenance.model}));
   auto archive = ArchiveFiles::Create(path, swept, provenance);
   if (!archive) {
     // Nothing was evaluated: leave nothing that would stop the next run.

@@ -9,12 +9,16 @@
 namespace astrasweep::store {
 
 struct ArchiveFiles {
-  // A new archive file at `path`, replacing any.
+  // A new archive file at `path` (nothing may be there), or at `build_at`
+  // when given, named `path` in messages (ResumeArchive renames it there).
   static Expected<ArchiveWriter> Create(const std::string& path,
                                         const std::vector<sweep::SweptKey>& swept,
-                                        const Provenance& provenance);
+                                        const Provenance& provenance,
+                                        const std::string& build_at = {});
   // 0 for a new sweep, +1 per resume.
   static void SetRun(ArchiveWriter& writer, std::int64_t run);
+  // The archive's accepted_changes attribute (Provenance::accepted_changes).
+  static Status SetAcceptedChanges(ArchiveWriter& writer, const std::string& lines);
   // The root attributes of the provenance; the status "partial" and no
   // finish time, until the writer finishes.
   static Status WriteProvenance(File& file, const Provenance& provenance);

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 
+#include "astrasweep/base/strings.h"
 #include "astrasweep/store/archive_reader.h"
 #include "astrasweep/store/table.h"
 #include "inspect_best.h"
@@ -44,6 +45,9 @@ std::string ProvenanceText(const File& file, const std::string& path) {
                      Attr(file, "mpi_size"), Attr(file, "hosts"));
   out += fmt::format("simulator   {}\n", Attr(file, "simulator"));
   out += fmt::format("command     {}\n", Attr(file, "command_line"));
+  if (auto accepted = file.StringAttribute("accepted_changes"); accepted && !accepted->empty())
+    for (const std::string& line : Split(*accepted, '\n'))
+      out += fmt::format("accepted    {}\n", line);
   if (file.HasObject("/inputs")) {
     auto inputs = Table::Open(file, "inputs");
     out += fmt::format("merged      from {} shards on {} (/inputs: each one's provenance)\n",

@@ -203,6 +203,12 @@ class BlockReader {
   std::string damage_;
 };
 
+// ConfigCheck of an id, wherever it is held.
+std::uint32_t CheckOf(std::string_view id) {
+  const auto check = static_cast<std::uint32_t>(HashBytes(id).low);
+  return check == 0 ? 1 : check;
+}
+
 // The header record, checked: the first record of every journal.
 Expected<JournalInfo> HeaderOf(const proto::JournalRecord& record, const std::string& path) {
   const proto::JournalHeader& header = record.header();
@@ -217,7 +223,8 @@ Expected<JournalInfo> HeaderOf(const proto::JournalRecord& record, const std::st
                    .shard = header.shard(),
                    .created_utc = header.created_utc(),
                    .result_fields = {header.result_fields().begin(), header.result_fields().end()},
-                   .inputs = {}};
+                   .inputs = {},
+                   .model = header.model()};
   for (const auto& input : header.inputs())
     info.inputs.push_back({input.kind(), input.name(), input.sha256()});
   return info;
@@ -267,6 +274,7 @@ Expected<JournalWriter> JournalWriter::Create(const std::string& path, const Jou
   header->set_spec_sha256(info.spec_sha256);
   header->set_shard(info.shard);
   header->set_created_utc(info.created_utc);
+  header->set_model(info.model);
   for (const auto& name : info.result_fields) header->add_result_fields(name);
   for (const auto& input : info.inputs) {
     auto* digest = header->add_inputs();
@@ -311,6 +319,7 @@ void JournalWriter::Add(proto::PointResult& point) {
   point.mutable_id()->swap(id);
   point.mutable_canonical_config()->swap(canonical);
   point.mutable_swept()->Swap(&swept);
+  point.set_config_check(CheckOf(id));
   // The record borrows the point for the while it is written, rather than
   // copying its rows of stages: unsafe_arena_release gives it back unowned.
   proto::JournalRecord record;
@@ -320,6 +329,7 @@ void JournalWriter::Add(proto::PointResult& point) {
   point.mutable_id()->swap(id);
   point.mutable_canonical_config()->swap(canonical);
   point.mutable_swept()->Swap(&swept);
+  point.clear_config_check();
   if (records_.size() >= kBlockRecordBytes) SealBlock();
 }
 
@@ -346,6 +356,8 @@ Status JournalWriter::Flush(Durability durability) {
   return Ok();
 }
 
+std::uint32_t ConfigCheck(const proto::PointResult& point) { return CheckOf(point.id()); }
+
 Expected<std::optional<JournalInfo>> ReadJournalHeader(const std::string& path) {
   ASTRASWEEP_ASSIGN_OR_RETURN(BlockReader reader, BlockReader::Open(path));
   return OpenAtHeader(reader, path);
@@ -371,6 +383,9 @@ Expected<JournalScan> ReadJournal(const std::string& path, const JournalVisitor&
         visit.worker(record.worker());
       } else if (record.has_run_start()) {
         ++scan.runs;
+        if (const auto& run = record.run_start(); !run.accepted_changes().empty())
+          scan.accepted_changes.push_back("run " + std::to_string(run.run() + 1) + " (" +
+                                          run.started_utc() + "): " + run.accepted_changes());
       }
     }
   }

@@ -4,6 +4,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <set>
@@ -52,18 +55,21 @@ std::string ChangedInputs(const std::vector<InputDigest>& before,
   return Join(changes, "; ");
 }
 
+// What differs from the inputs and model the journal began with, as a
+// phrase; empty when nothing does.
+std::string Changes(const JournalInfo& info, const Provenance& provenance) {
+  std::string changed = ChangedInputs(info.inputs, InputDigests(provenance));
+  if (info.model != provenance.model)
+    changed += (changed.empty() ? "" : "; ") + std::string("the model changed (was ") +
+               (info.model.empty() ? "not recorded" : "'" + info.model + "'") + ", now '" +
+               provenance.model + "')";
+  return changed;
+}
+
+// The journal must be of this shard and these result fields: no flag
+// accepts otherwise.
 Status CheckJournalMatches(const JournalInfo& info, const Provenance& provenance,
                            const std::string& journal_path) {
-  if (const std::string changed = ChangedInputs(info.inputs, InputDigests(provenance));
-      !changed.empty())
-    return MakeError(ErrorCode::kInvalidInput,
-                     "cannot resume: the files the sweep was read from are not those the "
-                     "journal was written with (" +
-                         changed +
-                         "); the finished points would not match the rest. Resume with the "
-                         "files it was made from (`astrasweep run --from-archive` runs the "
-                         "archive's own), or choose another output",
-                     {.file = journal_path});
   if (info.shard != provenance.shard)
     return MakeError(ErrorCode::kInvalidInput,
                      "cannot resume: the journal is for shard '" + info.shard +
@@ -90,23 +96,46 @@ std::int64_t PointsIn(const std::string& path) {
   return file->Int64Attribute("points_done").value_or(0);
 }
 
+// How Rebuild treats a point whose config is not the one it was evaluated
+// with (ConfigCheck): an error, or left out to be evaluated again.
+enum class Changed { kRefuse, kEvaluateAgain };
+
 // Builds the archive from the journal's records, each point's config built
 // again, and the second record of an index in `twice` skipped; returns the
-// finished indices, sorted (with any index recorded twice, twice).
+// finished indices, sorted (with any index recorded twice, twice). A point
+// whose config changed is counted in `stale`.
 Expected<std::vector<std::uint64_t>> Rebuild(const std::string& journal_path,
-                                             const RestoreConfig& restore,
+                                             const RestoreConfig& restore, Changed changed,
                                              const std::set<std::uint64_t>& twice,
-                                             ArchiveWriter& archive, JournalScan& scan) {
+                                             ArchiveWriter& archive, JournalScan& scan,
+                                             std::uint64_t& stale) {
   std::vector<std::uint64_t> done;
   std::vector<proto::WorkerStats> workers;
   std::set<std::uint64_t> added;  // of `twice`
+  stale = 0;
   ASTRASWEEP_ASSIGN_OR_RETURN(
       scan, ReadJournal(journal_path,
                         {.point = [&](proto::PointResult& p) -> Status {
+                           const std::uint32_t check = p.config_check();
+                           p.clear_config_check();
+                           ASTRASWEEP_RETURN_IF_ERROR(restore(p));
+                           if (check != 0 && ConfigCheck(p) != check) {
+                             if (changed == Changed::kEvaluateAgain) {
+                               ++stale;
+                               return Ok();
+                             }
+                             return MakeError(
+                                 ErrorCode::kInvalidInput,
+                                 "cannot resume: point " + std::to_string(p.index()) +
+                                     " now has another config than it was evaluated with, "
+                                     "though the files are the same (an astrasweep that builds "
+                                     "configs otherwise?); --accept-changes evaluates such "
+                                     "points again",
+                                 {.file = journal_path});
+                           }
                            done.push_back(p.index());
                            if (twice.contains(p.index()) && !added.insert(p.index()).second)
                              return Ok();
-                           ASTRASWEEP_RETURN_IF_ERROR(restore(p));
                            ASTRASWEEP_RETURN_IF_ERROR(archive.Add(p));
                            if (archive.buffered_rows() >= kRebuildBatchRows)
                              return archive.WriteRows();
@@ -130,7 +159,8 @@ std::set<std::uint64_t> Repeated(const std::vector<std::uint64_t>& done) {
 
 Expected<OpenedArchive> ResumeArchive(const std::string& path,
                                       const std::vector<sweep::SweptKey>& swept,
-                                      const Provenance& provenance, const RestoreConfig& restore) {
+                                      const Provenance& provenance, const RestoreConfig& restore,
+                                      bool accept_changes) {
   const std::string journal_path = JournalPath(path);
   std::error_code ec;
   std::optional<JournalInfo> info;
@@ -166,31 +196,87 @@ Expected<OpenedArchive> ResumeArchive(const std::string& path,
     return CreateArchive(path, swept, provenance);
   }
   ASTRASWEEP_RETURN_IF_ERROR(CheckJournalMatches(*info, provenance, journal_path));
+  const std::string changed = Changes(*info, provenance);
+  if (!changed.empty() && !accept_changes)
+    return MakeError(ErrorCode::kInvalidInput,
+                     "cannot resume: this run's inputs or model are not those the journal "
+                     "began with (" +
+                         changed +
+                         "); its finished points would not match the rest. Resume with what it "
+                         "began with (`astrasweep run --from-archive` runs the archive's own "
+                         "files), add --accept-changes to keep the finished points and evaluate "
+                         "the rest as things are now (the archive records it), or choose "
+                         "another output",
+                     {.file = journal_path});
+  if (!changed.empty())
+    log::Warn(journal_path + ": accepting changes (" + changed +
+              "): finished points whose config is unchanged are kept as they were evaluated, "
+              "the others evaluated again; the archive's accepted_changes records it");
   Provenance prov = provenance;
   prov.created_utc = info->created_utc;
-  // The archive is built again from the journal: the old file (or a link
-  // at its path, which is not followed) goes first.
-  fs::remove(path, ec);
-  ASTRASWEEP_ASSIGN_OR_RETURN(ArchiveWriter archive, ArchiveFiles::Create(path, swept, prov));
+  // The archive is built again from the journal, aside: the old one (or a
+  // link at its path, replaced, never followed) stays as it is until the
+  // new one is whole, so a resume refused half-way loses nothing.
+  const std::string staged = path + ".resuming";
+  fs::remove(staged, ec);  // left by a resume killed while it rebuilt
+  struct Staged {
+    const std::string& file;
+    bool keep = false;
+    ~Staged() {
+      std::error_code ignored;
+      if (!keep) fs::remove(file, ignored);
+    }
+  } staging{staged};
+  std::optional<ArchiveWriter> archive;
   JournalScan scan;
-  ASTRASWEEP_ASSIGN_OR_RETURN(std::vector<std::uint64_t> done,
-                              Rebuild(journal_path, restore, {}, archive, scan));
+  std::vector<std::uint64_t> done;
+  std::uint64_t stale = 0;
+  const Changed mode = accept_changes ? Changed::kEvaluateAgain : Changed::kRefuse;
+  {
+    ASTRASWEEP_ASSIGN_OR_RETURN(ArchiveWriter built,
+                                ArchiveFiles::Create(path, swept, prov, staged));
+    ASTRASWEEP_ASSIGN_OR_RETURN(done, Rebuild(journal_path, restore, mode, {}, built, scan, stale));
+    archive.emplace(std::move(built));
+  }
   // A point recorded twice (a write retried) is kept once: the archive is
   // built again, knowing which (rare, so the common case reads once).
   if (const std::set<std::uint64_t> twice = Repeated(done); !twice.empty()) {
     log::Warn(fmt::format("{}: {} points are recorded more than once; each is kept once",
                           journal_path, twice.size()));
-    { const ArchiveWriter closed = std::move(archive); }  // HDF5 creates no open file
-    fs::remove(path, ec);
-    ASTRASWEEP_ASSIGN_OR_RETURN(archive, ArchiveFiles::Create(path, swept, prov));
-    ASTRASWEEP_ASSIGN_OR_RETURN(done, Rebuild(journal_path, restore, twice, archive, scan));
+    archive.reset();  // closed: HDF5 creates no open file
+    fs::remove(staged, ec);
+    ASTRASWEEP_ASSIGN_OR_RETURN(ArchiveWriter built,
+                                ArchiveFiles::Create(path, swept, prov, staged));
+    ASTRASWEEP_ASSIGN_OR_RETURN(done,
+                                Rebuild(journal_path, restore, mode, twice, built, scan, stale));
+    archive.emplace(std::move(built));
     done.erase(std::unique(done.begin(), done.end()), done.end());
   }
-  ArchiveFiles::SetRun(archive, scan.runs);
-  ASTRASWEEP_RETURN_IF_ERROR(archive.Flush());
+  if (stale > 0)
+    log::Warn(
+        fmt::format("{}: {} finished points have another config now and are evaluated "
+                    "again; the other {} are kept",
+                    journal_path, stale, done.size()));
+  ArchiveFiles::SetRun(*archive, scan.runs);
+  std::vector<std::string> accepted = scan.accepted_changes;
+  if (!changed.empty())
+    accepted.push_back("run " + std::to_string(scan.runs + 1) + " (" + provenance.created_utc +
+                       "): " + changed);
+  if (!accepted.empty())
+    ASTRASWEEP_RETURN_IF_ERROR(ArchiveFiles::SetAcceptedChanges(*archive, Join(accepted, "\n")));
+  ASTRASWEEP_RETURN_IF_ERROR(archive->Flush());
+  // Whole: it replaces the old archive (rename(2) replaces a link at the
+  // path, not its target). HDF5 keeps the file open across the rename.
+  if (::rename(staged.c_str(), path.c_str()) != 0)
+    return MakeError(
+        ErrorCode::kIo,
+        std::string("cannot put the rebuilt archive in place: ") + std::strerror(errno),
+        {.file = path});
+  staging.keep = true;
   ASTRASWEEP_ASSIGN_OR_RETURN(JournalWriter journal,
                               JournalWriter::Continue(journal_path, scan.valid_bytes));
-  return OpenedArchive{std::move(archive), std::move(journal), std::move(done), std::move(scan)};
+  return OpenedArchive{std::move(*archive), std::move(journal), std::move(done), std::move(scan),
+                       changed};
 }
 
 }  // namespace astrasweep::store

@@ -182,10 +182,10 @@ File::File(File&&) noexcept = default;
 File& File::operator=(File&&) noexcept = default;
 File::~File() = default;
 
-Expected<File> File::Create(const std::string& path) {
+Expected<File> File::Create(const std::string& path, const std::string& named_as) {
   SilenceHdf5();
   auto impl = std::make_unique<Impl>();
-  impl->path = path;
+  impl->path = named_as.empty() ? path : named_as;
   // Attributes in dense storage, which has no 64 KiB limit (a spec is one);
   // it needs the file format of HDF5 1.8, which every reader since has.
   Handle fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose);

@@ -252,6 +252,64 @@ TEST_F(Repro, AResumeAfterAPresetChangedIsRefusedNamingIt) {
   EXPECT_EQ(code, 0) << output;
 }
 
+// --accept-changes: a resume after the files changed goes on, and the
+// archive records it. A finished point whose config is unchanged is kept;
+// one whose config changed (a preset edited) is evaluated again, so every
+// row matches the config it names.
+TEST_F(Repro, AcceptChangesKeepsUnchangedPointsEvaluatesChangedOnesAndRecordsIt) {
+  const std::string spec = CopyQuickstart("accept");
+  const std::string first = Path("first.h5"), out = Path("accept.h5");
+  RunSweep(spec, first);
+  RunSweep(spec, out);
+  auto replace = [](const fs::path& file, const std::string& from, const std::string& to) {
+    std::ifstream in(file);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    in.close();
+    ASSERT_TRUE(Has(text, from)) << file;
+    text.replace(text.find(from), from.size(), to);
+    std::ofstream(file) << text;
+  };
+  // A change that leaves every config as it was: the description.
+  replace(spec, "description: GPT", "description: (edited) GPT");
+
+  Cli r = Astrasweep("run " + spec + " -o " + out + " --accept-changes --progress none");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_TRUE(Has(r.output, "--accept-changes goes with --resume")) << r.output;
+  r = Astrasweep("run " + spec + " -o " + out + " --resume --progress none");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_TRUE(Has(r.output, "the spec changed") && Has(r.output, "--accept-changes")) << r.output;
+  r = Astrasweep("run " + spec + " -o " + out + " --resume --accept-changes --progress none");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(Has(r.output, "accepting changes (the spec changed)")) << r.output;
+  EXPECT_FALSE(Has(r.output, "have another config now")) << "no config changed:\n" << r.output;
+  EXPECT_TRUE(Has(r.output, "0 evaluated")) << r.output;
+  EXPECT_TRUE(Has(Attribute(out, "accepted_changes"), "run 2 (") &&
+              Has(Attribute(out, "accepted_changes"), "the spec changed"))
+      << Attribute(out, "accepted_changes");
+  ExpectSameTables(first, out);
+
+  // A preset edited: every point's config changes, and every point is
+  // evaluated again, as a fresh run of the edited files.
+  replace(dir_->path() / "accept/presets/hardware/a100-80gb.yaml", "gemm_efficiency: 0.6",
+          "gemm_efficiency: 0.5");
+  r = Astrasweep("run " + spec + " -o " + out + " --resume --accept-changes --progress none");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(Has(r.output, "preset hardware/a100-80gb.yaml changed")) << r.output;
+  EXPECT_TRUE(Has(r.output,
+                  "294 finished points have another config now and are evaluated "
+                  "again; the other 0 are kept"))
+      << r.output;
+  const std::string fresh = Path("fresh.h5");
+  RunSweep(spec, fresh);
+  ExpectSameTables(fresh, out);
+  const std::string accepted = Attribute(out, "accepted_changes");
+  EXPECT_TRUE(Has(accepted, "run 2 (") && Has(accepted, "run 3 (") &&
+              Has(accepted, "preset hardware/a100-80gb.yaml changed"))
+      << accepted;
+  r = Astrasweep("inspect " + out);
+  EXPECT_TRUE(Has(r.output, "\naccepted    run 3 (")) << r.output;
+}
+
 // A disk filling up mid-run (a 2 MB tmpfs, where the machine lets root
 // mount one): a clear error and exit 1, the journal intact; once there is
 // space again, --resume completes the same archive an unhindered run gives.

@@ -30,6 +30,9 @@ struct RunOptions {
   std::string from_archive;
   bool shard_given = false;
   ArchiveOpening opening = ArchiveOpening::kCreate;
+  // On resume: go on although the inputs or the model changed since the
+  // journal began, recording it (store::ResumeArchive).
+  bool accept_changes = false;
   Shard shard;
   std::string command_line;
   double grace_seconds = 30;

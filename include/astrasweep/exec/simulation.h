@@ -77,6 +77,9 @@ class Simulation {
   // simulator's identity (AstraSim's with its binaries' sha256), the cache
   // mode and folder.
   std::string Description() const;
+  // The simulators alone, as they bear on results: Description without
+  // the cache.
+  std::string Identity() const;
 
  private:
   struct Impl;

@@ -57,6 +57,13 @@ struct Provenance {
   std::int64_t mpi_size = 1;
   std::string hosts;  // comma-separated, in rank order of first appearance
   std::string simulator;
+  // What the results depend on besides the inputs: astrasweep's version
+  // line and the network simulators' identities. A resume compares it.
+  std::string model;
+  // The changes to the inputs or the model that resumes accepted, one
+  // line per run ("run 2 (UTC): preset hardware/x.yaml changed"); written
+  // as the archive's `accepted_changes` attribute.
+  std::string accepted_changes;
   std::string shard;               // "i/N", or ""
   std::uint64_t points_total = 0;  // valid points this archive is to hold
   std::vector<SourceFile> sources;  // the spec (first), its includes, the presets
@@ -106,6 +113,9 @@ struct OpenedArchive {
   JournalWriter journal;
   std::vector<std::uint64_t> done;  // indices already finished, sorted
   JournalScan scan;                 // what resuming found in the journal
+  // What this resume accepted (--accept-changes), for its run-start record;
+  // empty when the inputs and the model are those the journal began with.
+  std::string accepted_now;
 };
 
 // A new archive at `path` and its journal (JournalPath(path)). `swept`
@@ -127,9 +137,16 @@ using RestoreConfig = std::function<Status(proto::PointResult&)>;
 // journal holds twice (a write retried) is kept once. With no journal (or
 // one a kill left empty) and no archive, the sweep starts afresh; an
 // archive whose journal is gone is an error that says what to do.
+//
+// Inputs or a model that differ from those the journal began with are
+// refused, naming each difference, unless `accept_changes`: then finished
+// points whose config is unchanged (ConfigCheck) are kept as they were
+// evaluated, the others left to be evaluated again, and the differences
+// recorded (OpenedArchive::accepted_now, the archive's accepted_changes).
 Expected<OpenedArchive> ResumeArchive(const std::string& path,
                                       const std::vector<sweep::SweptKey>& swept,
-                                      const Provenance& provenance, const RestoreConfig& restore);
+                                      const Provenance& provenance, const RestoreConfig& restore,
+                                      bool accept_changes = false);
 
 // The digests of the files a sweep read, as its journal's header holds them.
 std::vector<InputDigest> InputDigests(const Provenance& provenance);

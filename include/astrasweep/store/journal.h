@@ -14,7 +14,9 @@
 //
 // A point's config is not journaled: its id, canonical text and swept
 // values follow from its index and the sweep's inputs, which the header's
-// digests pin, and a resume builds them again (ResumeArchive).
+// digests pin, and a resume builds them again (ResumeArchive); a check of
+// the id (ConfigCheck) stays, so a resume that accepts changed inputs knows
+// the points whose config changed, and evaluates them again.
 #pragma once
 
 #include <cstdint>
@@ -52,6 +54,7 @@ struct JournalInfo {
   // (exec::ResultFields() of the astrasweep that wrote it).
   std::vector<std::string> result_fields;
   std::vector<InputDigest> inputs;
+  std::string model;  // Provenance::model
 };
 
 // How far a flush goes: into the kernel, or onto the disk.
@@ -101,7 +104,13 @@ struct JournalScan {
   // every byte was read.
   std::string damage;
   std::uint64_t skipped_bytes = 0;  // damaged bytes before valid_bytes
+  // The changes earlier runs accepted, one line each: "run 2 (UTC): ...".
+  std::vector<std::string> accepted_changes;
 };
+
+// A check of a point's config (of its id, the config's hash), journaled in
+// its place; never 0 (0 means a record without one).
+std::uint32_t ConfigCheck(const proto::PointResult& point);
 
 // The journal's header; nullopt when the file is empty or its header block
 // torn, as a kill between creating it and writing its header leaves it (it

@@ -153,8 +153,10 @@ class RowBuffer {
 
 class File {
  public:
-  // A new file, replacing any at `path`.
-  static Expected<File> Create(const std::string& path);
+  // A new file at `path`; anything there already (a file, a link) is an
+  // error. Messages name it `named_as` when given: a file built aside, to
+  // be renamed to that path when it is whole.
+  static Expected<File> Create(const std::string& path, const std::string& named_as = {});
   enum class Access { kReadOnly, kReadWrite };
   static Expected<File> Open(const std::string& path, Access access);
   File(File&&) noexcept;

@@ -316,6 +316,80 @@ TEST(Archive, AnEmptiedJournalNeverRemovesAnArchiveThatHoldsPoints) {
   EXPECT_EQ(PointIndices(path), (std::vector<std::uint64_t>{3}));
 }
 
+// The model (astrasweep's version, the simulators) is part of the record:
+// a resume by another is refused unless changes are accepted; a resume
+// refused part-way through the rebuild leaves the archive as it was.
+TEST(Archive, AnotherModelIsRefusedOrAcceptedAndARefusedRebuildLeavesTheArchive) {
+  auto dir = TempDir::Create();
+  const std::string path = (dir->path() / "out.h5").string();
+  Provenance before = Prov();
+  before.model = "astrasweep 1 (git a); builtin v1";
+  {
+    auto opened = CreateArchive(path, Swept(), before);
+    ASSERT_TRUE(opened) << opened.error().ToString();
+    for (std::uint64_t i : {1, 2}) {
+      auto p = Point(i);
+      opened->journal.Add(p);
+      ASSERT_TRUE(opened->archive.Add(p));
+    }
+    ASSERT_TRUE(opened->journal.Flush(Durability::kSynced));
+    ASSERT_TRUE(opened->archive.Finish(ArchiveStatus::kPartial, "now"));
+  }
+  Provenance after = before;
+  after.model = "astrasweep 2 (git b); builtin v1";
+  auto refused = ResumeArchive(path, Swept(), after, RestoreConfig);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message().find("the model changed (was 'astrasweep 1 (git a); "
+                                           "builtin v1', now 'astrasweep 2 (git b); builtin v1')"),
+            std::string::npos)
+      << refused.error().ToString();
+  EXPECT_NE(refused.error().message().find("--accept-changes"), std::string::npos);
+
+  // A restore that fails half-way (the second point) leaves the old file.
+  int restored = 0;
+  const store::RestoreConfig failing = [&](proto::PointResult& p) -> Status {
+    if (++restored == 2) return InvalidInput("no config for this point");
+    return RestoreConfig(p);
+  };
+  auto failed = ResumeArchive(path, Swept(), before, failing);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(PointIndices(path), (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_FALSE(std::filesystem::exists(path + ".resuming"));
+
+  auto accepted = ResumeArchive(path, Swept(), after, RestoreConfig, /*accept_changes=*/true);
+  ASSERT_TRUE(accepted) << accepted.error().ToString();
+  EXPECT_EQ(accepted->done, (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_NE(accepted->accepted_now.find("the model changed"), std::string::npos);
+}
+
+// A point whose config changed since it was journaled (its id differs) is
+// never kept under the new config: refused, or evaluated again on accept.
+TEST(Archive, APointWhoseConfigChangedIsEvaluatedAgainOnlyWhenChangesAreAccepted) {
+  auto dir = TempDir::Create();
+  const std::string path = (dir->path() / "out.h5").string();
+  {
+    auto opened = CreateArchive(path, Swept(), Prov());
+    ASSERT_TRUE(opened) << opened.error().ToString();
+    for (std::uint64_t i : {1, 2, 3}) {
+      auto p = Point(i);
+      opened->journal.Add(p);
+    }
+    ASSERT_TRUE(opened->journal.Flush(Durability::kSynced));
+  }
+  const store::RestoreConfig other_id_for_2 = [](proto::PointResult& p) -> Status {
+    ASTRASWEEP_RETURN_IF_ERROR(RestoreConfig(p));
+    if (p.index() == 2) p.set_id(std::string(32, 'b'));
+    return Ok();
+  };
+  auto refused = ResumeArchive(path, Swept(), Prov(), other_id_for_2);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message().find("point 2 now has another config"), std::string::npos)
+      << refused.error().ToString();
+  auto accepted = ResumeArchive(path, Swept(), Prov(), other_id_for_2, true);
+  ASSERT_TRUE(accepted) << accepted.error().ToString();
+  EXPECT_EQ(accepted->done, (std::vector<std::uint64_t>{1, 3}));
+}
+
 TEST(Archive, ResumeWithoutAJournalKeepsTheArchive) {
   auto dir = TempDir::Create();
   const std::string path = (dir->path() / "out.h5").string();
