@@ -310,6 +310,38 @@ TEST_F(Repro, AcceptChangesKeepsUnchangedPointsEvaluatesChangedOnesAndRecordsIt)
   EXPECT_TRUE(Has(r.output, "\naccepted    run 3 (")) << r.output;
 }
 
+// The progress counts a point done only once the journal has it on disk:
+// after kill -9, a resume finds at least as many finished points as the
+// last progress line showed.
+TEST_F(Repro, AKillNeverTakesPointsTheProgressShowedDone) {
+  const std::string spec = Path("long.yaml"), out = Path("long.h5");
+  std::ofstream(spec) << "name: long\nbase: " << kSource << "/sweeps/points/gpt-1.3b-a100.yaml\n"
+                      << R"yaml(axes:
+  model: [gpt-1.3b, gpt-2.7b, gpt-6.7b]
+  parallelism.dp: [8]
+  training.micro_batch: [1, 2]
+  training.global_batch: {range: [512, 133000, 16]}
+)yaml";
+  int code = 0;
+  const std::string log = Path("killed.log");
+  testing::Capture("(" + kBin + " run " + spec + " -o " + out +
+                       " --progress lines --progress-interval 0.1 >" + log +
+                       " 2>&1 & pid=$!; sleep 1.5; kill -9 $pid; wait $pid)",
+                   &code);
+  std::ifstream in(log);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (Has(line, " points (")) last = line;
+  ASSERT_FALSE(last.empty()) << "no progress line in 1.5 s";
+  const std::uint64_t shown = std::stoull(last.substr(last.find(": ") + 2));
+  const Cli r = Astrasweep("run " + spec + " -o " + out + " --resume --progress none");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto at = r.output.find("resuming: ");
+  ASSERT_NE(at, std::string::npos) << r.output;
+  const std::uint64_t kept = std::stoull(r.output.substr(at + 10));
+  EXPECT_GE(kept, shown) << last << "\n" << r.output;
+}
+
 // A disk filling up mid-run (a 2 MB tmpfs, where the machine lets root
 // mount one): a clear error and exit 1, the journal intact; once there is
 // space again, --resume completes the same archive an unhindered run gives.
