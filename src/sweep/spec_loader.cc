@@ -79,66 +79,74 @@ Node NumberNode(double v, const Node& where) {
   return n;
 }
 
-// How many values {range: [a, b, step]} has.
-double RangeCount(const std::vector<double>& r) {
-  const double step = r.size() == 3 ? r[2] : 1.0;
-  return std::floor((r[1] - r[0]) / step + 1e-9) + 1;
-}
+// An axis as the spec writes it, checked, with how many values it makes,
+// before any is built: a list of values, {range: [a, b, step]} (inclusive
+// of b, like pow2) or {pow2: [a, b]}, each possibly under {values: ...}.
+struct AxisForm {
+  const Node* list = nullptr;   // a list of values; else a generator:
+  const Node* where = nullptr;  // its node, which marks its values
+  double first = 0;
+  double step = 1;  // added, or for pow2 the factor 2
+  bool pow2 = false;
+  std::size_t count = 0;
+};
 
-// {range: [a, b, step]} is inclusive of b, like {pow2: [a, b]}.
-Expected<std::vector<Node>> Range(const Node& node, const std::string& key_path) {
-  ASTRASWEEP_ASSIGN_OR_RETURN(auto r, Numbers(node, key_path, 2, 3));
-  const double step = r.size() == 3 ? r[2] : 1.0;
-  if (step <= 0 || r[1] < r[0])
-    return Fail(node, key_path, "range [a, b, step] needs a <= b and step > 0 (b is included)");
-  const double count = RangeCount(r);
-  if (count > static_cast<double>(kMaxAxisValues))
+Expected<AxisForm> ReadAxisForm(const Node& node, const std::string& key_path) {
+  AxisForm form;
+  if (node.IsList()) {
+    if (node.items().empty()) return Fail(node, key_path, "the axis has no values");
+    form.list = &node;
+    form.count = node.items().size();
+  } else if (node.IsMap() && node.entries().size() == 1 && node.entries()[0].first == "values") {
+    return ReadAxisForm(node.entries()[0].second, key_path + ".values");
+  } else if (node.IsMap() && node.entries().size() == 1 &&
+             (node.entries()[0].first == "range" || node.entries()[0].first == "pow2")) {
+    const auto& [kind, arg] = node.entries()[0];
+    const std::string at = key_path + "." + kind;
+    form.where = &arg;
+    form.pow2 = kind == "pow2";
+    ASTRASWEEP_ASSIGN_OR_RETURN(auto r, Numbers(arg, at, 2, form.pow2 ? 2 : 3));
+    form.first = r[0];
+    double count = 0;
+    if (form.pow2) {
+      if (r[0] <= 0 || r[1] < r[0]) return Fail(arg, at, "pow2 [a, b] needs 0 < a <= b");
+      form.step = 2;
+      for (double v = r[0]; v <= r[1] * (1 + 1e-12); v *= 2) ++count;
+    } else {
+      form.step = r.size() == 3 ? r[2] : 1.0;
+      if (form.step <= 0 || r[1] < r[0])
+        return Fail(arg, at, "range [a, b, step] needs a <= b and step > 0 (b is included)");
+      count = std::floor((r[1] - r[0]) / form.step + 1e-9) + 1;
+    }
+    if (count > static_cast<double>(kMaxAxisValues))
+      return Fail(arg, at, kind + " has more than " + std::to_string(kMaxAxisValues) + " values");
+    form.count = static_cast<std::size_t>(count);
+  } else {
     return Fail(node, key_path,
-                "range has more than " + std::to_string(kMaxAxisValues) + " values");
-  std::vector<Node> values;
-  for (std::size_t i = 0; i < static_cast<std::size_t>(count); ++i)
-    values.push_back(NumberNode(r[0] + static_cast<double>(i) * step, node));
-  return values;
-}
-
-Expected<std::vector<Node>> Pow2(const Node& node, const std::string& key_path) {
-  ASTRASWEEP_ASSIGN_OR_RETURN(auto r, Numbers(node, key_path, 2, 2));
-  if (r[0] <= 0 || r[1] < r[0]) return Fail(node, key_path, "pow2 [a, b] needs 0 < a <= b");
-  std::vector<Node> values;
-  for (double v = r[0]; v <= r[1] * (1 + 1e-12); v *= 2) values.push_back(NumberNode(v, node));
-  return values;
+                "an axis is a list of values, {range: [a, b, step]} or {pow2: [a, b]}; got " +
+                    node.ToFlowText());
+  }
+  return form;
 }
 
 Expected<std::vector<Node>> AxisValues(const Node& node, const std::string& key_path) {
-  if (node.IsList()) {
-    if (node.items().empty()) return Fail(node, key_path, "the axis has no values");
-    return node.items();
+  ASTRASWEEP_ASSIGN_OR_RETURN(const AxisForm form, ReadAxisForm(node, key_path));
+  if (form.list != nullptr) return form.list->items();
+  std::vector<Node> values;
+  values.reserve(form.count);
+  for (std::size_t i = 0; i < form.count; ++i) {
+    const double v = form.pow2 ? std::ldexp(form.first, static_cast<int>(i))
+                               : form.first + static_cast<double>(i) * form.step;
+    values.push_back(NumberNode(v, *form.where));
   }
-  if (node.IsMap() && node.entries().size() == 1) {
-    const auto& [kind, arg] = node.entries()[0];
-    if (kind == "range") return Range(arg, key_path + ".range");
-    if (kind == "pow2") return Pow2(arg, key_path + ".pow2");
-    if (kind == "values") return AxisValues(arg, key_path + ".values");
-  }
-  return Fail(node, key_path,
-              "an axis is a list of values, {range: [a, b, step]} or {pow2: [a, b]}; got " +
-                  node.ToFlowText());
+  return values;
 }
 
 // How many values an axis will have, without building them; 1 for what
-// AxisValues will refuse (it says why).
+// AxisValues will refuse (it says why, in its turn).
 double ValueCount(const Node& node) {
-  if (node.IsList()) return static_cast<double>(std::max<std::size_t>(node.items().size(), 1));
-  if (!node.IsMap() || node.entries().size() != 1) return 1;
-  const auto& [kind, arg] = node.entries()[0];
-  if (kind == "values") return ValueCount(arg);
-  auto numbers = Numbers(arg, kind, 2, kind == "range" ? 3 : 2);
-  if (!numbers || (*numbers)[1] < (*numbers)[0]) return 1;
-  if (kind == "range")
-    return (numbers->size() == 3 && (*numbers)[2] <= 0) ? 1 : RangeCount(*numbers);
-  if (kind == "pow2" && (*numbers)[0] > 0)
-    return std::floor(std::log2((*numbers)[1] / (*numbers)[0])) + 1;
-  return 1;
+  auto form = ReadAxisForm(node, "");
+  return form ? static_cast<double>(form->count) : 1;
 }
 
 // The spec's axes and zip groups may not make more than kMaxSweepPoints

@@ -298,17 +298,23 @@ TEST(Expander, RangesPastTheMostPointsAreRefusedBeforeTheyAreBuilt) {
   files.Write("points/base.yaml", kPoint);
   auto e = files.Load("s.yaml", R"y(base: points/base.yaml
 axes:
-  training.global_batch: {range: [0, 9999999]}
-  model.seq_len: {range: [0, 9999999]}
-  model.vocab: {range: [0, 9999999]}
-  training.micro_batch: {range: [0, 9999999]}
-  model.layers: {range: [0, 9999999]}
+  training.global_batch: {range: [0, 999999]}
+  model.seq_len: {range: [0, 999999]}
+  model.vocab: {range: [0, 999999]}
+  training.micro_batch: {range: [0, 999999]}
+  model.layers: {range: [0, 999999]}
 )y");
   ASSERT_FALSE(e);
-  EXPECT_NE(e.error().ToString().find("s.yaml:5:16: axes.model.vocab:"), std::string::npos)
+  EXPECT_NE(e.error().ToString().find("s.yaml:6:25: axes.training.micro_batch:"), std::string::npos)
       << e.error().ToString();
   EXPECT_NE(e.error().message().find("more than 2^62 points"), std::string::npos)
-      << "refused at the third axis, before any value was built";
+      << "refused at the fourth axis, before any value was built";
+  // One axis past the most values an axis may have is refused by itself.
+  e = files.Load("s.yaml", "base: points/base.yaml\naxes:\n  model.vocab: {range: [0, 9999999]}\n");
+  ASSERT_FALSE(e);
+  EXPECT_NE(e.error().ToString().find("axes.model.vocab.range: range has more than 1000000 values"),
+            std::string::npos)
+      << e.error().ToString();
 }
 
 // A model given inline shows up in the archive's columns by its name, not
