@@ -181,7 +181,12 @@ class BlockReader {
       consumed_ += pos_;
       pos_ = 0;
       const std::size_t old = data_.size();
-      const std::size_t chunk = std::max<std::size_t>(need - old, 1 << 20);
+      // A megabyte at a time, but no more than the file has left (and one
+      // byte when it has none, to see its end): a short journal, or a
+      // damaged length, costs no buffer larger than the file.
+      const std::uint64_t left = file_bytes_ - std::min(file_bytes_, consumed_ + old);
+      const auto chunk = static_cast<std::size_t>(std::max<std::uint64_t>(
+          std::min<std::uint64_t>(std::max<std::size_t>(need - old, 1 << 20), left), 1));
       data_.resize(old + chunk);
       const ssize_t n = ::read(fd_.get(), data_.data() + old, chunk);
       data_.resize(old + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
