@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -170,22 +171,22 @@ TEST_F(MpiFaults, AWorkerKilledEndsTheJobAndAResumeCompletesTheArchive) {
   const std::string reference = Out("reference.h5"), out = Out("killed.h5");
   const std::string log = out + ".test.log";
   ASSERT_EQ(RunSweep(0, spec, reference), 0);
-  const pid_t job = Launch(RunArgs(3, spec, out, false), log);
-  // Once the journal holds points (it is flushed every second), a worker
-  // dies.
-  const std::string journal = store::JournalPath(out);
-  std::uintmax_t started = 0;
-  for (int i = 0; i < 1000; ++i) {
-    std::error_code ec;
-    const std::uintmax_t size = fs::file_size(journal, ec);
-    if (!ec && started == 0) started = size;
-    if (!ec && size > started) break;
+  // Progress lines as often as rank 0 has news (every 0.2 s): the first
+  // with points done says rank 0 holds results.
+  std::vector<std::string> run = RunArgs(3, spec, out, false);
+  run.resize(run.size() - 2);
+  run.insert(run.end(), {"--progress", "lines", "--progress-interval", "0.05"});
+  const pid_t job = Launch(run, log);
+  const std::regex received("astrasweep: [1-9][0-9]*/[0-9]+ points");
+  for (int i = 0; i < 1000 && !std::regex_search(ReadText(log), received); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
   pid_t worker = 0;
   for (pid_t pid : SessionProcesses(job, "astrasweep"))
     if (RankOf(pid) == 1) worker = pid;
   ASSERT_GT(worker, 0) << ReadText(log);
+  ASSERT_EQ(waitpid(job, nullptr, WNOHANG), 0)
+      << "the sweep ended before a worker could be killed: make it longer\n"
+      << ReadText(log);
   ASSERT_EQ(kill(worker, SIGKILL), 0);
   const int code = Wait(job);
   WaitUntilTheSessionIsGone(job);
@@ -196,9 +197,8 @@ TEST_F(MpiFaults, AWorkerKilledEndsTheJobAndAResumeCompletesTheArchive) {
       << text;
   // Rank 0, signalled by mpiexec as it ends the job, leaves the archive
   // partial and prints the command that completes it.
-  EXPECT_TRUE(Has(text, "the archive is partial; continue with: " +
-                            ShellCommand(RunArgs(3, spec, out, /*resume=*/true))))
-      << text;
+  run.push_back("--resume");
+  EXPECT_TRUE(Has(text, "the archive is partial; continue with: " + ShellCommand(run))) << text;
   EXPECT_EQ(Attribute(out, "status"), "partial");
   const std::size_t kept = testing::SortedRows(out, "points").size();
   EXPECT_GT(kept, 0u);
