@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "astrasweep.pb.h"
 #include "astrasweep/base/logging.h"
 #include "astrasweep/dist/point_result.h"
 #include "astrasweep/dist/wire.h"
+#include "astrasweep/exec/evaluate.h"
 
 namespace astrasweep::dist {
 namespace {
@@ -105,15 +107,35 @@ proto::WorkerStats CoordinatorStats(const Transport& transport, const Tracker& t
   return self;
 }
 
-// Evaluates one point on the calling rank and counts it in `stats`.
-void EvaluateCounted(const EvaluateFn& evaluate, std::uint64_t index, int rank,
+// A point that met a fault of the run, not of the point
+// (exec::kEnvironmentStage: AstraSim's binary gone): no answer to store.
+bool MetAFault(const proto::PointResult& result) {
+  return result.status() == proto::POINT_STATUS_FAILED &&
+         result.failure_stage() == exec::kEnvironmentStage;
+}
+
+// What rank 0 ends the run with when a point met a fault: the fault, and
+// that nothing finished is lost.
+Error RunFault(const proto::PointResult& result) {
+  return Error(ErrorCode::kUnavailable,
+               result.failure_message() +
+                   ", then run the same command with --resume: the run stopped here, and "
+                   "every point finished is kept in the archive (partial)",
+               {.point_index = result.index()});
+}
+
+// Evaluates one point on the calling rank and counts it in `stats`; false
+// (and not counted) when the point met a fault of the run.
+bool EvaluateCounted(const EvaluateFn& evaluate, std::uint64_t index, int rank,
                      proto::PointResult& result, proto::WorkerStats& stats) {
   evaluate(index, result);
   result.set_worker_rank(rank);
+  if (MetAFault(result)) return false;
   stats.set_points(stats.points() + 1);
   stats.set_sim_runs(stats.sim_runs() + SimRuns(result));
   stats.set_cache_hits(stats.cache_hits() + CacheHits(result));
   stats.set_cache_misses(stats.cache_misses() + CacheMisses(result));
+  return true;
 }
 
 Expected<RunSummary> CoordinateAlone(Transport& transport, IndexSource& source, ResultSink& sink,
@@ -125,7 +147,8 @@ Expected<RunSummary> CoordinateAlone(Transport& transport, IndexSource& source, 
   proto::PointResult result;
   proto::WorkerStats stats = CoordinatorStats(transport, tracker);
   double busy_s = 0;
-  while (!summary.interrupted) {
+  std::optional<Error> fault;
+  while (!summary.interrupted && !fault) {
     const std::uint64_t remaining =
         source.total() - std::min(source.total(), tracker.progress().done);
     batch.clear();
@@ -137,8 +160,12 @@ Expected<RunSummary> CoordinateAlone(Transport& transport, IndexSource& source, 
       }
       result.Clear();
       const auto t0 = Clock::now();
-      EvaluateCounted(evaluate, index, transport.rank(), result, stats);
+      const bool answered = EvaluateCounted(evaluate, index, transport.rank(), result, stats);
       busy_s += Seconds(Clock::now() - t0);
+      if (!answered) {
+        fault = RunFault(result);
+        break;
+      }
       ASTRASWEEP_RETURN_IF_ERROR(tracker.Add(result));
       ASTRASWEEP_RETURN_IF_ERROR(tracker.Tick());
     }
@@ -146,8 +173,9 @@ Expected<RunSummary> CoordinateAlone(Transport& transport, IndexSource& source, 
   stats.set_busy_s(busy_s);
   stats.set_idle_s(std::max(0.0, tracker.elapsed_s() - busy_s - tracker.store_s()));
   ASTRASWEEP_RETURN_IF_ERROR(sink.AddWorker(stats));
-  tracker.progress().stopping = summary.interrupted;
+  tracker.progress().stopping = summary.interrupted || fault;
   ASTRASWEEP_RETURN_IF_ERROR(tracker.Tick(true));
+  if (fault) return std::unexpected(*std::move(fault));
   summary.progress = tracker.progress();
   return summary;
 }
@@ -192,6 +220,7 @@ class Coordinator {
     }
     ASTRASWEEP_RETURN_IF_ERROR(sink_.AddWorker(CoordinatorStats(transport_, tracker_)));
     ASTRASWEEP_RETURN_IF_ERROR(tracker_.Tick(true));
+    if (fault_) return std::unexpected(*fault_);
     summary_.progress = tracker_.progress();
     return summary_;
   }
@@ -202,7 +231,13 @@ class Coordinator {
     if (message.tag != kTagResults || !DecodeMessage(message.bytes, results_))
       return MakeError(ErrorCode::kInternal, "rank " + std::to_string(message.source) +
                                                  " sent a message rank 0 cannot read");
-    for (auto& r : *results_.mutable_results()) ASTRASWEEP_RETURN_IF_ERROR(tracker_.Add(r));
+    for (auto& r : *results_.mutable_results()) {
+      if (MetAFault(r)) {
+        NoteFault(r, message.source);
+        continue;
+      }
+      ASTRASWEEP_RETURN_IF_ERROR(tracker_.Add(r));
+    }
     if (results_.final()) {
       --active_;
       return sink_.AddWorker(results_.stats());
@@ -227,6 +262,16 @@ class Coordinator {
     return work_;
   }
 
+  // The first point that met a fault of the run stops it: the workers'
+  // points in flight are collected, then the run ends with the fault.
+  void NoteFault(const proto::PointResult& result, int rank) {
+    if (fault_) return;
+    fault_ = RunFault(result);
+    log::Error(
+        fmt::format("rank {}, point {}: {}", rank, result.index(), result.failure_message()));
+    if (!stopping_) BeginStop(fmt::format("the fault rank {} met", rank));
+  }
+
   // Stop handing out work, and give the points in flight a grace period.
   void BeginStop(const std::string& cause) {
     stopping_ = true;
@@ -247,6 +292,7 @@ class Coordinator {
   const CoordinatorOptions& options_;
   Tracker tracker_;
   RunSummary summary_;
+  std::optional<Error> fault_;  // the first fault a point met
   const int workers_;
   int active_;
   bool exhausted_ = false;
@@ -285,6 +331,9 @@ Status Work(Transport& transport, const EvaluateFn& evaluate, const std::atomic<
   stats.set_host(HostName());
   proto::ResultBatch pending;  // results of the batch evaluated last
   proto::WorkBatch work;
+  // A point met a fault of the run: evaluate nothing more (the points would
+  // meet it too), as when signalled; rank 0 learns of it from the point.
+  bool faulted = false;
   ASTRASWEEP_RETURN_IF_ERROR(SendProto(transport, 0, kTagResults, pending));
   while (true) {
     const auto wait0 = Clock::now();
@@ -306,7 +355,7 @@ Status Work(Transport& transport, const EvaluateFn& evaluate, const std::atomic<
       if (!delivered) return MakeError(ErrorCode::kIo, "rank 0 did not take the last results");
       return Ok();
     }
-    if (Stopped(stop)) {
+    if (faulted || Stopped(stop)) {
       // Signalled: this batch is left for --resume; ask to be stopped.
       pending.set_stopping(true);
       ASTRASWEEP_RETURN_IF_ERROR(SendProto(transport, 0, kTagResults, pending));
@@ -320,10 +369,11 @@ Status Work(Transport& transport, const EvaluateFn& evaluate, const std::atomic<
     const auto busy0 = Clock::now();
     for (std::uint64_t index : work.indices()) {
       if (Stopped(stop)) break;
-      EvaluateCounted(evaluate, index, transport.rank(), *pending.add_results(), stats);
+      faulted = !EvaluateCounted(evaluate, index, transport.rank(), *pending.add_results(), stats);
       // Moves the results sent before this batch along: a large message
       // may need its sender's help to be delivered.
       ASTRASWEEP_RETURN_IF_ERROR(transport.Flush(std::chrono::milliseconds(0)));
+      if (faulted) break;
     }
     stats.set_busy_s(stats.busy_s() + Seconds(Clock::now() - busy0));
   }

@@ -33,6 +33,14 @@ PointOutcome Failed(PointOutcome outcome, std::string stage, const Error& error)
   return outcome;
 }
 
+// A simulation's failure: the point's ("simulate"), or the run's when it
+// is the simulation's fault (Simulation::fault()).
+PointOutcome SimulateFailed(PointOutcome outcome, const Error& error) {
+  const std::optional<Error>& fault = ProcessSimulation().fault();
+  const bool environment = fault && fault->message() == error.message();
+  return Failed(std::move(outcome), environment ? kEnvironmentStage : "simulate", error);
+}
+
 double Seconds(std::uint64_t ns) { return static_cast<double>(ns) * 1e-9; }
 
 // When the slowest rank of a simulation finished.
@@ -180,10 +188,10 @@ PointOutcome Evaluate(const config::Config& c, graph::Graph* graph_out) {
         c, [&](model::Collective coll, double bytes, std::int64_t stride, std::int64_t size) {
           return collectives(coll, bytes, stride, size);
         });
-    if (collectives.failure()) return Failed(count(out), "simulate", *collectives.failure());
+    if (collectives.failure()) return SimulateFailed(count(out), *collectives.failure());
     if (mode == config::AstraMode::kHybridCongestion || mode == config::AstraMode::kFullAstrasim) {
       if (auto applied = ApplyBlock(c, costs, counts); !applied)
-        return Failed(count(out), "simulate", applied.error());
+        return SimulateFailed(count(out), applied.error());
     }
   }
   // Without a graph to hand back, the schedule is timed without building
@@ -227,7 +235,7 @@ PointOutcome Evaluate(const config::Config& c, graph::Graph* graph_out) {
                                     return et::WritePipelineBundle(c, costs, to);
                                   },
                                   counts);
-    if (!result) return Failed(count(out), "simulate", result.error());
+    if (!result) return SimulateFailed(count(out), result.error());
     for (std::size_t r = 0; r < result->ranks.size(); ++r) {
       const auto& rank = result->ranks[r];
       out.sim_ranks.push_back(SimRankTiming{static_cast<std::uint32_t>(r), Seconds(rank.finish_ns),

@@ -26,17 +26,45 @@ std::string Environment(const char* name) {
   return value ? value : "";
 }
 
-// The cache mode: the option's, else $ASTRASWEEP_CACHE_MODE's, else
-// read-write.
-Expected<netsim::CacheMode> ResolveCacheMode(const std::optional<netsim::CacheMode>& option) {
-  if (option) return *option;
+// The cache mode and who chose it: the option's ("--cache-mode"), else
+// $ASTRASWEEP_CACHE_MODE's, else read-write by default (empty `chosen_by`,
+// else how the user wrote it, up to the mode's name).
+struct ChosenCacheMode {
+  netsim::CacheMode mode = netsim::CacheMode::kReadWrite;
+  std::string chosen_by;
+};
+
+Expected<ChosenCacheMode> ResolveCacheMode(const std::optional<netsim::CacheMode>& option) {
+  if (option) return ChosenCacheMode{*option, "--cache-mode "};
   const std::string text = Environment("ASTRASWEEP_CACHE_MODE");
-  if (text.empty()) return netsim::CacheMode::kReadWrite;
+  if (text.empty()) return ChosenCacheMode{};
   auto mode = netsim::ParseCacheMode(text);
   if (!mode)
     return InvalidInput("ASTRASWEEP_CACHE_MODE=" + text + ": " + mode.error().message() +
                         " (or pass --cache-mode)");
-  return *mode;
+  return ChosenCacheMode{*mode, "ASTRASWEEP_CACHE_MODE="};
+}
+
+// A read-write cache whose folder cannot be written: asked for by name, an
+// error before any point runs; by default, the cache is read without
+// writing, with a warning (every answer is still computed, only not kept
+// for the next run).
+Expected<netsim::CacheMode> CheckCacheFolder(const ChosenCacheMode& chosen,
+                                             const std::string& dir) {
+  if (chosen.mode != netsim::CacheMode::kReadWrite) return chosen.mode;
+  const Status writable = netsim::CheckCacheWritable(dir);
+  if (writable) return chosen.mode;
+  const std::string problem =
+      "the simulation cache " + dir + " cannot be written (" + writable.error().message() + ")";
+  if (!chosen.chosen_by.empty())
+    return InvalidInput(chosen.chosen_by + "CACHE_READWRITE: " + problem +
+                        "; name a folder that can be written with --cache-dir, or read this one "
+                        "without writing to it with --cache-mode CACHE_READONLY");
+  log::Warn(problem +
+            ": its entries are read, but no new answer is stored in it, so a later run simulates "
+            "those again (--cache-dir names a folder that can be written; --cache-mode "
+            "CACHE_READONLY reads this one without this warning)");
+  return netsim::CacheMode::kReadOnly;
 }
 
 constexpr std::size_t kKeptKeyDigits = 16;
@@ -50,6 +78,24 @@ struct Simulation::Impl {
   std::optional<netsim::AstraSimBinary> astrasim;
   // memo -> cache key, for bundles met before in this process
   std::unordered_map<std::string, std::string> memo;
+  // AstraSim's binary gone since Open (see fault()).
+  std::optional<Error> fault;
+
+  bool IsAstraSim(const netsim::NetworkSimulator* simulator) const {
+    return astrasim && simulator == &*astrasim;
+  }
+
+  // After a failed run of `simulator`: when that is AstraSim's binary and
+  // the binary can no longer be run, the run's fault, recorded.
+  void CheckStillUsable(const netsim::NetworkSimulator* simulator, netsim::Congestion congestion) {
+    if (fault || !IsAstraSim(simulator)) return;
+    const Status usable = astrasim->Usable(congestion);
+    if (usable) return;
+    fault = Error(ErrorCode::kUnavailable,
+                  usable.error().message() +
+                      "; it could be when this process started: put the same build back there");
+    log::Info(fault->message());
+  }
 
   // The simulator for a point's backend, or why there is none.
   Expected<netsim::NetworkSimulator*> SimulatorFor(const config::Config& config) {
@@ -100,8 +146,11 @@ Simulation::Simulation(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Simulation::~Simulation() = default;
 
 Expected<std::unique_ptr<Simulation>> Simulation::Open(SimulationOptions options) {
-  ASTRASWEEP_ASSIGN_OR_RETURN(const netsim::CacheMode mode, ResolveCacheMode(options.cache_mode));
-  options.cache_mode = mode;
+  ASTRASWEEP_ASSIGN_OR_RETURN(const ChosenCacheMode chosen, ResolveCacheMode(options.cache_mode));
+  ASTRASWEEP_ASSIGN_OR_RETURN(
+      options.cache_mode,
+      CheckCacheFolder(chosen,
+                       options.cache_dir.empty() ? netsim::DefaultCacheDir() : options.cache_dir));
   // The flag's binary, else $ASTRASIM_BIN's; neither: none.
   if (options.astrasim_bin.empty()) options.astrasim_bin = Environment("ASTRASIM_BIN");
   std::optional<netsim::AstraSimBinary> astrasim;
@@ -124,6 +173,7 @@ std::unique_ptr<Simulation> Simulation::Make(SimulationOptions options,
 }
 
 const netsim::CacheStats& Simulation::cache_stats() const { return impl_->cache.stats(); }
+const std::optional<Error>& Simulation::fault() const { return impl_->fault; }
 const SimulationOptions& Simulation::options() const { return impl_->options; }
 
 netsim::Congestion CongestionOf(const config::Config& config) {
@@ -155,6 +205,9 @@ Expected<netsim::SimResult> Simulation::Run(
   Impl& self = *impl_;
   const netsim::Congestion congestion = CongestionOf(config);
   ASTRASWEEP_ASSIGN_OR_RETURN(netsim::NetworkSimulator* const simulator, self.SimulatorFor(config));
+  // Once AstraSim's binary is gone, nothing is run in it: every point that
+  // needs it meets the same fault (answers in the cache still count).
+  const bool external = self.IsAstraSim(simulator);
   const std::string identity = simulator->Identity(congestion);
   const std::string memo_key = memo.empty() ? std::string() : identity + "\n" + memo;
   if (!memo_key.empty() && self.cache.mode() != netsim::CacheMode::kNone) {
@@ -191,16 +244,21 @@ Expected<netsim::SimResult> Simulation::Run(
   // A temporary bundle is gone with an error: say how to keep it.
   const std::string what = temporary ? name + " bundle (removed; --keep-et DIR keeps it)"
                                      : name + " bundle " + bundle.string();
-  return Cached(
+  auto answer = Cached(
       key, what,
       [&]() -> Expected<netsim::SimResult> {
+        if (external && self.fault) return std::unexpected(*self.fault);
         auto result = simulator->Run(netsim::BundlePaths::InFolder(bundle.string()), congestion);
+        if (!result) self.CheckStillUsable(simulator, congestion);
         if (result || !temporary) return result;
         ErrorContext context = result.error().context();
         context.file.clear();
         return std::unexpected(Error(result.error().code(), result.error().message(), context));
       },
       counts);
+  // The fault as it is, not as this bundle's failure: it is the run's.
+  if (!answer && external && self.fault) return std::unexpected(*self.fault);
+  return answer;
 }
 
 Expected<netsim::SimResult> Simulation::Cached(

@@ -220,6 +220,22 @@ const std::optional<AstraSimBinary::Binary>& AstraSimBinary::Of(Congestion conge
 
 bool AstraSimBinary::Has(Congestion congestion) const { return Of(congestion).has_value(); }
 
+Status AstraSimBinary::Usable(Congestion congestion) const {
+  if (!Has(congestion)) return Ok();
+  struct stat info {};
+  const std::string& path = Of(congestion)->path;
+  std::string problem;
+  if (stat(path.c_str(), &info) != 0)
+    problem = std::strerror(errno);
+  else if (!S_ISREG(info.st_mode))
+    problem = "no longer a regular file";
+  else if (access(path.c_str(), X_OK) != 0)
+    problem = std::string("no longer executable: ") + std::strerror(errno);
+  if (problem.empty()) return Ok();
+  return MakeError(ErrorCode::kUnavailable,
+                   "the AstraSim binary " + path + " cannot be run any more (" + problem + ")");
+}
+
 const std::string& AstraSimBinary::BinaryPath(Congestion congestion) const {
   static const std::string kNone;
   return Has(congestion) ? Of(congestion)->path : kNone;

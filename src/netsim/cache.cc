@@ -165,6 +165,24 @@ std::string CacheEntryPath(const std::string& dir, const std::string& key) {
   return dir + "/" + std::string(kVersionFolder) + "/" + key.substr(0, 2) + "/" + key;
 }
 
+Status CheckCacheWritable(const std::string& dir) {
+  std::error_code ec;
+  const fs::path top = fs::absolute(dir, ec).lexically_normal();
+  fs::path folder = top / kVersionFolder;
+  // The folder that would hold what is created: the deepest one there.
+  while (!fs::exists(fs::symlink_status(folder, ec)) && folder.has_parent_path() &&
+         folder.parent_path() != folder)
+    folder = folder.parent_path();
+  // Said of the cache's own folder, or else of the one it would be made in.
+  const std::string where = folder.parent_path() == top || folder == top
+                                ? std::string()
+                                : "its folder cannot be made in " + folder.string() + ": ";
+  if (!fs::is_directory(folder, ec)) return MakeError(ErrorCode::kIo, where + "not a folder");
+  if (::access(folder.c_str(), W_OK | X_OK) != 0)
+    return MakeError(ErrorCode::kIo, where + Reason());
+  return Ok();
+}
+
 SimCache::SimCache(std::string dir, CacheMode mode) : dir_(std::move(dir)), mode_(mode) {}
 
 std::optional<SimResult> SimCache::Lookup(const std::string& key) {

@@ -3,13 +3,19 @@
 // Workers ask for work, get batches of point indices, evaluate them and
 // send the results back with their next request (so each worker always has
 // its next batch in hand). Rank 0 never waits on a worker: its sends do not
-// wait for the receiver, and it goes on receiving and storing meanwhile. Batches are sized to about `batch_seconds` of
-// work from the measured cost per point, and shrink near the end so the
-// last batches finish together. With one rank, rank 0 evaluates itself.
+// wait for the receiver, and it goes on receiving and storing meanwhile. Batches are sized to about
+// `batch_seconds` of work from the measured cost per point, and shrink near the end so the last
+// batches finish together. With one rank, rank 0 evaluates itself.
 //
 // Stopping (a signal): rank 0 stops handing out work, collects what is in
 // flight for `grace_seconds`, and returns kCancelled; points not finished
 // by then are simply not in the archive, and `--resume` evaluates them.
+//
+// A fault of the run (a point failed at exec::kEnvironmentStage: AstraSim's
+// binary gone) stops it the same way: that point is not stored, the worker
+// that met it evaluates nothing more, and once the points in flight are in,
+// Coordinate returns the fault (kUnavailable), naming the point; --resume
+// evaluates what is missing once the fault is mended.
 #pragma once
 
 #include <atomic>

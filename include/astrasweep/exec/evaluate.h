@@ -19,6 +19,13 @@
 
 namespace astrasweep::exec {
 
+// The failure_stage of a point that met a fault of the run, not of the
+// point (exec::Simulation::fault(): AstraSim's binary gone mid-run). Its
+// outcome is no answer about the point: a sweep stores no such point and
+// stops, leaving it for --resume. The failure_message says what is wrong
+// and what to do to mend it ("put the same build back there").
+inline constexpr const char* kEnvironmentStage = "environment";
+
 // The numbers are those of proto::PointStatus (the wire and the journal).
 enum class PointStatus { kOk = 1, kFailed = 2, kInfeasible = 3 };
 // "ok", "failed", "infeasible": the /points status column and every report.

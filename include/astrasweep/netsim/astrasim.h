@@ -69,6 +69,11 @@ class AstraSimBinary : public NetworkSimulator {
   Expected<SimResult> Run(const BundlePaths& bundle, Congestion congestion) override;
 
   bool Has(Congestion congestion) const;
+  // Whether the binary for `congestion` can still be run: Open checked it,
+  // but a run lasting days may see it removed or made not executable
+  // meanwhile (a reinstall, a cleanup). An error naming the binary and
+  // what is wrong with it; Ok when there is no binary for `congestion`.
+  Status Usable(Congestion congestion) const;
   // The binary run for `congestion`; empty when there is none.
   const std::string& BinaryPath(Congestion congestion) const;
 

@@ -43,6 +43,13 @@ std::string CacheKey(const std::vector<std::string_view>& parts);
 // Where the entry of `key` lives: <dir>/v1/<first 2 hex of key>/<key>.
 std::string CacheEntryPath(const std::string& dir, const std::string& key);
 
+// Whether entries can be written under `dir`: the deepest of <dir>/v1,
+// <dir> and their ancestors that exists is a folder this process may
+// create files in (a read-only file system counts, for root too). Creates
+// nothing. An error (ErrorCode::kIo) saying why not (and which folder,
+// when it is not <dir> or <dir>/v1).
+Status CheckCacheWritable(const std::string& dir);
+
 struct CacheStats {
   std::uint64_t hits = 0;     // answers found, in memory or on disk
   std::uint64_t misses = 0;   // lookups that found nothing (corrupt ones too)

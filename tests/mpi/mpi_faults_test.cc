@@ -1,0 +1,262 @@
+// Faults of a run under mpiexec, each with what the user relies on: the
+// job ends with a message saying what happened, nothing finished is lost,
+// and --resume completes the archive an uninterrupted run gives.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "astrasweep/base/strings.h"
+#include "astrasweep/base/temp_dir.h"
+#include "astrasweep/store/archive.h"
+#include "astrasweep/store/table.h"
+#include "shell.h"
+#include "sorted_rows.h"
+
+namespace astrasweep {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kBin = ASTRASWEEP_BIN;
+const std::string kSource = ASTRASWEEP_SOURCE_DIR;
+const std::string kMpiexec = MPIEXEC_EXECUTABLE;
+const std::string kAstraSim = kSource + "/tests/data/sweeps/astrasim-backend.yaml";
+
+// Starts a command in its own session (so its processes can be found by
+// session), stdout and stderr appended to `log`.
+pid_t Launch(const std::vector<std::string>& args, const std::string& log) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    setsid();
+    FILE* f = std::fopen(log.c_str(), "a");
+    if (f) {
+      dup2(fileno(f), 1);
+      dup2(fileno(f), 2);
+    }
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int Wait(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+std::string ReadText(const std::string& path) { return ReadFile(path).value_or(""); }
+
+bool Has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::vector<std::string> RunArgs(int ranks, const std::string& spec, const std::string& out,
+                                 bool resume, const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args;
+  if (ranks > 0)
+    args = {kMpiexec, "--oversubscribe", "--allow-run-as-root", "-n", std::to_string(ranks)};
+  args.insert(args.end(), {kBin, "run", spec, "-o", out, "--progress", "none"});
+  if (resume) args.push_back("--resume");
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+// The run's exit code; the test fails unless it is 0.
+int RunSweep(int ranks, const std::string& spec, const std::string& out, bool resume = false,
+             const std::vector<std::string>& extra = {}) {
+  const std::string log = out + ".test.log";
+  const int code = Wait(Launch(RunArgs(ranks, spec, out, resume, extra), log));
+  if (code != 0) ADD_FAILURE() << "exit " << code << ":\n" << ReadText(log);
+  return code;
+}
+
+std::string Attribute(const std::string& path, const char* name) {
+  auto file = store::File::Open(path, store::File::Access::kReadOnly);
+  if (!file) return "";
+  return file->StringAttribute(name).value_or("");
+}
+
+void ExpectSameResults(const std::string& a, const std::string& b) {
+  for (const char* table : {"points", "rank_timings", "failures", "configs"}) {
+    const auto ra = testing::SortedRows(a, table), rb = testing::SortedRows(b, table);
+    EXPECT_FALSE(ra.empty() && std::string(table) != "failures") << table;
+    EXPECT_EQ(ra.size(), rb.size()) << table;
+    EXPECT_TRUE(ra == rb) << "/" << table << " differs between " << a << " and " << b;
+  }
+}
+
+// The processes of a session, by their command name.
+std::vector<pid_t> SessionProcesses(pid_t session, const std::string& name) {
+  int code = 0;
+  std::istringstream pids(
+      testing::Capture("pgrep -s " + std::to_string(session) + " -x " + name, &code));
+  std::vector<pid_t> found;
+  for (pid_t pid = 0; pids >> pid;) found.push_back(pid);
+  return found;
+}
+
+// The MPI rank of a process, from the environment mpiexec gave it; -1
+// when it has none.
+int RankOf(pid_t pid) {
+  const std::string environ = ReadText("/proc/" + std::to_string(pid) + "/environ");
+  std::istringstream entries(environ);
+  const std::string key = "OMPI_COMM_WORLD_RANK=";
+  for (std::string entry; std::getline(entries, entry, '\0');)
+    if (entry.starts_with(key)) return std::stoi(entry.substr(key.size()));
+  return -1;
+}
+
+void WaitUntilTheSessionIsGone(pid_t session) {
+  for (int i = 0; i < 300 && !SessionProcesses(session, "astrasweep").empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(SessionProcesses(session, "astrasweep").empty()) << "no rank may live on";
+}
+
+// A sweep of 17,672 analytical points: about 2 s at 3 ranks, 1 s alone.
+std::string WriteSweep(const fs::path& dir) {
+  const std::string spec = (dir / "sweep.yaml").string();
+  std::ofstream(spec) << "name: faults\nbase: " << kSource << "/sweeps/points/gpt-1.3b-a100.yaml\n"
+                      << R"yaml(vars: {gpus: 8}
+axes:
+  model: [gpt-1.3b, gpt-2.7b, gpt-6.7b, gpt-13b]
+  gpus: [8, 32, 64]
+  parallelism.tp: [1, 2, 4, 8]
+  parallelism.pp: {pow2: [1, 8]}
+  training.micro_batch: [1, 2]
+  training.global_batch: {range: [512, 4096, 64]}
+derive:
+  parallelism.dp: "gpus // (parallelism.tp * parallelism.pp)"
+constraints:
+  - "gpus % (parallelism.tp * parallelism.pp) == 0"
+  - "model.layers // parallelism.pp >= 4"
+  - "training.global_batch % (training.micro_batch * parallelism.dp) == 0"
+)yaml";
+  return spec;
+}
+
+class MpiFaults : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    unsetenv("ASTRASIM_BIN");
+    unsetenv("ASTRASWEEP_CACHE_MODE");
+    dir_.emplace(*TempDir::Create("astrasweep-mpi-faults-"));
+  }
+  std::string Out(const std::string& name) const { return (dir_->path() / name).string(); }
+  std::optional<TempDir> dir_;
+};
+
+// kill -9 of one worker (the OOM killer, a node's trouble): mpiexec ends
+// the job and says which rank died of what; every point rank 0 had
+// received is kept, and --resume completes the archive.
+TEST_F(MpiFaults, AWorkerKilledEndsTheJobAndAResumeCompletesTheArchive) {
+  const std::string spec = WriteSweep(dir_->path());
+  const std::string reference = Out("reference.h5"), out = Out("killed.h5");
+  const std::string log = out + ".test.log";
+  ASSERT_EQ(RunSweep(0, spec, reference), 0);
+  // Progress lines as often as rank 0 has news (every 0.2 s): the first
+  // with points done says rank 0 holds results.
+  std::vector<std::string> run = RunArgs(3, spec, out, false);
+  run.resize(run.size() - 2);
+  run.insert(run.end(), {"--progress", "lines", "--progress-interval", "0.05"});
+  const pid_t job = Launch(run, log);
+  const std::regex received("astrasweep: [1-9][0-9]*/[0-9]+ points");
+  for (int i = 0; i < 1000 && !std::regex_search(ReadText(log), received); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  pid_t worker = 0;
+  for (pid_t pid : SessionProcesses(job, "astrasweep"))
+    if (RankOf(pid) == 1) worker = pid;
+  ASSERT_GT(worker, 0) << ReadText(log);
+  ASSERT_EQ(waitpid(job, nullptr, WNOHANG), 0)
+      << "the sweep ended before a worker could be killed: make it longer\n"
+      << ReadText(log);
+  ASSERT_EQ(kill(worker, SIGKILL), 0);
+  const int code = Wait(job);
+  WaitUntilTheSessionIsGone(job);
+  const std::string text = ReadText(log);
+  EXPECT_NE(code, 0) << text;
+  EXPECT_TRUE(Has(text, "process rank 1 with PID") && Has(text, "exited on signal 9 (Killed)"))
+      << "mpiexec names the rank and how it ended:\n"
+      << text;
+  // Rank 0, signalled by mpiexec as it ends the job, leaves the archive
+  // partial and prints the command that completes it.
+  run.push_back("--resume");
+  EXPECT_TRUE(Has(text, "the archive is partial; continue with: " + ShellCommand(run))) << text;
+  EXPECT_EQ(Attribute(out, "status"), "partial");
+  const std::size_t kept = testing::SortedRows(out, "points").size();
+  EXPECT_GT(kept, 0u);
+  std::printf("killed rank 1 (pid %d): mpiexec exit %d, %zu points kept\n", worker, code, kept);
+
+  ASSERT_EQ(RunSweep(3, spec, out, true), 0);
+  const std::string resumed = ReadText(log).substr(text.size());
+  EXPECT_TRUE(Has(resumed, "resuming: " + std::to_string(kept) + " of "))
+      << "every point the archive held was kept:\n"
+      << resumed;
+  EXPECT_EQ(Attribute(out, "status"), "complete");
+  ExpectSameResults(reference, out);
+}
+
+// As faults_test.cc's stand-in: counts its runs (appending, as the ranks
+// run it at once) and removes itself once it has been run `vanish_at`
+// times.
+void WriteAstraSim(const std::string& path, int vanish_at) {
+  std::ofstream(path) << "#!/bin/sh\n"
+                      << "echo run >> \"$0.runs\"\n"
+                      << "if [ " << vanish_at << " -gt 0 ] && [ $(wc -l < \"$0.runs\") -ge "
+                      << vanish_at << " ]; then rm -f \"$0\"; fi\n"
+                      << "exec " << FAKE_ASTRASIM << " \"$@\"\n";
+  fs::permissions(path, fs::perms::owner_all);
+}
+
+// AstraSim's binary removed while two workers run it: the job stops, rank 0
+// names the binary; no point that met it is stored, and with the binary
+// back --resume completes the archive.
+TEST_F(MpiFaults, AnAstraSimBinaryRemovedUnderMpiexecStopsTheJobAndAResumeCompletesIt) {
+  const std::string reference = Out("reference.h5"), out = Out("out.h5");
+  const std::vector<std::string> cache = {"--cache-mode", "NO_CACHE"};
+  std::vector<std::string> flags = cache;
+  flags.insert(flags.end(), {"--astrasim-bin", FAKE_ASTRASIM});
+  ASSERT_EQ(RunSweep(0, kAstraSim, reference, false, flags), 0);
+  const std::string binary = Out("astrasim");
+  WriteAstraSim(binary, 2);
+  flags = cache;
+  flags.insert(flags.end(), {"--astrasim-bin", binary});
+  const std::string log = out + ".test.log";
+  const int code = Wait(Launch(RunArgs(3, kAstraSim, out, false, flags), log));
+  const std::string text = ReadText(log);
+  EXPECT_NE(code, 0) << text;
+  EXPECT_TRUE(Has(text, "astrasweep: error: point ")) << text;
+  EXPECT_TRUE(Has(text, "the AstraSim binary " + binary +
+                            " cannot be run any more (No such file or directory)"))
+      << text;
+  EXPECT_TRUE(Has(text, "--resume")) << text;
+  EXPECT_EQ(Attribute(out, "status"), "partial");
+  EXPECT_LT(testing::SortedRows(out, "points").size(), 4u);
+  EXPECT_TRUE(testing::SortedRows(out, "failures").empty())
+      << "a point that met the missing binary is no failed point";
+
+  WriteAstraSim(binary, 0);
+  ASSERT_EQ(RunSweep(3, kAstraSim, out, true, flags), 0);
+  EXPECT_EQ(Attribute(out, "status"), "complete");
+  ExpectSameResults(reference, out);
+}
+
+}  // namespace
+}  // namespace astrasweep
