@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "astrasweep/base/console.h"
@@ -45,6 +47,13 @@ Expected<dist::RunOptions> OptionsFrom(const RunFlags& flags, const Context& con
   if (flags.out.empty() || flags.out.back() == '/' || std::filesystem::is_directory(flags.out))
     return InvalidInput("--out '" + flags.out +
                         "' is not an archive's path; name a file, e.g. -o results/sweep.h5");
+  // Its folder must take the archive, the journal, the lock and the logs:
+  // said before anything starts (a read-only mount, a folder not ours).
+  if (const auto folder = std::filesystem::absolute(flags.out).parent_path();
+      ::access(folder.c_str(), W_OK | X_OK) != 0)
+    return InvalidInput("-o " + flags.out + ": the folder " + folder.string() +
+                        " cannot be written (" + std::strerror(errno) +
+                        "); choose another -o, or make the folder writable");
   dist::RunOptions options;
   options.spec = flags.spec;
   options.from_archive = flags.from_archive;

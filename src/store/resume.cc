@@ -204,9 +204,9 @@ Expected<OpenedArchive> ResumeArchive(const std::string& path,
                          changed +
                          "); its finished points would not match the rest. Resume with what it "
                          "began with (`astrasweep run --from-archive` runs the archive's own "
-                         "files), add --accept-changes to keep the finished points and evaluate "
-                         "the rest as things are now (the archive records it), or choose "
-                         "another output",
+                         "files), add --accept-changes to go on as things are now (finished "
+                         "points whose config changed are evaluated again, the others kept, "
+                         "and the archive records it), or choose another output",
                      {.file = journal_path});
   if (!changed.empty())
     log::Warn(journal_path + ": accepting changes (" + changed +
