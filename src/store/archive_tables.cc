@@ -94,8 +94,11 @@ void PointRows::Add(const proto::PointResult& p) {
 
 void PointRows::AddSwept(const proto::PointResult& p) {
   for (std::size_t i = 0; i < swept_.size(); ++i) {
-    const std::string_view text =
-        i < static_cast<std::size_t>(p.swept_size()) ? p.swept(static_cast<int>(i)) : "";
+    // Both branches views: `cond ? std::string : ""` would be a temporary
+    // string, gone before the view is read.
+    const std::string_view text = i < static_cast<std::size_t>(p.swept_size())
+                                      ? std::string_view(p.swept(static_cast<int>(i)))
+                                      : std::string_view();
     if (auto* column = std::get_if<Col<std::string_view>>(&swept_[i]))
       rows_.Set(*column, text);
     else
