@@ -176,8 +176,8 @@ void AddRunCommand(CLI::App& app, Action& action, const Context& context) {
                 "Continue the archive's sweep: skip finished points (from its journal)");
   cmd->add_flag("--accept-changes", flags->accept_changes,
                 "With --resume: go on although the spec, a preset or astrasweep changed since "
-                "the journal began; finished points keep their results, and the archive's "
-                "accepted_changes records what changed");
+                "the journal began; finished points whose config changed are evaluated again, "
+                "the others kept, and the archive's accepted_changes records what changed");
   cmd->add_option("--shard", flags->shard, "Evaluate one Nth of the points: i/N, 0 <= i < N");
   cmd->add_option("--grace", flags->grace,
                   "Seconds to wait for points in flight after SIGTERM/SIGINT")

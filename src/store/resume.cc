@@ -218,7 +218,6 @@ Expected<OpenedArchive> ResumeArchive(const std::string& path,
   // link at its path, replaced, never followed) stays as it is until the
   // new one is whole, so a resume refused half-way loses nothing.
   const std::string staged = path + ".resuming";
-  fs::remove(staged, ec);  // left by a resume killed while it rebuilt
   struct Staged {
     const std::string& file;
     bool keep = false;
@@ -232,24 +231,24 @@ Expected<OpenedArchive> ResumeArchive(const std::string& path,
   std::vector<std::uint64_t> done;
   std::uint64_t stale = 0;
   const Changed mode = accept_changes ? Changed::kEvaluateAgain : Changed::kRefuse;
-  {
-    ASTRASWEEP_ASSIGN_OR_RETURN(ArchiveWriter built,
-                                ArchiveFiles::Create(path, swept, prov, staged));
-    ASTRASWEEP_ASSIGN_OR_RETURN(done, Rebuild(journal_path, restore, mode, {}, built, scan, stale));
-    archive.emplace(std::move(built));
-  }
-  // A point recorded twice (a write retried) is kept once: the archive is
-  // built again, knowing which (rare, so the common case reads once).
-  if (const std::set<std::uint64_t> twice = Repeated(done); !twice.empty()) {
-    log::Warn(fmt::format("{}: {} points are recorded more than once; each is kept once",
-                          journal_path, twice.size()));
-    archive.reset();  // closed: HDF5 creates no open file
-    fs::remove(staged, ec);
+  // The staged archive, built (again) from the journal.
+  auto build = [&](const std::set<std::uint64_t>& twice) -> Status {
+    archive.reset();         // closed first: HDF5 creates no open file
+    fs::remove(staged, ec);  // the first build, or one a resume killed as it rebuilt left
     ASTRASWEEP_ASSIGN_OR_RETURN(ArchiveWriter built,
                                 ArchiveFiles::Create(path, swept, prov, staged));
     ASTRASWEEP_ASSIGN_OR_RETURN(done,
                                 Rebuild(journal_path, restore, mode, twice, built, scan, stale));
     archive.emplace(std::move(built));
+    return Ok();
+  };
+  ASTRASWEEP_RETURN_IF_ERROR(build({}));
+  // A point recorded twice (a write retried) is kept once: the archive is
+  // built again, knowing which (rare, so the common case reads once).
+  if (const std::set<std::uint64_t> twice = Repeated(done); !twice.empty()) {
+    log::Warn(fmt::format("{}: {} points are recorded more than once; each is kept once",
+                          journal_path, twice.size()));
+    ASTRASWEEP_RETURN_IF_ERROR(build(twice));
     done.erase(std::unique(done.begin(), done.end()), done.end());
   }
   if (stale > 0)
