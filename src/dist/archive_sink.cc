@@ -1,8 +1,6 @@
 // Rows are written in batches; the journal is synced at checkpoints.
 #include "archive_sink.h"
 
-#include <algorithm>
-
 #include "astrasweep.pb.h"
 
 namespace astrasweep::dist {
@@ -15,8 +13,6 @@ constexpr std::size_t kWriteJournalAtBytes = 8u << 20;
 
 Status ArchiveSink::Add(proto::PointResult& point) {
   opened_.journal.Add(point);
-  ++added_;
-  if (point.status() == proto::POINT_STATUS_FAILED) ++added_failed_;
   ASTRASWEEP_RETURN_IF_ERROR(opened_.archive.Add(point));
   if (opened_.archive.buffered_rows() >= kWriteRowsAt ||
       opened_.journal.buffered_bytes() >= kWriteJournalAtBytes) {
@@ -35,16 +31,7 @@ Status ArchiveSink::AddWorker(const proto::WorkerStats& worker) {
 
 Status ArchiveSink::Checkpoint() {
   ASTRASWEEP_RETURN_IF_ERROR(opened_.journal.Flush(store::Durability::kSynced));
-  saved_ = added_;
-  saved_failed_ = added_failed_;
   return opened_.archive.Flush();
-}
-
-Progress ArchiveSink::Saved(const Progress& progress) const {
-  Progress saved = progress;
-  saved.done = std::min(progress.done, saved_);
-  saved.failed = std::min(progress.failed, saved_failed_);
-  return saved;
 }
 
 }  // namespace astrasweep::dist

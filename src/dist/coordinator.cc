@@ -46,6 +46,7 @@ class Tracker {
         last_checkpoint_(start_),
         last_progress_(start_) {
     progress_.total = total;
+    saved_.total = total;
   }
 
   Status Add(proto::PointResult& p) {
@@ -69,13 +70,18 @@ class Tracker {
     const auto now = Clock::now();
     if (force || Seconds(now - last_checkpoint_) >= options_.checkpoint_seconds) {
       ASTRASWEEP_RETURN_IF_ERROR(sink_.Checkpoint());
+      saved_ = progress_;
       store_s_ += Seconds(Clock::now() - now);
       last_checkpoint_ = Clock::now();
     }
     if (options_.progress &&
         (force || Seconds(now - last_progress_) >= options_.progress_seconds)) {
-      progress_.elapsed_s = Seconds(now - start_);
-      options_.progress(progress_);
+      // The counts as of the last checkpoint: what the sink holds durably,
+      // so a kill never takes points the progress showed done.
+      Progress shown = saved_;
+      shown.elapsed_s = Seconds(now - start_);
+      shown.stopping = progress_.stopping;
+      options_.progress(shown);
       last_progress_ = now;
     }
     return Ok();
@@ -89,6 +95,7 @@ class Tracker {
   ResultSink& sink_;
   const CoordinatorOptions& options_;
   Progress progress_;
+  Progress saved_;  // progress_ at the last checkpoint
   Clock::time_point start_, last_checkpoint_, last_progress_;
   double eval_s_ = 0;
   double store_s_ = 0;

@@ -115,7 +115,7 @@ RunOutcome CoordinateSweep(Transport& transport, const sweep::Expander& expander
   co.stop = options.stop;
   co.hurry = options.hurry;
   co.hurried_grace_seconds = options.hurried_grace_seconds;
-  co.progress = [&](const Progress& p) { printer(sink.Saved(p)); };
+  co.progress = [&](const Progress& p) { printer(p); };
   auto summary = dist::Coordinate(transport, source, sink, evaluate, co);
   RunOutcome outcome;
   if (!summary) {

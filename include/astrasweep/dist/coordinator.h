@@ -56,6 +56,7 @@ class ResultSink {
   virtual Status Add(proto::PointResult& point) = 0;
   virtual Status AddWorker(const proto::WorkerStats& worker) = 0;
   // Called about every `checkpoint_seconds`: make what was added durable.
+  // The progress reported counts what the last checkpoint made durable.
   virtual Status Checkpoint() = 0;
 };
 
