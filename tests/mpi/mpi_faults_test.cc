@@ -20,6 +20,7 @@
 #include "astrasweep/base/temp_dir.h"
 #include "astrasweep/store/archive.h"
 #include "astrasweep/store/table.h"
+#include "mpi_job.h"
 #include "shell.h"
 #include "sorted_rows.h"
 
@@ -28,79 +29,19 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kBin = ASTRASWEEP_BIN;
-const std::string kSource = ASTRASWEEP_SOURCE_DIR;
-const std::string kMpiexec = MPIEXEC_EXECUTABLE;
+using testing::Attribute;
+using testing::ExpectSameResults;
+using testing::kSource;
+using testing::Launch;
+using testing::ReadText;
+using testing::RunArgs;
+using testing::RunSweep;
+using testing::Wait;
+
 const std::string kAstraSim = kSource + "/tests/data/sweeps/astrasim-backend.yaml";
-
-// Starts a command in its own session (so its processes can be found by
-// session), stdout and stderr appended to `log`.
-pid_t Launch(const std::vector<std::string>& args, const std::string& log) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    setsid();
-    FILE* f = std::fopen(log.c_str(), "a");
-    if (f) {
-      dup2(fileno(f), 1);
-      dup2(fileno(f), 2);
-    }
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
-    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-int Wait(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-}
-
-std::string ReadText(const std::string& path) { return ReadFile(path).value_or(""); }
 
 bool Has(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
-}
-
-std::vector<std::string> RunArgs(int ranks, const std::string& spec, const std::string& out,
-                                 bool resume, const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> args;
-  if (ranks > 0)
-    args = {kMpiexec, "--oversubscribe", "--allow-run-as-root", "-n", std::to_string(ranks)};
-  args.insert(args.end(), {kBin, "run", spec, "-o", out, "--progress", "none"});
-  if (resume) args.push_back("--resume");
-  args.insert(args.end(), extra.begin(), extra.end());
-  return args;
-}
-
-// The run's exit code; the test fails unless it is 0.
-int RunSweep(int ranks, const std::string& spec, const std::string& out, bool resume = false,
-             const std::vector<std::string>& extra = {}) {
-  const std::string log = out + ".test.log";
-  const int code = Wait(Launch(RunArgs(ranks, spec, out, resume, extra), log));
-  if (code != 0) ADD_FAILURE() << "exit " << code << ":\n" << ReadText(log);
-  return code;
-}
-
-std::string Attribute(const std::string& path, const char* name) {
-  auto file = store::File::Open(path, store::File::Access::kReadOnly);
-  if (!file) return "";
-  return file->StringAttribute(name).value_or("");
-}
-
-void ExpectSameResults(const std::string& a, const std::string& b) {
-  for (const char* table : {"points", "rank_timings", "failures", "configs"}) {
-    const auto ra = testing::SortedRows(a, table), rb = testing::SortedRows(b, table);
-    EXPECT_FALSE(ra.empty() && std::string(table) != "failures") << table;
-    EXPECT_EQ(ra.size(), rb.size()) << table;
-    EXPECT_TRUE(ra == rb) << "/" << table << " differs between " << a << " and " << b;
-  }
 }
 
 // The processes of a session, by their command name.

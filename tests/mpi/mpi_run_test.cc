@@ -23,6 +23,7 @@
 #include "astrasweep/base/temp_dir.h"
 #include "astrasweep/store/archive.h"
 #include "astrasweep/store/table.h"
+#include "mpi_job.h"
 #include "shell.h"
 #include "sorted_rows.h"
 
@@ -36,90 +37,17 @@ using store::File;
 using store::RowBuffer;
 using store::Table;
 
-const std::string kBin = ASTRASWEEP_BIN;
-const std::string kSource = ASTRASWEEP_SOURCE_DIR;
-const std::string kMpiexec = MPIEXEC_EXECUTABLE;
-
-// Starts a command in its own session (mpiexec puts each rank in its own
-// process group, but they stay in the session, so the whole job can be
-// signalled at once), with stdout and stderr into `log`; with `input`, its
-// stdin is a pipe whose writing end that is.
-pid_t Launch(const std::vector<std::string>& args, const std::string& log, int* input = nullptr) {
-  int in[2] = {-1, -1};
-  if (input != nullptr && pipe(in) != 0) return -1;
-  const pid_t pid = fork();
-  if (pid == 0) {
-    setsid();
-    if (input != nullptr) {
-      dup2(in[0], 0);
-      close(in[1]);
-    }
-    FILE* f = std::fopen(log.c_str(), "a");
-    if (f) {
-      dup2(fileno(f), 1);
-      dup2(fileno(f), 2);
-    }
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
-    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  if (input != nullptr) {
-    close(in[0]);
-    *input = in[1];
-  }
-  return pid;
-}
-
-int Wait(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-}
-
-// A log's text ("" when it is not there yet).
-std::string ReadText(const std::string& path) { return ReadFile(path).value_or(""); }
-
-std::vector<std::string> RunArgs(int ranks, const std::string& spec, const std::string& out,
-                                 bool resume, const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> args;
-  if (ranks > 0)
-    args = {kMpiexec, "--oversubscribe", "--allow-run-as-root", "-n", std::to_string(ranks)};
-  args.insert(args.end(), {kBin, "run", spec, "-o", out, "--progress", "none"});
-  if (resume) args.push_back("--resume");
-  args.insert(args.end(), extra.begin(), extra.end());
-  return args;
-}
-
-int RunSweep(int ranks, const std::string& spec, const std::string& out, bool resume = false,
-             const std::vector<std::string>& extra = {}) {
-  const std::string log = out + ".test.log";
-  const int code = Wait(Launch(RunArgs(ranks, spec, out, resume, extra), log));
-  if (code != 0) ADD_FAILURE() << "exit " << code << ":\n" << ReadText(log);
-  return code;
-}
-
+using testing::Attribute;
+using testing::ExpectSameResults;
+using testing::kBin;
+using testing::kMpiexec;
+using testing::kSource;
+using testing::Launch;
+using testing::ReadText;
+using testing::RunArgs;
+using testing::RunSweep;
 using testing::SortedRows;
-
-std::string Attribute(const std::string& path, const char* name) {
-  auto file = File::Open(path, File::Access::kReadOnly);
-  if (!file) return "";
-  auto v = file->StringAttribute(name);
-  return v ? *v : "";
-}
-
-void ExpectSameResults(const std::string& a, const std::string& b,
-                       const std::vector<std::string>& skip = {"eval_s", "worker_rank"}) {
-  for (const char* table : {"points", "rank_timings", "failures", "configs"}) {
-    const auto ra = SortedRows(a, table, skip), rb = SortedRows(b, table, skip);
-    EXPECT_EQ(ra.size(), rb.size()) << table;
-    EXPECT_TRUE(ra == rb) << "/" << table << " differs between " << a << " and " << b;
-  }
-}
+using testing::Wait;
 
 class MpiRun : public ::testing::Test {
  protected:
