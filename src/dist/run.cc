@@ -57,11 +57,6 @@ Expected<Rank0State> SetUpRank0(Transport& transport, const sweep::Expander& exp
       MakeProvenance(expander, options.spec, options.command_line, transport.size(), hosts,
                      options.shard, shard_valid));
   ASTRASWEEP_ASSIGN_OR_RETURN(auto opened, OpenArchive(options, expander, prov));
-  if (!opened.scan.damage.empty())
-    log::Warn(fmt::format(
-        "{}: the journal has {}; its {} intact points are kept, and the points of the damaged "
-        "bytes are evaluated again",
-        store::JournalPath(options.out), opened.scan.damage, opened.scan.points));
   proto::RunStart start;
   start.set_run(static_cast<std::uint32_t>(opened.archive.run()));
   start.set_started_utc(prov.created_utc);

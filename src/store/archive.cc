@@ -38,12 +38,6 @@ Expected<BufferedTable<Rows>> MakeTable(File& file, const TableInfo& info, Rows 
   return BufferedTable<Rows>{std::move(rows), std::move(table)};
 }
 
-std::vector<std::string> ResultFieldNames() {
-  std::vector<std::string> names;
-  for (const auto& field : exec::ResultFields()) names.emplace_back(field.name);
-  return names;
-}
-
 // The files the sweep was read from, written once.
 Status WriteSources(File& file, const std::vector<SourceFile>& sources) {
   SourceRows rows(sources);
@@ -55,6 +49,12 @@ Status WriteSources(File& file, const std::vector<SourceFile>& sources) {
 }
 
 }  // namespace
+
+std::vector<std::string> ResultFieldNames() {
+  std::vector<std::string> names;
+  for (const auto& field : exec::ResultFields()) names.emplace_back(field.name);
+  return names;
+}
 
 struct ArchiveWriter::Impl {
   File file;

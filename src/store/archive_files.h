@@ -24,4 +24,8 @@ struct ArchiveFiles {
   static Status WriteProvenance(File& file, const Provenance& provenance);
 };
 
+// The names of exec::ResultFields(), in order: what a journal's header
+// records of its points.
+std::vector<std::string> ResultFieldNames();
+
 }  // namespace astrasweep::store

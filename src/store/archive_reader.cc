@@ -55,11 +55,15 @@ Status ReadPointRows(const File& file, Wanted& wanted, std::vector<ArchivedPoint
   const auto id = set.Add<std::string_view>("id", 32);
   const auto status = set.Add<std::string_view>("status", 16);
   const auto mode = set.Add<std::string_view>("mode", 32);
+  auto optional_column = [&](std::string_view name) -> std::optional<StoredCol> {
+    const Column* column = FindColumn(table, name);
+    return column ? std::optional(AddStored(set, *column)) : std::nullopt;
+  };
   std::vector<std::optional<StoredCol>> fields;
-  for (const exec::ResultField& field : exec::ResultFields()) {
-    const Column* column = FindColumn(table, field.name);
-    fields.push_back(column ? std::optional(AddStored(set, *column)) : std::nullopt);
-  }
+  for (const exec::ResultField& field : exec::ResultFields())
+    fields.push_back(optional_column(field.name));
+  const auto eval_s = optional_column("eval_s");
+  const auto worker_rank = optional_column("worker_rank");
   std::uint64_t found = 0;
   ASTRASWEEP_RETURN_IF_ERROR(ForEachRow(table, set, [&](const RowBuffer& rows, std::size_t r) {
     ArchivedPoint* point = wanted.Find(rows.Get(r, index));
@@ -71,6 +75,10 @@ Status ReadPointRows(const File& file, Wanted& wanted, std::vector<ArchivedPoint
     point->fields.clear();
     for (const auto& field : fields)
       point->fields.push_back(field ? StoredNumber(rows, r, *field) : std::nullopt);
+    point->eval_s = eval_s ? StoredNumber(rows, r, *eval_s).value_or(0) : 0;
+    point->worker_rank =
+        worker_rank ? static_cast<std::int64_t>(StoredNumber(rows, r, *worker_rank).value_or(0))
+                    : 0;
   }));
   if (found != points.size())
     return MakeError(ErrorCode::kInvalidInput,
@@ -178,13 +186,14 @@ Expected<std::vector<std::uint64_t>> ReadPointIndices(const File& file) {
 }
 
 Expected<std::vector<ArchivedPoint>> ReadArchivedPoints(const File& file,
-                                                        const std::vector<std::uint64_t>& wanted) {
+                                                        const std::vector<std::uint64_t>& wanted,
+                                                        bool with_configs) {
   std::vector<ArchivedPoint> points(wanted.size());
   for (std::size_t i = 0; i < wanted.size(); ++i) points[i].index = wanted[i];
   Wanted lookup(points);
   ASTRASWEEP_RETURN_IF_ERROR(ReadPointRows(file, lookup, points));
   ASTRASWEEP_RETURN_IF_ERROR(ReadFailureRows(file, lookup));
-  ASTRASWEEP_RETURN_IF_ERROR(ReadConfigRows(file, lookup));
+  if (with_configs) ASTRASWEEP_RETURN_IF_ERROR(ReadConfigRows(file, lookup));
   ASTRASWEEP_RETURN_IF_ERROR(ReadTimingRows(file, lookup));
   return points;
 }

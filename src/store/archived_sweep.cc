@@ -84,6 +84,11 @@ std::string SpecText(const std::vector<SourceFile>& files) {
 
 Expected<ArchivedSweep> ReadArchivedSweep(const std::string& path) {
   ASTRASWEEP_ASSIGN_OR_RETURN(File file, OpenArchiveToRead(path));
+  return ReadArchivedSweep(file);
+}
+
+Expected<ArchivedSweep> ReadArchivedSweep(const File& file) {
+  const std::string& path = file.path();
   ArchivedSweep sweep;
   sweep.spec_file = AttributeText(file, "spec_file");
   sweep.spec_sha256 = AttributeText(file, "spec_sha256");

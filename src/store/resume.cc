@@ -1,6 +1,8 @@
 // ResumeArchive: the journal is the record of what is finished. Its header
 // must name this sweep before anything is touched; then the archive is
-// built afresh from its records, whatever state the old file is in.
+// built afresh from its records, whatever state the old file is in, and
+// what the journal lost (a damaged block, the journal itself) is taken
+// from the old archive when it can be read.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -8,10 +10,13 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 #include <optional>
 #include <set>
+#include <string_view>
 
 #include "archive_files.h"
+#include "archive_recovery.h"
 #include "astrasweep.pb.h"
 #include "astrasweep/base/logging.h"
 #include "astrasweep/base/strings.h"
@@ -66,24 +71,22 @@ std::string Changes(const JournalInfo& info, const Provenance& provenance) {
   return changed;
 }
 
-// The journal must be of this shard and these result fields: no flag
-// accepts otherwise.
-Status CheckJournalMatches(const JournalInfo& info, const Provenance& provenance,
-                           const std::string& journal_path) {
+// The record (the journal, or the archive when the journal was lost) must
+// be of this shard and these result fields: no flag accepts otherwise.
+Status CheckRecordMatches(const JournalInfo& info, const Provenance& provenance,
+                          std::string_view record, const std::string& file) {
   if (info.shard != provenance.shard)
     return MakeError(ErrorCode::kInvalidInput,
-                     "cannot resume: the journal is for shard '" + info.shard +
-                         "', this run for '" + provenance.shard + "'",
-                     {.file = journal_path});
-  std::vector<std::string> fields;
-  for (const auto& field : exec::ResultFields()) fields.emplace_back(field.name);
-  if (info.result_fields != fields)
+                     fmt::format("cannot resume: {} is for shard '{}', this run for '{}'", record,
+                                 info.shard, provenance.shard),
+                     {.file = file});
+  if (info.result_fields != ResultFieldNames())
     return MakeError(ErrorCode::kInvalidInput,
-                     "cannot resume: the journal's points carry other result fields (" +
-                         Join(info.result_fields, ", ") +
-                         ") than this astrasweep's; resume with the astrasweep that wrote it, "
-                         "or choose another output",
-                     {.file = journal_path});
+                     fmt::format("cannot resume: {}'s points carry other result fields ({}) than "
+                                 "this astrasweep's; resume with the astrasweep that wrote it, or "
+                                 "choose another output",
+                                 record, Join(info.result_fields, ", ")),
+                     {.file = file});
   return Ok();
 }
 
@@ -100,51 +103,56 @@ std::int64_t PointsIn(const std::string& path) {
 // with (ConfigCheck): an error, or left out to be evaluated again.
 enum class Changed { kRefuse, kEvaluateAgain };
 
+// What Rebuild found in the journal.
+struct Rebuilt {
+  std::vector<std::uint64_t> done;  // sorted (an index recorded twice, twice)
+  std::set<WorkerKey> workers;
+  JournalScan scan;
+  std::vector<std::uint64_t> stale;  // sorted: points whose config changed
+};
+
 // Builds the archive from the journal's records, each point's config built
-// again, and the second record of an index in `twice` skipped; returns the
-// finished indices, sorted (with any index recorded twice, twice). A point
-// whose config changed is counted in `stale`.
-Expected<std::vector<std::uint64_t>> Rebuild(const std::string& journal_path,
-                                             const RestoreConfig& restore, Changed changed,
-                                             const std::set<std::uint64_t>& twice,
-                                             ArchiveWriter& archive, JournalScan& scan,
-                                             std::uint64_t& stale) {
-  std::vector<std::uint64_t> done;
+// again, and the second record of an index in `twice` skipped.
+Expected<Rebuilt> Rebuild(const std::string& journal_path, const RestoreConfig& restore,
+                          Changed changed, const std::set<std::uint64_t>& twice,
+                          ArchiveWriter& archive) {
+  Rebuilt rebuilt;
   std::vector<proto::WorkerStats> workers;
   std::set<std::uint64_t> added;  // of `twice`
-  stale = 0;
   ASTRASWEEP_ASSIGN_OR_RETURN(
-      scan, ReadJournal(journal_path,
-                        {.point = [&](proto::PointResult& p) -> Status {
-                           const std::uint32_t check = p.config_check();
-                           p.clear_config_check();
-                           ASTRASWEEP_RETURN_IF_ERROR(restore(p));
-                           if (check != 0 && ConfigCheck(p) != check) {
-                             if (changed == Changed::kEvaluateAgain) {
-                               ++stale;
-                               return Ok();
-                             }
-                             return MakeError(
-                                 ErrorCode::kInvalidInput,
-                                 "cannot resume: point " + std::to_string(p.index()) +
-                                     " now has another config than it was evaluated with, "
-                                     "though the files are the same (an astrasweep that builds "
-                                     "configs otherwise?); --accept-changes evaluates such "
-                                     "points again",
-                                 {.file = journal_path});
-                           }
-                           done.push_back(p.index());
-                           if (twice.contains(p.index()) && !added.insert(p.index()).second)
-                             return Ok();
-                           ASTRASWEEP_RETURN_IF_ERROR(archive.Add(p));
-                           if (archive.buffered_rows() >= kRebuildBatchRows)
-                             return archive.WriteRows();
-                           return Ok();
-                         },
-                         .worker = [&](const proto::WorkerStats& w) { workers.push_back(w); }}));
-  for (const auto& w : workers) ASTRASWEEP_RETURN_IF_ERROR(archive.AddWorker(w, w.run()));
-  std::sort(done.begin(), done.end());
-  return done;
+      rebuilt.scan,
+      ReadJournal(journal_path,
+                  {.point = [&](proto::PointResult& p) -> Status {
+                     const std::uint32_t check = p.config_check();
+                     p.clear_config_check();
+                     ASTRASWEEP_RETURN_IF_ERROR(restore(p));
+                     if (check != 0 && ConfigCheck(p) != check) {
+                       if (changed == Changed::kEvaluateAgain) {
+                         rebuilt.stale.push_back(p.index());
+                         return Ok();
+                       }
+                       return MakeError(
+                           ErrorCode::kInvalidInput,
+                           "cannot resume: point " + std::to_string(p.index()) +
+                               " now has another config than it was evaluated with, though the "
+                               "files are the same (an astrasweep that builds configs "
+                               "otherwise?); --accept-changes evaluates such points again",
+                           {.file = journal_path});
+                     }
+                     rebuilt.done.push_back(p.index());
+                     if (twice.contains(p.index()) && !added.insert(p.index()).second) return Ok();
+                     ASTRASWEEP_RETURN_IF_ERROR(archive.Add(p));
+                     if (archive.buffered_rows() >= kRebuildBatchRows) return archive.WriteRows();
+                     return Ok();
+                   },
+                   .worker = [&](const proto::WorkerStats& w) { workers.push_back(w); }}));
+  for (const auto& w : workers) {
+    ASTRASWEEP_RETURN_IF_ERROR(archive.AddWorker(w, w.run()));
+    rebuilt.workers.emplace(w.run(), w.rank());
+  }
+  std::sort(rebuilt.done.begin(), rebuilt.done.end());
+  std::sort(rebuilt.stale.begin(), rebuilt.stale.end());
+  return rebuilt;
 }
 
 // The indices `done` (sorted) holds more than once.
@@ -155,6 +163,45 @@ std::set<std::uint64_t> Repeated(const std::vector<std::uint64_t>& done) {
   return repeated;
 }
 
+// When the journal is missing, or a kill left it empty: the record the
+// archive keeps of it, or nullopt to start afresh (no archive, or one a
+// run killed as it began left without a point). An archive that holds
+// points is never removed.
+Expected<std::optional<ArchiveRecord>> LostJournalRecord(const std::string& path,
+                                                         const std::string& journal_path,
+                                                         bool journal_empty) {
+  std::error_code ec;
+  const fs::file_status status = fs::symlink_status(path, ec);
+  if (!fs::exists(status)) return std::nullopt;
+  const std::string lost =
+      "cannot resume: the journal " + journal_path + (journal_empty ? " is empty" : " is missing");
+  if (fs::is_symlink(status))
+    return MakeError(ErrorCode::kInvalidInput,
+                     lost +
+                         ", and the archive is a symbolic link, which a run never follows; "
+                         "nothing was removed. Resume the archive it points to by its own path",
+                     {.file = path});
+  if (journal_empty && PointsIn(path) == 0) {
+    log::Warn(path +
+              ": removed with its empty journal (a run killed as it began; it held "
+              "no point)");
+    fs::remove(path, ec);
+    return std::nullopt;
+  }
+  auto record = [&]() -> Expected<ArchiveRecord> {
+    ASTRASWEEP_ASSIGN_OR_RETURN(File file, File::Open(path, File::Access::kReadOnly));
+    return ReadArchiveRecord(file);
+  }();
+  if (!record)
+    return MakeError(ErrorCode::kInvalidInput,
+                     lost + ", and the archive, which would make it again, cannot be read (" +
+                         record.error().message() +
+                         "); nothing was removed. Move the archive away to start the sweep "
+                         "afresh",
+                     {.file = path});
+  return std::move(*record);
+}
+
 }  // namespace
 
 Expected<OpenedArchive> ResumeArchive(const std::string& path,
@@ -163,55 +210,48 @@ Expected<OpenedArchive> ResumeArchive(const std::string& path,
                                       bool accept_changes) {
   const std::string journal_path = JournalPath(path);
   std::error_code ec;
+  const bool journal_exists = fs::exists(journal_path, ec);
   std::optional<JournalInfo> info;
-  if (fs::exists(journal_path, ec)) {
+  if (journal_exists) {
     ASTRASWEEP_ASSIGN_OR_RETURN(info, ReadJournalHeader(journal_path));
-    // A journal left empty by a kill right after its creation records
-    // nothing, and the archive was created after it: start afresh. An
-    // archive that holds points is never removed for an empty journal.
-    if (!info) {
-      if (const std::int64_t points = PointsIn(path); points > 0)
-        return MakeError(ErrorCode::kInvalidInput,
-                         "cannot resume: the journal " + journal_path +
-                             " is empty, but the archive holds " + std::to_string(points) +
-                             " points; nothing was removed. If the archive is complete "
-                             "(astrasweep inspect says), it needs no resume; otherwise move it "
-                             "away to start afresh",
-                         {.file = path});
-      if (fs::exists(path, ec))
-        log::Warn(path +
-                  ": removed with its empty journal (a run killed as it began; it held "
-                  "no point)");
-      fs::remove(journal_path, ec);
-      fs::remove(path, ec);
-    }
   }
+  // Without a journal (or with one a kill left empty), the archive is the
+  // record: the journal is made again from it.
+  std::optional<ArchiveRecord> lost;
   if (!info) {
-    if (fs::exists(path, ec))
-      return MakeError(ErrorCode::kInvalidInput,
-                       "cannot resume: the journal " + journal_path +
-                           " is missing, and the finished points are known only from it. Move "
-                           "the archive away to start the sweep afresh",
-                       {.file = path});
-    return CreateArchive(path, swept, provenance);
+    ASTRASWEEP_ASSIGN_OR_RETURN(lost, LostJournalRecord(path, journal_path, journal_exists));
+    if (!lost) {
+      if (journal_exists) fs::remove(journal_path, ec);
+      return CreateArchive(path, swept, provenance);
+    }
+    info = lost->info;
   }
-  ASTRASWEEP_RETURN_IF_ERROR(CheckJournalMatches(*info, provenance, journal_path));
+  const std::string_view record = lost ? "the archive" : "the journal";
+  ASTRASWEEP_RETURN_IF_ERROR(
+      CheckRecordMatches(*info, provenance, record, lost ? path : journal_path));
   const std::string changed = Changes(*info, provenance);
   if (!changed.empty() && !accept_changes)
-    return MakeError(ErrorCode::kInvalidInput,
-                     "cannot resume: this run's inputs or model are not those the journal "
-                     "began with (" +
-                         changed +
-                         "); its finished points would not match the rest. Resume with what it "
-                         "began with (`astrasweep run --from-archive` runs the archive's own "
-                         "files), add --accept-changes to go on as things are now (finished "
-                         "points whose config changed are evaluated again, the others kept, "
-                         "and the archive records it), or choose another output",
-                     {.file = journal_path});
+    return MakeError(
+        ErrorCode::kInvalidInput,
+        fmt::format("cannot resume: this run's inputs or model are not those {} "
+                    "({}); its finished points would not match the rest. Resume "
+                    "with what it began with (`astrasweep run --from-archive` runs "
+                    "the archive's own files), add --accept-changes to go on as "
+                    "things are now (finished points whose config changed are "
+                    "evaluated again, the others kept, and the archive records "
+                    "it), or choose another output",
+                    lost ? "the archive was made with" : "the journal began with", changed),
+        {.file = lost ? path : journal_path});
   if (!changed.empty())
     log::Warn(journal_path + ": accepting changes (" + changed +
               "): finished points whose config is unchanged are kept as they were evaluated, "
               "the others evaluated again; the archive's accepted_changes records it");
+  if (lost) {
+    if (journal_exists) fs::remove(journal_path, ec);
+    ASTRASWEEP_ASSIGN_OR_RETURN(JournalWriter made, JournalWriter::Create(journal_path, *info));
+    for (const proto::RunStart& run : lost->runs) made.Add(run);
+    ASTRASWEEP_RETURN_IF_ERROR(made.Flush(Durability::kSynced));
+  }
   Provenance prov = provenance;
   prov.created_utc = info->created_utc;
   // The archive is built again from the journal, aside: the old one (or a
@@ -227,9 +267,7 @@ Expected<OpenedArchive> ResumeArchive(const std::string& path,
     }
   } staging{staged};
   std::optional<ArchiveWriter> archive;
-  JournalScan scan;
-  std::vector<std::uint64_t> done;
-  std::uint64_t stale = 0;
+  Rebuilt rebuilt;
   const Changed mode = accept_changes ? Changed::kEvaluateAgain : Changed::kRefuse;
   // The staged archive, built (again) from the journal.
   auto build = [&](const std::set<std::uint64_t>& twice) -> Status {
@@ -237,29 +275,58 @@ Expected<OpenedArchive> ResumeArchive(const std::string& path,
     fs::remove(staged, ec);  // the first build, or one a resume killed as it rebuilt left
     ASTRASWEEP_ASSIGN_OR_RETURN(ArchiveWriter built,
                                 ArchiveFiles::Create(path, swept, prov, staged));
-    ASTRASWEEP_ASSIGN_OR_RETURN(done,
-                                Rebuild(journal_path, restore, mode, twice, built, scan, stale));
+    ASTRASWEEP_ASSIGN_OR_RETURN(rebuilt, Rebuild(journal_path, restore, mode, twice, built));
     archive.emplace(std::move(built));
     return Ok();
   };
   ASTRASWEEP_RETURN_IF_ERROR(build({}));
   // A point recorded twice (a write retried) is kept once: the archive is
   // built again, knowing which (rare, so the common case reads once).
-  if (const std::set<std::uint64_t> twice = Repeated(done); !twice.empty()) {
+  if (const std::set<std::uint64_t> twice = Repeated(rebuilt.done); !twice.empty()) {
     log::Warn(fmt::format("{}: {} points are recorded more than once; each is kept once",
                           journal_path, twice.size()));
     ASTRASWEEP_RETURN_IF_ERROR(build(twice));
-    done.erase(std::unique(done.begin(), done.end()), done.end());
+    rebuilt.done.erase(std::unique(rebuilt.done.begin(), rebuilt.done.end()), rebuilt.done.end());
   }
+  const JournalScan& scan = rebuilt.scan;
+  std::vector<std::uint64_t>& done = rebuilt.done;
+  const std::uint64_t journaled = done.size();
+  // What the journal lost (a damaged block, or the whole journal) and the
+  // old archive still holds is taken from it, and journaled again.
+  ASTRASWEEP_ASSIGN_OR_RETURN(JournalWriter journal,
+                              JournalWriter::Continue(journal_path, scan.valid_bytes));
+  std::vector<std::uint64_t> recorded;  // by the journal, kept or to evaluate again
+  std::ranges::merge(done, rebuilt.stale, std::back_inserter(recorded));
+  ASTRASWEEP_ASSIGN_OR_RETURN(const Recovery recovered,
+                              RecoverFromArchive(path, restore, accept_changes, recorded,
+                                                 rebuilt.workers, done, *archive, journal));
+  if (lost)
+    log::Warn(
+        fmt::format("{}: the journal was {}; it is made again from the archive, whose {} "
+                    "points are kept",
+                    journal_path, journal_exists ? "empty" : "missing", recovered.points));
+  else if (!scan.damage.empty())
+    log::Warn(fmt::format(
+        "{}: the journal has {}; its {} intact points are kept, {} more that the archive held "
+        "are taken from it{}, and any other point of the damaged bytes is evaluated again",
+        journal_path, scan.damage, journaled, recovered.points,
+        recovered.unreadable.empty()
+            ? ""
+            : " (the archive could not be read: " + recovered.unreadable + ")"));
+  else if (recovered.points > 0)
+    log::Warn(fmt::format("{}: {} points the journal did not hold are taken from the archive",
+                          journal_path, recovered.points));
+  const std::uint64_t stale = rebuilt.stale.size() + recovered.stale;
   if (stale > 0)
     log::Warn(
         fmt::format("{}: {} finished points have another config now and are evaluated "
                     "again; the other {} are kept",
                     journal_path, stale, done.size()));
-  ArchiveFiles::SetRun(*archive, scan.runs);
+  // A run-start record in a damaged block is still counted by the archive.
+  ArchiveFiles::SetRun(*archive, std::max(scan.runs, recovered.runs));
   std::vector<std::string> accepted = scan.accepted_changes;
   if (!changed.empty())
-    accepted.push_back("run " + std::to_string(scan.runs + 1) + " (" + provenance.created_utc +
+    accepted.push_back("run " + std::to_string(archive->run() + 1) + " (" + provenance.created_utc +
                        "): " + changed);
   if (!accepted.empty())
     ASTRASWEEP_RETURN_IF_ERROR(ArchiveFiles::SetAcceptedChanges(*archive, Join(accepted, "\n")));
@@ -272,10 +339,8 @@ Expected<OpenedArchive> ResumeArchive(const std::string& path,
         std::string("cannot put the rebuilt archive in place: ") + std::strerror(errno),
         {.file = path});
   staging.keep = true;
-  ASTRASWEEP_ASSIGN_OR_RETURN(JournalWriter journal,
-                              JournalWriter::Continue(journal_path, scan.valid_bytes));
-  return OpenedArchive{std::move(*archive), std::move(journal), std::move(done), std::move(scan),
-                       changed};
+  return OpenedArchive{std::move(*archive), std::move(journal), std::move(done),
+                       std::move(rebuilt.scan), changed};
 }
 
 }  // namespace astrasweep::store

@@ -310,6 +310,44 @@ TEST_F(Repro, AcceptChangesKeepsUnchangedPointsEvaluatesChangedOnesAndRecordsIt)
   EXPECT_TRUE(Has(r.output, "\naccepted    run 3 (")) << r.output;
 }
 
+// The journal is the record, and the archive a second copy of it: a
+// flipped bit in the journal, or the journal emptied or removed, loses no
+// point the archive holds, and the resume evaluates none again.
+TEST_F(Repro, ADamagedOrLostJournalLosesNoPointTheArchiveHolds) {
+  const std::string out = Path("q.h5"), reference = Path("reference.h5");
+  RunSweep(Quickstart(), out);
+  fs::copy(out, reference);
+  const std::string journal = out + ".journal";
+  {
+    std::fstream f(journal, std::ios::in | std::ios::out | std::ios::binary);
+    const auto middle = static_cast<std::streamoff>(fs::file_size(journal) / 2);
+    f.seekg(middle);
+    const char byte = static_cast<char>(f.get() ^ 0x10);
+    f.seekp(middle);
+    f.put(byte);
+  }
+  Cli r = Astrasweep("run " + Quickstart() + " -o " + out + " --resume --progress none");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(Has(r.output, "that the archive held are taken from it")) << r.output;
+  EXPECT_TRUE(Has(r.output, "294 of 294 points") && Has(r.output, "0 evaluated")) << r.output;
+  ExpectSameTables(reference, out);
+
+  for (const bool emptied : {true, false}) {
+    if (emptied)
+      fs::resize_file(journal, 0);
+    else
+      fs::remove(journal);
+    r = Astrasweep("run " + Quickstart() + " -o " + out + " --resume --progress none");
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_TRUE(Has(r.output, std::string("the journal was ") + (emptied ? "empty" : "missing") +
+                                  "; it is made again from the archive, whose 294 points are "
+                                  "kept"))
+        << r.output;
+    EXPECT_TRUE(Has(r.output, "0 evaluated")) << r.output;
+    ExpectSameTables(reference, out);
+  }
+}
+
 // The progress counts a point done only once the journal has it on disk:
 // after kill -9, a resume finds at least as many finished points as the
 // last progress line showed.

@@ -134,9 +134,13 @@ using RestoreConfig = std::function<Status(proto::PointResult&)>;
 // inputs (the content of the spec, its includes and the presets), shard and
 // result fields; the archive is rebuilt from the journal's records, each
 // point's config built again by `restore`, and both go on. A point the
-// journal holds twice (a write retried) is kept once. With no journal (or
-// one a kill left empty) and no archive, the sweep starts afresh; an
-// archive whose journal is gone is an error that says what to do.
+// journal holds twice (a write retried) is kept once. Points the journal
+// lost (a damaged block) that the old archive still holds are taken from
+// it and journaled again. With no journal (or one a kill left empty) and
+// no archive, the sweep starts afresh; with an archive, the journal is
+// made again from it (its provenance must match as a journal's would), and
+// its points are kept; one that cannot be read is an error that says what
+// to do, and nothing is removed.
 //
 // Inputs or a model that differ from those the journal began with are
 // refused, naming each difference, unless `accept_changes`: then finished

@@ -42,14 +42,18 @@ struct ArchivedPoint {
   std::string failure_stage, failure_message;  // a failed point
   std::vector<ArchivedTiming> rank_timings;    // in the order stored
   std::string config;                          // canonical; "" if never built
+  double eval_s = 0;
+  std::int64_t worker_rank = 0;
 };
 
 // Every point's index, sorted.
 Expected<std::vector<std::uint64_t>> ReadPointIndices(const File& file);
 // The points whose indices are in `wanted` (sorted), sorted by index: one
-// pass over each table.
+// pass over each table; /configs only when `with_configs` (config stays ""
+// otherwise).
 Expected<std::vector<ArchivedPoint>> ReadArchivedPoints(const File& file,
-                                                        const std::vector<std::uint64_t>& wanted);
+                                                        const std::vector<std::uint64_t>& wanted,
+                                                        bool with_configs = true);
 
 // What an archive holds of the sweep that made it, to run it again.
 struct ArchivedSweep {
@@ -67,7 +71,9 @@ struct ArchivedSweep {
 };
 
 // Reads /sources (schema 2) or the `spec` attribute (schema 1), and checks
-// them against spec_sha256.
+// them against spec_sha256: of the archive at `path` (OpenArchiveToRead),
+// or of one open already.
 Expected<ArchivedSweep> ReadArchivedSweep(const std::string& path);
+Expected<ArchivedSweep> ReadArchivedSweep(const File& file);
 
 }  // namespace astrasweep::store

@@ -10,7 +10,8 @@
 // writes its records as blocks with one write(), so a killed process leaves
 // at worst a torn last block, which readers detect and drop; a block damaged
 // in the middle is skipped, and reading resumes at the next marker. The
-// points in a lost block are simply evaluated again.
+// points in a lost block are taken from the old archive when it holds
+// them (ResumeArchive), else evaluated again.
 //
 // A point's config is not journaled: its id, canonical text and swept
 // values follow from its index and the sweep's inputs, which the header's

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "astrasweep.pb.h"
+#include "astrasweep/base/hash.h"
 #include "astrasweep/base/temp_dir.h"
 #include "astrasweep/store/archive_lock.h"
 #include "astrasweep/store/inspect.h"
@@ -55,7 +56,9 @@ std::vector<sweep::SweptKey> Swept() {
 
 Provenance Prov(std::string preset_text = "peak: 1") {
   Provenance p;
-  p.spec_sha256 = "abc123";
+  // What an archive's /sources must hash to (the spec's files, each after
+  // a "# ---- <name>" line).
+  p.spec_sha256 = Sha256Hex("# ---- s.yaml\naxes: {}\n");
   p.spec_text = "axes: {}";
   p.sources = {
       {.kind = SourceFile::Kind::kSpec, .name = "s.yaml", .path = "s.yaml", .text = "axes: {}"},
@@ -295,25 +298,164 @@ TEST(Archive, APointJournaledTwiceIsKeptOnceAndASpecByAnotherPathResumes) {
   EXPECT_EQ(PointIndices(path), (std::vector<std::uint64_t>{1, 2, 3}));
 }
 
-TEST(Archive, AnEmptiedJournalNeverRemovesAnArchiveThatHoldsPoints) {
+// A complete archive of points 0-5 (5 failed), each journaled in a block
+// of its own, and a worker's record; returns where each point's block
+// begins in the journal.
+std::vector<std::uintmax_t> MakeComplete(const std::string& path) {
+  std::vector<std::uintmax_t> blocks;
+  auto opened = CreateArchive(path, Swept(), Prov());
+  EXPECT_TRUE(opened) << opened.error().ToString();
+  if (!opened) return blocks;
+  for (std::uint64_t i = 0; i < 6; ++i) {
+    blocks.push_back(std::filesystem::file_size(JournalPath(path)));
+    auto p = Point(i, i == 5 ? proto::POINT_STATUS_FAILED : proto::POINT_STATUS_OK);
+    p.set_eval_s(0.25 * static_cast<double>(i));
+    p.set_worker_rank(1 + static_cast<int>(i % 2));
+    opened->journal.Add(p);
+    EXPECT_TRUE(opened->archive.Add(p));
+    EXPECT_TRUE(opened->journal.Flush(Durability::kWritten));
+  }
+  proto::WorkerStats worker;
+  worker.set_rank(1);
+  worker.set_host("node7");
+  worker.set_points(6);
+  worker.set_busy_s(2.5);
+  opened->journal.Add(worker);
+  EXPECT_TRUE(opened->archive.AddWorker(worker, 0));
+  EXPECT_TRUE(opened->journal.Flush(Durability::kSynced));
+  EXPECT_TRUE(opened->archive.Finish(ArchiveStatus::kComplete, "now"));
+  return blocks;
+}
+
+// What a user reads of an archive's points: a line per point (sorted), and
+// the rows of the other tables.
+std::string Describe(const std::string& path) {
+  auto file = File::Open(path, File::Access::kReadOnly);
+  EXPECT_TRUE(file) << file.error().ToString();
+  if (!file) return "";
+  auto rows_of = [&](const char* name) {
+    auto table = Table::Open(*file, name);
+    EXPECT_TRUE(table) << name;
+    return table ? table->rows() : 0;
+  };
+  auto points = Table::Open(*file, "points");
+  ColumnSet columns;
+  const auto index = columns.Add<std::uint64_t>("index");
+  const auto status = columns.Add<std::string_view>("status", 10);
+  const auto model = columns.Add<std::string_view>("model", 16);
+  const auto step = columns.Add<double>("step_time_s");
+  const auto tokens = columns.Add<double>("tokens_per_s");
+  const auto eval_s = columns.Add<double>("eval_s");
+  const auto worker = columns.Add<std::int64_t>("worker_rank");
+  RowBuffer rows(columns);
+  EXPECT_TRUE(points->Read(0, points->rows(), rows));
+  std::vector<std::string> lines;
+  for (std::size_t r = 0; r < rows.rows(); ++r)
+    lines.push_back(std::to_string(rows.Get(r, index)) + " " + std::string(rows.Get(r, status)) +
+                    " " + std::string(rows.Get(r, model)) + " " +
+                    std::to_string(rows.Get(r, step)) + " " + std::to_string(rows.Get(r, tokens)) +
+                    " " + std::to_string(rows.Get(r, eval_s)) + " " +
+                    std::to_string(rows.Get(r, worker)));
+  std::sort(lines.begin(), lines.end());
+  std::string text;
+  for (const std::string& line : lines) text += line + "\n";
+  return text + "rank_timings " + std::to_string(rows_of("rank_timings")) + ", failures " +
+         std::to_string(rows_of("failures")) + ", configs " + std::to_string(rows_of("configs")) +
+         ", workers " + std::to_string(rows_of("workers")) + ", points_done " +
+         std::to_string(file->Int64Attribute("points_done").value_or(-1));
+}
+
+std::vector<std::uint64_t> Sorted(std::vector<std::uint64_t> indices) {
+  std::sort(indices.begin(), indices.end());
+  return indices;
+}
+
+const std::vector<std::uint64_t> kAllSix = {0, 1, 2, 3, 4, 5};
+
+// A damaged block loses its points from the journal, not from the sweep:
+// the archive still holds them, and they are journaled again.
+TEST(Archive, PointsOfADamagedJournalBlockAreTakenFromTheArchiveAndJournaledAgain) {
   auto dir = TempDir::Create();
   const std::string path = (dir->path() / "out.h5").string();
-  {
-    auto opened = CreateArchive(path, Swept(), Prov());
-    ASSERT_TRUE(opened) << opened.error().ToString();
-    auto p = Point(3);
-    opened->journal.Add(p);
-    ASSERT_TRUE(opened->archive.Add(p));
-    ASSERT_TRUE(opened->journal.Flush(Durability::kSynced));
-    ASSERT_TRUE(opened->archive.Finish(ArchiveStatus::kComplete, "now"));
-  }
+  const auto blocks = MakeComplete(path);
+  ASSERT_EQ(blocks.size(), 6u);
+  const std::string before = Describe(path);
+  OverwriteByte(JournalPath(path), (blocks[2] + blocks[3]) / 2, '\x7f');
+  EXPECT_EQ(JournalIndices(JournalPath(path)), (std::vector<std::uint64_t>{0, 1, 3, 4, 5}));
+
+  auto resumed = ResumeArchive(path, Swept(), Prov(), RestoreConfig);
+  ASSERT_TRUE(resumed) << resumed.error().ToString();
+  EXPECT_EQ(resumed->done, kAllSix) << "no point is evaluated again";
+  EXPECT_EQ(resumed->archive.run(), 1);
+  ASSERT_TRUE(resumed->archive.Finish(ArchiveStatus::kComplete, "later"));
+  EXPECT_EQ(Describe(path), before);
+  EXPECT_EQ(Sorted(JournalIndices(JournalPath(path))), kAllSix) << "point 2 is journaled again";
+
+  // The journal alone is the record again: a resume needs no archive.
+  std::filesystem::resize_file(path, 100);
+  auto again = ResumeArchive(path, Swept(), Prov(), RestoreConfig);
+  ASSERT_TRUE(again) << again.error().ToString();
+  EXPECT_EQ(again->done, kAllSix);
+}
+
+// A journal emptied or removed is made again from the archive, whose
+// points are all kept; its provenance is checked as a journal's would be.
+TEST(Archive, AJournalEmptiedOrLostIsMadeAgainFromTheArchiveWhosePointsAreKept) {
+  auto dir = TempDir::Create();
+  const std::string path = (dir->path() / "out.h5").string();
+  MakeComplete(path);
+  const std::string before = Describe(path);
+
   std::filesystem::resize_file(JournalPath(path), 0);
+  auto emptied = ResumeArchive(path, Swept(), Prov(), RestoreConfig);
+  ASSERT_TRUE(emptied) << emptied.error().ToString();
+  EXPECT_EQ(emptied->done, kAllSix);
+  EXPECT_EQ(emptied->archive.run(), 1) << "the archive's runs are counted on";
+  ASSERT_TRUE(emptied->archive.Finish(ArchiveStatus::kComplete, "later"));
+  EXPECT_EQ(Describe(path), before);
+  auto header = ReadJournalHeader(JournalPath(path));
+  ASSERT_TRUE(header && header->has_value());
+  EXPECT_EQ((*header)->spec_sha256, Prov().spec_sha256);
+  EXPECT_EQ(Sorted(JournalIndices(JournalPath(path))), kAllSix);
+
+  // Lost with changed inputs: refused as a journal's would be, naming the
+  // change; nothing is made or removed.
+  std::filesystem::remove(JournalPath(path));
+  auto changed = ResumeArchive(path, Swept(), Prov("peak: 2"), RestoreConfig);
+  ASSERT_FALSE(changed);
+  EXPECT_NE(changed.error().message().find("not those the archive was made with (preset "
+                                           "hardware/gpu.yaml changed)"),
+            std::string::npos)
+      << changed.error().ToString();
+  EXPECT_FALSE(std::filesystem::exists(JournalPath(path)));
+  EXPECT_EQ(Describe(path), before);
+
+  // Accepted, a point whose config changed is evaluated again, the rest kept.
+  const store::RestoreConfig other_id_for_2 = [](proto::PointResult& p) -> Status {
+    ASTRASWEEP_RETURN_IF_ERROR(RestoreConfig(p));
+    if (p.index() == 2) p.set_id(std::string(32, 'b'));
+    return Ok();
+  };
+  auto accepted = ResumeArchive(path, Swept(), Prov("peak: 2"), other_id_for_2, true);
+  ASSERT_TRUE(accepted) << accepted.error().ToString();
+  EXPECT_EQ(accepted->done, (std::vector<std::uint64_t>{0, 1, 3, 4, 5}));
+  EXPECT_EQ(accepted->archive.run(), 2);
+  EXPECT_NE(accepted->accepted_now.find("preset hardware/gpu.yaml changed"), std::string::npos);
+}
+
+TEST(Archive, AnArchiveWithoutAJournalThatCannotBeReadIsKeptAndTheRefusalSaysWhatToDo) {
+  auto dir = TempDir::Create();
+  const std::string path = (dir->path() / "out.h5").string();
+  std::ofstream(path) << "not an archive at all";
   auto resumed = ResumeArchive(path, Swept(), Prov(), RestoreConfig);
   ASSERT_FALSE(resumed);
-  EXPECT_NE(resumed.error().message().find("holds 1 points; nothing was removed"),
+  EXPECT_NE(resumed.error().message().find("is missing, and the archive, which would make it "
+                                           "again, cannot be read"),
             std::string::npos)
       << resumed.error().ToString();
-  EXPECT_EQ(PointIndices(path), (std::vector<std::uint64_t>{3}));
+  EXPECT_NE(resumed.error().message().find("Move the archive away"), std::string::npos);
+  EXPECT_EQ(std::filesystem::file_size(path), 21u);
+  EXPECT_FALSE(std::filesystem::exists(JournalPath(path)));
 }
 
 // The model (astrasweep's version, the simulators) is part of the record:
@@ -390,17 +532,6 @@ TEST(Archive, APointWhoseConfigChangedIsEvaluatedAgainOnlyWhenChangesAreAccepted
   EXPECT_EQ(accepted->done, (std::vector<std::uint64_t>{1, 3}));
 }
 
-TEST(Archive, ResumeWithoutAJournalKeepsTheArchive) {
-  auto dir = TempDir::Create();
-  const std::string path = (dir->path() / "out.h5").string();
-  { ASSERT_TRUE(CreateArchive(path, Swept(), Prov())); }
-  std::filesystem::remove(JournalPath(path));
-  auto resumed = ResumeArchive(path, Swept(), Prov(), RestoreConfig);
-  ASSERT_FALSE(resumed);
-  EXPECT_NE(resumed.error().message().find("journal"), std::string::npos);
-  EXPECT_TRUE(std::filesystem::exists(path));
-}
-
 TEST(Archive, AJournalKilledBeforeItsHeaderWasWrittenIsStartedAfresh) {
   auto dir = TempDir::Create();
   const std::string path = (dir->path() / "out.h5").string();
@@ -411,7 +542,7 @@ TEST(Archive, AJournalKilledBeforeItsHeaderWasWrittenIsStartedAfresh) {
   auto header = ReadJournalHeader(JournalPath(path));
   ASSERT_TRUE(header) << header.error().ToString();
   ASSERT_TRUE(header->has_value()) << "the new journal has its header";
-  EXPECT_EQ((*header)->spec_sha256, "abc123");
+  EXPECT_EQ((*header)->spec_sha256, Prov().spec_sha256);
   EXPECT_FALSE((*header)->result_fields.empty());
 }
 
@@ -433,7 +564,8 @@ TEST(Archive, AJournalOfOtherResultFieldsIsNotResumed) {
   auto dir = TempDir::Create();
   const std::string path = (dir->path() / "out.h5").string();
   auto journal = JournalWriter::Create(
-      JournalPath(path), {.spec_sha256 = "abc123", .result_fields = {"step_time_s", "old_metric"}});
+      JournalPath(path),
+      {.spec_sha256 = Prov().spec_sha256, .result_fields = {"step_time_s", "old_metric"}});
   ASSERT_TRUE(journal) << journal.error().ToString();
   auto resumed = ResumeArchive(path, Swept(), Prov(), RestoreConfig);
   ASSERT_FALSE(resumed);
