@@ -154,7 +154,7 @@ Expected<RunSummary> CoordinateAlone(Transport& transport, IndexSource& source, 
   proto::PointResult result;
   proto::WorkerStats stats = CoordinatorStats(transport, tracker);
   double busy_s = 0;
-  std::optional<Error> fault;
+  std::optional<Error>& fault = summary.fault;
   while (!summary.interrupted && !fault) {
     const std::uint64_t remaining =
         source.total() - std::min(source.total(), tracker.progress().done);
@@ -182,7 +182,6 @@ Expected<RunSummary> CoordinateAlone(Transport& transport, IndexSource& source, 
   ASTRASWEEP_RETURN_IF_ERROR(sink.AddWorker(stats));
   tracker.progress().stopping = summary.interrupted || fault;
   ASTRASWEEP_RETURN_IF_ERROR(tracker.Tick(true));
-  if (fault) return std::unexpected(*std::move(fault));
   summary.progress = tracker.progress();
   return summary;
 }
@@ -227,7 +226,6 @@ class Coordinator {
     }
     ASTRASWEEP_RETURN_IF_ERROR(sink_.AddWorker(CoordinatorStats(transport_, tracker_)));
     ASTRASWEEP_RETURN_IF_ERROR(tracker_.Tick(true));
-    if (fault_) return std::unexpected(*fault_);
     summary_.progress = tracker_.progress();
     return summary_;
   }
@@ -271,12 +269,14 @@ class Coordinator {
 
   // The first point that met a fault of the run stops it: the workers'
   // points in flight are collected, then the run ends with the fault.
+  // The user reads the fault once, as the run's error when it ends; the
+  // log file has it from the moment it was met.
   void NoteFault(const proto::PointResult& result, int rank) {
-    if (fault_) return;
-    fault_ = RunFault(result);
-    log::Error(
-        fmt::format("rank {}, point {}: {}", rank, result.index(), result.failure_message()));
-    if (!stopping_) BeginStop(fmt::format("the fault rank {} met", rank));
+    if (summary_.fault) return;
+    summary_.fault = RunFault(result);
+    log::Info(fmt::format("rank {}, point {}: {}", rank, result.index(), result.failure_message()));
+    if (!stopping_)
+      BeginStop(fmt::format("the fault rank {} met at point {}", rank, result.index()));
   }
 
   // Stop handing out work, and give the points in flight a grace period.
@@ -299,7 +299,6 @@ class Coordinator {
   const CoordinatorOptions& options_;
   Tracker tracker_;
   RunSummary summary_;
-  std::optional<Error> fault_;  // the first fault a point met
   const int workers_;
   int active_;
   bool exhausted_ = false;

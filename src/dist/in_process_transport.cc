@@ -20,11 +20,13 @@ struct Mailbox {
 };
 
 struct Shared {
-  explicit Shared(int size) : boxes(static_cast<std::size_t>(size)), sync(size) {}
+  explicit Shared(int size)
+      : boxes(static_cast<std::size_t>(size)), sync(size), gathered(boxes.size()) {}
   std::vector<Mailbox> boxes;
   std::barrier<> sync;
   std::mutex reduce_mutex;
   int reduce_value = std::numeric_limits<int>::min();
+  std::vector<std::string> gathered;  // AllGather's, a slot per rank
 };
 
 class InProcessTransport final : public Transport {
@@ -84,8 +86,21 @@ class InProcessTransport final : public Transport {
     return result;
   }
 
-  std::vector<std::string> Hosts() override {
-    return std::vector<std::string>(static_cast<std::size_t>(size()), HostName());
+  std::vector<std::string> AllGather(const std::string& mine) override {
+    // Each writes its slot, then all read; the next call waits until every
+    // rank has read.
+    {
+      std::lock_guard lock(shared_->reduce_mutex);
+      shared_->gathered[static_cast<std::size_t>(rank_)] = mine;
+    }
+    shared_->sync.arrive_and_wait();
+    std::vector<std::string> all;
+    {
+      std::lock_guard lock(shared_->reduce_mutex);
+      all = shared_->gathered;
+    }
+    shared_->sync.arrive_and_wait();
+    return all;
   }
 
  private:

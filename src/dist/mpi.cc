@@ -91,10 +91,10 @@ class MpiTransport final : public Transport {
     return boost::mpi::all_reduce(world_, value, boost::mpi::maximum<int>());
   }
 
-  std::vector<std::string> Hosts() override {
-    std::vector<std::string> hosts;
-    boost::mpi::all_gather(world_, HostName(), hosts);
-    return hosts;
+  std::vector<std::string> AllGather(const std::string& mine) override {
+    std::vector<std::string> all;
+    boost::mpi::all_gather(world_, mine, all);
+    return all;
   }
 
   boost::mpi::communicator world_;

@@ -4,7 +4,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
+#include <filesystem>
 #include <optional>
 
 #include "archive_sink.h"
@@ -91,7 +94,7 @@ RunResult ResultOf(const RunSummary& summary, const Rank0State& state) {
   result.interrupted = summary.interrupted;
   result.abandoned_workers = summary.abandoned_workers;
   result.evaluated_now = summary.progress.done;
-  result.complete = !result.interrupted && counts.done == state.shard_valid;
+  result.complete = !result.interrupted && !summary.fault && counts.done == state.shard_valid;
   return result;
 }
 
@@ -137,6 +140,8 @@ RunOutcome CoordinateSweep(Transport& transport, const sweep::Expander& expander
       result.failed, result.infeasible, result.evaluated_now, result.elapsed_s));
   if (!finished)
     outcome.result = std::unexpected(std::move(finished).error());
+  else if (summary->fault)
+    outcome.result = std::unexpected(*summary->fault);
   else if (!result.complete && !result.interrupted)
     outcome.result = MakeError(ErrorCode::kInternal,
                                fmt::format("the run ended with {} of {} points; the archive is "
@@ -172,6 +177,36 @@ Expected<sweep::Expander> OpenRunSweep(RunOptions& options, Role role) {
   return expander;
 }
 
+// Why a rank could not start, as the ranks tell each other: its error's
+// code, a space, its text; "" when it could.
+std::string Refusal(const std::optional<Error>& error) {
+  return error ? fmt::format("{} {}", static_cast<int>(error->code()), error->ToString()) : "";
+}
+
+// On a rank that could start: the first rank's that could not, named, as
+// its own error (its code gives the exit code), and how many others.
+Error AnotherRanksRefusal(const std::vector<std::string>& refusals,
+                          const std::vector<std::string>& hosts, const RunOptions& options) {
+  const auto first =
+      std::ranges::find_if(refusals, [](const std::string& r) { return !r.empty(); });
+  const std::size_t rank = static_cast<std::size_t>(first - refusals.begin());
+  const std::size_t others = static_cast<std::size_t>(std::ranges::count_if(
+                                 refusals, [](const std::string& r) { return !r.empty(); })) -
+                             1;
+  int code = static_cast<int>(ErrorCode::kInternal);
+  const std::size_t space = first->find(' ');
+  std::from_chars(first->data(), first->data() + space, code);
+  if (code < 0 || code > static_cast<int>(ErrorCode::kCancelled))
+    code = static_cast<int>(ErrorCode::kInternal);
+  return Error(static_cast<ErrorCode>(code),
+               fmt::format("rank {} (on {}) could not start the sweep: {}{}", rank,
+                           rank < hosts.size() ? hosts[rank] : "?", first->substr(space + 1),
+                           others == 0 ? ""
+                                       : fmt::format("; nor could {} other ranks (each says why "
+                                                     "in {}.logs/rank-<r>.log)",
+                                                     others, options.out)));
+}
+
 }  // namespace
 
 std::string RankLogPath(const std::string& out, int rank) {
@@ -185,7 +220,7 @@ RunOutcome RunSweep(Transport& transport, const RunOptions& given) {
   const Role role = rank == 0 ? Role::kCoordinator : Role::kWorker;
   log::Info(fmt::format("{} rank {} of {} on {}: {}", VersionLine(), rank, transport.size(),
                         HostName(), options.command_line));
-  const std::vector<std::string> hosts = transport.Hosts();
+  const std::vector<std::string> hosts = transport.AllGather(HostName());
 
   // Set up, then agree: every rank starts, or none does.
   auto expander = OpenRunSweep(options, role);
@@ -202,12 +237,19 @@ RunOutcome RunSweep(Transport& transport, const RunOptions& given) {
     else
       setup_error = set_up.error();
   }
-  if (transport.MaxAll(setup_error ? 1 : 0) != 0) {
+  const std::vector<std::string> refusals = transport.AllGather(Refusal(setup_error));
+  if (std::ranges::any_of(refusals, [](const std::string& r) { return !r.empty(); })) {
     if (setup_error) log::Info("not starting: " + setup_error->ToString());
+    // Nothing was evaluated: the archive made for this run goes (with the
+    // lock still held), so the same command runs once the cause is fixed.
+    if (state && options.opening == ArchiveOpening::kCreate) {
+      std::error_code ec;
+      std::filesystem::remove(options.out, ec);
+      std::filesystem::remove(store::JournalPath(options.out), ec);
+    }
     return {.role = role,
-            .result = std::unexpected(setup_error.value_or(
-                Error(ErrorCode::kCancelled,
-                      "another rank could not start the sweep (rank 0 says why)"))),
+            .result = std::unexpected(setup_error ? *setup_error
+                                                  : AnotherRanksRefusal(refusals, hosts, options)),
             .must_end_job = false};
   }
 

@@ -273,6 +273,9 @@ TEST_F(Faults, AnAstraSimBinaryRemovedMidRunStopsItNamingTheBinaryAndAResumeComp
       << output;
   EXPECT_TRUE(Has(output, "put the same build back there, then run the same command with --resume"))
       << output;
+  EXPECT_EQ(output.find("cannot be run any more"), output.rfind("cannot be run any more"))
+      << "said once:\n"
+      << output;
   EXPECT_EQ(Attribute(out, "status"), "partial");
   EXPECT_EQ(testing::SortedRows(out, "points").size(), 2u)
       << "the first two points, finished before the binary went, are kept";

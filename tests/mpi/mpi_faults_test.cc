@@ -39,6 +39,7 @@ using testing::RunSweep;
 using testing::Wait;
 
 const std::string kAstraSim = kSource + "/tests/data/sweeps/astrasim-backend.yaml";
+const std::string kQuickstart = kSource + "/sweeps/quickstart.yaml";
 
 bool Has(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
@@ -192,6 +193,10 @@ TEST_F(MpiFaults, AnAstraSimBinaryRemovedUnderMpiexecStopsTheJobAndAResumeComple
                             " cannot be run any more (No such file or directory)"))
       << text;
   EXPECT_TRUE(Has(text, "--resume")) << text;
+  // Said once, as the run's error; the workers were collected, so the job
+  // ends without MPI_Abort (and its banner).
+  EXPECT_EQ(text.find("cannot be run any more"), text.rfind("cannot be run any more")) << text;
+  EXPECT_FALSE(Has(text, "MPI_ABORT")) << text;
   EXPECT_EQ(Attribute(out, "status"), "partial");
   EXPECT_LT(testing::SortedRows(out, "points").size(), 4u);
   EXPECT_TRUE(testing::SortedRows(out, "failures").empty())
@@ -201,6 +206,32 @@ TEST_F(MpiFaults, AnAstraSimBinaryRemovedUnderMpiexecStopsTheJobAndAResumeComple
   ASSERT_EQ(RunSweep(3, kAstraSim, out, true, flags), 0);
   EXPECT_EQ(Attribute(out, "status"), "complete");
   ExpectSameResults(reference, out);
+}
+
+// A worker that cannot start (its cache cannot be made, as on a node
+// whose scratch is missing) stops the whole job before any work: rank 0,
+// the one that prints, names that rank and its reason, the exit code is
+// the reason's, and nothing is left that would stop the same command.
+TEST_F(MpiFaults, AWorkerThatCannotStartIsNamedByRankZeroAndNothingIsLeftBehind) {
+  const std::string out = Out("out.h5"), log = out + ".test.log";
+  std::vector<std::string> args = RunArgs(1, kQuickstart, out, false);
+  const std::vector<std::string> worker =
+      RunArgs(0, kQuickstart, out, false,
+              {"--cache-dir", "/etc/passwd/cache", "--cache-mode", "CACHE_READWRITE"});
+  args.insert(args.end(), {":", "-n", "1"});
+  args.insert(args.end(), worker.begin(), worker.end());
+  const int code = Wait(Launch(args, log));
+  const std::string text = ReadText(log);
+  EXPECT_EQ(code, 2) << text;
+  EXPECT_TRUE(Has(text, "astrasweep: error: rank 1 (on ") &&
+              Has(text,
+                  "could not start the sweep: --cache-mode CACHE_READWRITE: the "
+                  "simulation cache /etc/passwd/cache cannot be written"))
+      << text;
+  EXPECT_FALSE(fs::exists(out)) << text;
+  EXPECT_FALSE(fs::exists(out + ".journal")) << text;
+  RunSweep(2, kQuickstart, out);
+  EXPECT_EQ(Attribute(out, "status"), "complete");
 }
 
 }  // namespace

@@ -92,6 +92,10 @@ struct RunSummary {
   Progress progress;
   bool interrupted = false;        // stopped by a signal: the archive is partial
   bool abandoned_workers = false;  // some did not report within the grace period
+  // A fault of the run (a point met exec::kEnvironmentStage: AstraSim's
+  // binary gone) stopped it: what to tell the user. The points in flight
+  // were collected (unless abandoned_workers); the archive is partial.
+  std::optional<Error> fault;
 };
 
 // Rank 0. Returns when every point is done and every worker has reported,

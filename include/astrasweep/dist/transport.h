@@ -47,8 +47,9 @@ class Transport {
   // Every rank calls this together; all get the largest value given. Used
   // to agree on whether to start and on the exit code.
   virtual int MaxAll(int value) = 0;
-  // Host names of all ranks, in rank order (collective).
-  virtual std::vector<std::string> Hosts() = 0;
+  // Every rank calls this together; all get each rank's `mine`, in rank
+  // order (host names; why a rank could not start).
+  virtual std::vector<std::string> AllGather(const std::string& mine) = 0;
 };
 
 // `size` connected in-process endpoints; endpoint r is rank r. Each may be
