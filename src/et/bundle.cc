@@ -1,6 +1,8 @@
 // Writing a bundle: traces rank by rank, then the files and the manifest.
 #include "astrasweep/et/bundle.h"
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -18,10 +20,15 @@ namespace fs = std::filesystem;
 constexpr int kManifestVersion = 1;
 
 Status WriteText(const fs::path& path, const std::string& text) {
+  errno = 0;
   std::ofstream out(path, std::ios::binary);
   out << text;
   out.close();
-  if (!out) return MakeError(ErrorCode::kIo, "cannot write the file", {.file = path.string()});
+  if (!out)
+    return MakeError(ErrorCode::kIo,
+                     std::string("cannot write the file") +
+                         (errno != 0 ? std::string(" (") + std::strerror(errno) + ")" : ""),
+                     {.file = path.string()});
   return Ok();
 }
 

@@ -97,6 +97,20 @@ struct Simulation::Impl {
     log::Info(fault->message());
   }
 
+  // A bundle that could not be written for want of its folder (full,
+  // read-only, gone): the run's fault, as AstraSim's binary going is, not
+  // the point's failure; every point would meet it.
+  Error FolderFault(const Error& error) {
+    if (!fault) {
+      fault = Error(ErrorCode::kIo, error.ToString() +
+                                        "; the folder bundles are written in cannot be used: "
+                                        "free space there or make it writable (or choose "
+                                        "another: --keep-et DIR, or TMPDIR)");
+      log::Info(fault->message());
+    }
+    return *fault;
+  }
+
   // The simulator for a point's backend, or why there is none.
   Expected<netsim::NetworkSimulator*> SimulatorFor(const config::Config& config) {
     if (config.execution_backend.astra.backend == config::SimulatorBackend::kBuiltin)
@@ -233,9 +247,14 @@ Expected<netsim::SimResult> Simulation::Run(
         counts);
   }
   std::optional<TempDir> temp;
-  ASTRASWEEP_ASSIGN_OR_RETURN(const fs::path dir, self.BundleFolder(temp));
-  if (auto written = write(dir.string()); !written)
+  auto folder = self.BundleFolder(temp);
+  if (!folder) return std::unexpected(self.FolderFault(folder.error()));
+  const fs::path& dir = *folder;
+  if (auto written = write(dir.string()); !written) {
+    if (written.error().code() == ErrorCode::kIo)
+      return std::unexpected(self.FolderFault(OfBundle(name + " bundle", written.error()).error()));
     return OfBundle(name + " bundle", written.error());
+  }
   ASTRASWEEP_ASSIGN_OR_RETURN(const std::string content, et::ReadContentHash(dir.string()));
   const std::string key = netsim::CacheKey({identity, content});
   if (!memo_key.empty()) self.memo[memo_key] = key;

@@ -291,6 +291,45 @@ TEST_F(Faults, AnAstraSimBinaryRemovedMidRunStopsItNamingTheBinaryAndAResumeComp
   ExpectSameTables(reference, out);
 }
 
+// The --keep-et folder filling up (a 48 KiB tmpfs: one bundle fits) is a
+// fault of the run, not of the points: the run stops at the first point
+// that cannot write its bundle, naming the folder's trouble, with no point
+// stored as failed; with space again, --resume completes the archive.
+TEST_F(Faults, AKeptBundlesFolderFillingUpStopsTheRunAndAResumeCompletesIt) {
+  const std::string reference = Path("reference.h5"), out = Path("out.h5");
+  const std::string flags = " --cache-mode NO_CACHE --astrasim-bin " FAKE_ASTRASIM;
+  RunSweep(kAstraSim + flags, reference);
+  const fs::path kept = dir_->path() / "kept";
+  fs::create_directories(kept);
+  if (::geteuid() != 0 ||
+      std::system(("mount -t tmpfs -o size=48k tmpfs " + kept.string() + " 2>/dev/null").c_str()) !=
+          0)
+    GTEST_SKIP() << "this machine does not let a tmpfs be mounted";
+  struct Unmount {
+    std::string path;
+    ~Unmount() { (void)std::system(("umount " + path).c_str()); }
+  } unmount{kept.string()};
+  const std::string run = kBin + " run " + kAstraSim + flags + " --keep-et " + kept.string() +
+                          " -o " + out + " --progress none";
+  int code = 0;
+  const std::string output = testing::Capture(run, &code);
+  EXPECT_EQ(code, 1) << output;
+  EXPECT_TRUE(Has(output, "cannot write the file (No space left on device)") &&
+              Has(output, "the folder bundles are written in cannot be used: free space there") &&
+              Has(output, "run the same command with --resume"))
+      << output;
+  EXPECT_EQ(Attribute(out, "status"), "partial");
+  EXPECT_LT(testing::SortedRows(out, "points").size(), 4u);
+  EXPECT_TRUE(testing::SortedRows(out, "failures").empty())
+      << "a point that could not write its bundle is no failed point";
+
+  ASSERT_EQ(std::system(("mount -o remount,size=4m tmpfs " + kept.string()).c_str()), 0);
+  const Cli resumed = testing::Run(run + " --resume");
+  ASSERT_EQ(resumed.code, 0) << resumed.output;
+  EXPECT_EQ(Attribute(out, "status"), "complete");
+  ExpectSameTables(reference, out);
+}
+
 // Gone before the run starts, it is refused before any work, as README
 // says.
 TEST_F(Faults, AnAstraSimBinaryMissingAtTheStartIsRefusedBeforeAnyWork) {

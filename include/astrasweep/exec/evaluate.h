@@ -20,7 +20,8 @@
 namespace astrasweep::exec {
 
 // The failure_stage of a point that met a fault of the run, not of the
-// point (exec::Simulation::fault(): AstraSim's binary gone mid-run). Its
+// point (exec::Simulation::fault(): AstraSim's binary gone mid-run, a
+// bundle's folder full). Its
 // outcome is no answer about the point: a sweep stores no such point and
 // stops, leaving it for --resume. The failure_message says what is wrong
 // and what to do to mend it ("put the same build back there").

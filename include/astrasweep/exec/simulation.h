@@ -75,10 +75,12 @@ class Simulation {
   const netsim::CacheStats& cache_stats() const;
   // A fault of the run rather than of a point: AstraSim's binary, usable
   // when the simulation was opened, can no longer be run (removed, or no
-  // longer executable). Set when a run of it fails that way; from then on
-  // every simulation that needs it fails with this error (one naming the
-  // binary and what to do) without trying, and Evaluate reports the points
-  // that met it at stage kEnvironmentStage, which a sweep does not store.
+  // longer executable), or a bundle's folder (the temporary one, or
+  // --keep-et's) cannot be made or written (full, read-only). Set when a
+  // run fails that way; from then on every simulation that needs it fails
+  // with this error (one naming the binary or folder and what to do), and
+  // Evaluate reports the points that met it at stage kEnvironmentStage,
+  // which a sweep does not store.
   const std::optional<Error>& fault() const;
   // The simulators and the cache, for the archive's provenance: each
   // simulator's identity (AstraSim's with its binaries' sha256), the cache
