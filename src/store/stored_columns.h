@@ -35,6 +35,8 @@ inline std::optional<double> StoredNumber(const RowBuffer& rows, std::size_t row
       [&]<typename T>(Col<T> col) -> std::optional<double> {
         if constexpr (std::same_as<T, std::string_view>)
           return std::nullopt;
+        else if constexpr (std::same_as<T, bool>)
+          return static_cast<double>(rows.Byte(row, col));  // a u1 column's value kept
         else
           return static_cast<double>(rows.Get(row, col));
       },

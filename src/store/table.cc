@@ -350,7 +350,8 @@ std::string RowBuffer::Text(std::size_t row, std::size_t column) const {
     case ColumnType::kInt64: return std::to_string(read(std::int64_t{}));
     case ColumnType::kUInt64: return std::to_string(read(std::uint64_t{}));
     case ColumnType::kFloat64: return fmt::format("{:g}", read(double{}));
-    case ColumnType::kBool: return *cell != 0 ? "true" : "false";
+    case ColumnType::kBool:  // a 1-byte number another tool wrote reads as one
+      return *cell == 0 ? "false" : *cell == 1 ? "true" : std::to_string(*cell);
     case ColumnType::kString: return std::string(String(row, column));
   }
   return "";

@@ -225,6 +225,13 @@ f.close()
   EXPECT_EQ(LinesAfter(cli.output, "best").size(), LinesAfter(original.output, "best").size())
       << cli.output << "\n---\n"
       << original.output;
+  // A 1-byte column reads by value (255), not as a flag (1).
+  const Cli by_value = Astrasweep("inspect " + narrowed +
+                                  " --where 'parallelism.tp == 2 and peak_mem_bytes == 255' "
+                                  "--group-by model");
+  ASSERT_EQ(by_value.code, 0) << by_value.output;
+  EXPECT_EQ(LinesAfter(by_value.output, "best").size(), LinesAfter(cli.output, "best").size())
+      << by_value.output;
 }
 
 }  // namespace

@@ -113,11 +113,21 @@ class RowBuffer {
     Check(column.set_, column.index_);
     if constexpr (std::same_as<T, std::string_view>) {
       return String(row, column.index_);
+    } else if constexpr (std::same_as<T, bool>) {
+      // A flag is a byte, which a table written elsewhere may hold any
+      // value in (a u1 column): nonzero is true.
+      return Byte(row, column) != 0;
     } else {
       T value;
       std::memcpy(&value, Cell(row, column.index_), sizeof(T));
       return value;
     }
+  }
+  // A flag's byte as stored: 0 and 1 for astrasweep's own flags, any value
+  // in a 1-byte integer column another tool wrote (read as a flag column).
+  std::uint8_t Byte(std::size_t row, Col<bool> column) const {
+    Check(column.set_, column.index_);
+    return *Cell(row, column.index_);
   }
   // Any column as text ("8", "0.5", "true", "gpt-13b"): for reports.
   std::string Text(std::size_t row, std::size_t column) const;
