@@ -183,16 +183,15 @@ std::string Refusal(const std::optional<Error>& error) {
   return error ? fmt::format("{} {}", static_cast<int>(error->code()), error->ToString()) : "";
 }
 
+bool Refused(const std::string& refusal) { return !refusal.empty(); }
+
 // On a rank that could start: the first rank's that could not, named, as
 // its own error (its code gives the exit code), and how many others.
 Error AnotherRanksRefusal(const std::vector<std::string>& refusals,
                           const std::vector<std::string>& hosts, const RunOptions& options) {
-  const auto first =
-      std::ranges::find_if(refusals, [](const std::string& r) { return !r.empty(); });
+  const auto first = std::ranges::find_if(refusals, Refused);
   const std::size_t rank = static_cast<std::size_t>(first - refusals.begin());
-  const std::size_t others = static_cast<std::size_t>(std::ranges::count_if(
-                                 refusals, [](const std::string& r) { return !r.empty(); })) -
-                             1;
+  const auto others = static_cast<std::size_t>(std::ranges::count_if(refusals, Refused)) - 1;
   int code = static_cast<int>(ErrorCode::kInternal);
   const std::size_t space = first->find(' ');
   std::from_chars(first->data(), first->data() + space, code);
@@ -238,7 +237,7 @@ RunOutcome RunSweep(Transport& transport, const RunOptions& given) {
       setup_error = set_up.error();
   }
   const std::vector<std::string> refusals = transport.AllGather(Refusal(setup_error));
-  if (std::ranges::any_of(refusals, [](const std::string& r) { return !r.empty(); })) {
+  if (std::ranges::any_of(refusals, Refused)) {
     if (setup_error) log::Info("not starting: " + setup_error->ToString());
     // Nothing was evaluated: the archive made for this run goes (with the
     // lock still held), so the same command runs once the cause is fixed.

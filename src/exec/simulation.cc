@@ -78,7 +78,8 @@ struct Simulation::Impl {
   std::optional<netsim::AstraSimBinary> astrasim;
   // memo -> cache key, for bundles met before in this process
   std::unordered_map<std::string, std::string> memo;
-  // AstraSim's binary gone since Open (see fault()).
+  // AstraSim's binary gone since Open, or a bundle's folder unusable (see
+  // fault()).
   std::optional<Error> fault;
 
   bool IsAstraSim(const netsim::NetworkSimulator* simulator) const {

@@ -2,6 +2,8 @@
 // second copy of what its journal recorded.
 #include "archive_recovery.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
@@ -60,8 +62,8 @@ std::optional<proto::PointResult> ResultOf(const ArchivedPoint& archived) {
   return p;
 }
 
-// "run K (UTC): what", as ReadJournal writes each accepted change, into
-// the run-start record of run K-1.
+// Each AcceptedChangeLine, "run K (UTC): what", into the run-start record
+// of run K-1.
 void ParseAcceptedChanges(const std::string& lines, std::vector<proto::RunStart>& runs) {
   for (const std::string& line : Split(lines, '\n')) {
     constexpr std::string_view kRun = "run ";
@@ -117,6 +119,18 @@ Expected<std::uint64_t> RecoverWorkers(const File& file, const std::set<WorkerKe
 
 }  // namespace
 
+Status OnChangedConfig(Changed changed, std::uint64_t index, std::string_view held,
+                       const std::string& file) {
+  if (changed == Changed::kEvaluateAgain) return Ok();
+  return MakeError(ErrorCode::kInvalidInput,
+                   fmt::format("cannot resume: point {}{} now has another config than it was "
+                               "evaluated with, though the files are the same (an astrasweep "
+                               "that builds configs otherwise?); --accept-changes evaluates such "
+                               "points again",
+                               index, held),
+                   {.file = file});
+}
+
 Expected<ArchiveRecord> ReadArchiveRecord(const File& file) {
   ArchiveRecord record;
   JournalInfo& info = record.info;
@@ -153,8 +167,7 @@ Expected<ArchiveRecord> ReadArchiveRecord(const File& file) {
 }
 
 Expected<Recovery> RecoverFromArchive(const std::string& path, const RestoreConfig& restore,
-                                      bool evaluate_changed_again,
-                                      const std::vector<std::uint64_t>& recorded,
+                                      Changed changed, const std::vector<std::uint64_t>& recorded,
                                       const std::set<WorkerKey>& journaled,
                                       std::vector<std::uint64_t>& done, ArchiveWriter& archive,
                                       JournalWriter& journal) {
@@ -195,13 +208,8 @@ Expected<Recovery> RecoverFromArchive(const std::string& path, const RestoreConf
       if (!p) continue;  // evaluated again
       ASTRASWEEP_RETURN_IF_ERROR(restore(*p));
       if (p->id() != archived.id) {
-        if (!evaluate_changed_again)
-          return MakeError(ErrorCode::kInvalidInput,
-                           "cannot resume: point " + std::to_string(archived.index) +
-                               ", which the archive holds and the journal lost, now has another "
-                               "config than it was evaluated with, though the files are the "
-                               "same; --accept-changes evaluates such points again",
-                           {.file = path});
+        ASTRASWEEP_RETURN_IF_ERROR(OnChangedConfig(
+            changed, archived.index, ", which the archive holds and the journal lost,", path));
         ++recovery.stale;
         continue;
       }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -27,6 +28,17 @@ struct ArchiveRecord {
 };
 Expected<ArchiveRecord> ReadArchiveRecord(const File& file);
 
+// What a resume does with a finished point whose config is not the one it
+// was evaluated with (the journal's ConfigCheck, the archive's id): refuse,
+// or leave it out to be evaluated again (--accept-changes).
+enum class Changed { kRefuse, kEvaluateAgain };
+
+// For point `index`, found with another config than it was evaluated with
+// (`held` says where it was found, after the index; "" for the journal):
+// Ok when `changed` evaluates it again, else the refusal, naming `file`.
+Status OnChangedConfig(Changed changed, std::uint64_t index, std::string_view held,
+                       const std::string& file);
+
 // A /workers row's key: (run, rank).
 using WorkerKey = std::pair<std::uint32_t, std::int32_t>;
 
@@ -41,16 +53,15 @@ struct Recovery {
 // The points the archive at `path` holds that the journal does not record
 // (`recorded`, sorted, whether kept or to be evaluated again): each
 // point's config built again by `restore` and checked against the id
-// the archive holds (a point whose config changed is an error, or left out
-// to be evaluated again when `evaluate_changed_again`), then added to
+// the archive holds (a point whose config changed is refused or left out
+// to be evaluated again, as `changed` says: OnChangedConfig), then added to
 // `archive`, to `journal` (synced before this returns) and to `done`
 // (sorted; it stays so). Likewise its /workers rows that `journaled` lacks.
 // An archive that cannot be read (a kill left it damaged, a link at the
 // path, which is never followed) gives nothing and says why in
 // `unreadable`: the journal is the record, the archive only a second copy.
 Expected<Recovery> RecoverFromArchive(const std::string& path, const RestoreConfig& restore,
-                                      bool evaluate_changed_again,
-                                      const std::vector<std::uint64_t>& recorded,
+                                      Changed changed, const std::vector<std::uint64_t>& recorded,
                                       const std::set<WorkerKey>& journaled,
                                       std::vector<std::uint64_t>& done, ArchiveWriter& archive,
                                       JournalWriter& journal);

@@ -2,6 +2,7 @@
 #include "astrasweep/store/journal.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -363,6 +364,11 @@ Status JournalWriter::Flush(Durability durability) {
 
 std::uint32_t ConfigCheck(const proto::PointResult& point) { return CheckOf(point.id()); }
 
+std::string AcceptedChangeLine(std::uint32_t run, std::string_view started_utc,
+                               std::string_view changes) {
+  return fmt::format("run {} ({}): {}", run + 1, started_utc, changes);
+}
+
 Expected<std::optional<JournalInfo>> ReadJournalHeader(const std::string& path) {
   ASTRASWEEP_ASSIGN_OR_RETURN(BlockReader reader, BlockReader::Open(path));
   return OpenAtHeader(reader, path);
@@ -389,8 +395,8 @@ Expected<JournalScan> ReadJournal(const std::string& path, const JournalVisitor&
       } else if (record.has_run_start()) {
         ++scan.runs;
         if (const auto& run = record.run_start(); !run.accepted_changes().empty())
-          scan.accepted_changes.push_back("run " + std::to_string(run.run() + 1) + " (" +
-                                          run.started_utc() + "): " + run.accepted_changes());
+          scan.accepted_changes.push_back(
+              AcceptedChangeLine(run.run(), run.started_utc(), run.accepted_changes()));
       }
     }
   }

@@ -99,10 +99,6 @@ std::int64_t PointsIn(const std::string& path) {
   return file->Int64Attribute("points_done").value_or(0);
 }
 
-// How Rebuild treats a point whose config is not the one it was evaluated
-// with (ConfigCheck): an error, or left out to be evaluated again.
-enum class Changed { kRefuse, kEvaluateAgain };
-
 // What Rebuild found in the journal.
 struct Rebuilt {
   std::vector<std::uint64_t> done;  // sorted (an index recorded twice, twice)
@@ -127,17 +123,10 @@ Expected<Rebuilt> Rebuild(const std::string& journal_path, const RestoreConfig& 
                      p.clear_config_check();
                      ASTRASWEEP_RETURN_IF_ERROR(restore(p));
                      if (check != 0 && ConfigCheck(p) != check) {
-                       if (changed == Changed::kEvaluateAgain) {
-                         rebuilt.stale.push_back(p.index());
-                         return Ok();
-                       }
-                       return MakeError(
-                           ErrorCode::kInvalidInput,
-                           "cannot resume: point " + std::to_string(p.index()) +
-                               " now has another config than it was evaluated with, though the "
-                               "files are the same (an astrasweep that builds configs "
-                               "otherwise?); --accept-changes evaluates such points again",
-                           {.file = journal_path});
+                       ASTRASWEEP_RETURN_IF_ERROR(
+                           OnChangedConfig(changed, p.index(), "", journal_path));
+                       rebuilt.stale.push_back(p.index());
+                       return Ok();
                      }
                      rebuilt.done.push_back(p.index());
                      if (twice.contains(p.index()) && !added.insert(p.index()).second) return Ok();
@@ -297,9 +286,9 @@ Expected<OpenedArchive> ResumeArchive(const std::string& path,
                               JournalWriter::Continue(journal_path, scan.valid_bytes));
   std::vector<std::uint64_t> recorded;  // by the journal, kept or to evaluate again
   std::ranges::merge(done, rebuilt.stale, std::back_inserter(recorded));
-  ASTRASWEEP_ASSIGN_OR_RETURN(const Recovery recovered,
-                              RecoverFromArchive(path, restore, accept_changes, recorded,
-                                                 rebuilt.workers, done, *archive, journal));
+  ASTRASWEEP_ASSIGN_OR_RETURN(
+      const Recovery recovered,
+      RecoverFromArchive(path, restore, mode, recorded, rebuilt.workers, done, *archive, journal));
   if (lost)
     log::Warn(
         fmt::format("{}: the journal was {}; it is made again from the archive, whose {} "
@@ -326,8 +315,8 @@ Expected<OpenedArchive> ResumeArchive(const std::string& path,
   ArchiveFiles::SetRun(*archive, std::max(scan.runs, recovered.runs));
   std::vector<std::string> accepted = scan.accepted_changes;
   if (!changed.empty())
-    accepted.push_back("run " + std::to_string(archive->run() + 1) + " (" + provenance.created_utc +
-                       "): " + changed);
+    accepted.push_back(AcceptedChangeLine(static_cast<std::uint32_t>(archive->run()),
+                                          provenance.created_utc, changed));
   if (!accepted.empty())
     ASTRASWEEP_RETURN_IF_ERROR(ArchiveFiles::SetAcceptedChanges(*archive, Join(accepted, "\n")));
   ASTRASWEEP_RETURN_IF_ERROR(archive->Flush());

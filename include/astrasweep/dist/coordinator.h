@@ -3,19 +3,20 @@
 // Workers ask for work, get batches of point indices, evaluate them and
 // send the results back with their next request (so each worker always has
 // its next batch in hand). Rank 0 never waits on a worker: its sends do not
-// wait for the receiver, and it goes on receiving and storing meanwhile. Batches are sized to about
-// `batch_seconds` of work from the measured cost per point, and shrink near the end so the last
-// batches finish together. With one rank, rank 0 evaluates itself.
+// wait for the receiver, and it goes on receiving and storing meanwhile.
+// Batches are sized to about `batch_seconds` of work from the measured cost
+// per point, and shrink near the end so the last batches finish together.
+// With one rank, rank 0 evaluates itself.
 //
 // Stopping (a signal): rank 0 stops handing out work, collects what is in
 // flight for `grace_seconds`, and returns kCancelled; points not finished
 // by then are simply not in the archive, and `--resume` evaluates them.
 //
 // A fault of the run (a point failed at exec::kEnvironmentStage: AstraSim's
-// binary gone) stops it the same way: that point is not stored, the worker
-// that met it evaluates nothing more, and once the points in flight are in,
-// Coordinate returns the fault (kUnavailable), naming the point; --resume
-// evaluates what is missing once the fault is mended.
+// binary gone, a bundle's folder full) stops it the same way: that point is
+// not stored, the worker that met it evaluates nothing more, and once the
+// points in flight are in, Coordinate returns with RunSummary::fault set,
+// naming the point; --resume evaluates what is missing once it is mended.
 #pragma once
 
 #include <atomic>
@@ -92,8 +93,8 @@ struct RunSummary {
   Progress progress;
   bool interrupted = false;        // stopped by a signal: the archive is partial
   bool abandoned_workers = false;  // some did not report within the grace period
-  // A fault of the run (a point met exec::kEnvironmentStage: AstraSim's
-  // binary gone) stopped it: what to tell the user. The points in flight
+  // A fault of the run (see the top of this file) stopped it: what to tell
+  // the user (kUnavailable or kIo). The points in flight
   // were collected (unless abandoned_workers); the archive is partial.
   std::optional<Error> fault;
 };

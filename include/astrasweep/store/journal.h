@@ -24,6 +24,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "astrasweep/base/error.h"
@@ -94,6 +95,12 @@ class JournalWriter {
   std::string blocks_;   // sealed, not yet written
 };
 
+// A change a resume accepted, as JournalScan and the archive's
+// `accepted_changes` attribute hold it: "run 2 (UTC): preset x changed",
+// for `run` numbered from 0 (run 2 is the first resume).
+std::string AcceptedChangeLine(std::uint32_t run, std::string_view started_utc,
+                               std::string_view changes);
+
 struct JournalScan {
   JournalInfo info;
   std::uint64_t points = 0;       // point records read
@@ -105,7 +112,7 @@ struct JournalScan {
   // every byte was read.
   std::string damage;
   std::uint64_t skipped_bytes = 0;  // damaged bytes before valid_bytes
-  // The changes earlier runs accepted, one line each: "run 2 (UTC): ...".
+  // The changes earlier runs accepted, one AcceptedChangeLine each.
   std::vector<std::string> accepted_changes;
 };
 
