@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "astrasim_stand_in.h"
 #include "astrasweep/base/temp_dir.h"
 #include "astrasweep/store/archive.h"
 #include "astrasweep/store/table.h"
@@ -231,22 +232,6 @@ TEST_F(Faults, AnOutputFolderThatCannotBeWrittenStopsTheRunBeforeAnyWorkNamingIt
   EXPECT_FALSE(fs::exists(Path("cache"))) << "an analytical sweep needs no cache folder";
 }
 
-// A stand-in for an AstraSim binary: runs the test double, counting its
-// runs in <itself>.runs, and removes itself during its run number
-// `vanish_at` (0: never). The removed file is still run to the end, as a
-// binary removed under a running process is; the next start fails.
-// `vanish_at` (0: never) is kept beside the script, so the one put back
-// is the same build, with the same sha256, that the resume expects.
-void WriteAstraSim(const std::string& path, int vanish_at) {
-  std::ofstream(path + ".vanish_at") << vanish_at << "\n";
-  std::ofstream(path) << "#!/bin/sh\n"
-                      << "n=$(($(cat \"$0.runs\" 2>/dev/null || echo 0) + 1))\n"
-                      << "echo $n > \"$0.runs\"\n"
-                      << "if [ \"$(cat \"$0.vanish_at\")\" -eq $n ]; then rm -f \"$0\"; fi\n"
-                      << "exec " << FAKE_ASTRASIM << " \"$@\"\n";
-  fs::permissions(path, fs::perms::owner_all);
-}
-
 // AstraSim's binary removed mid-run (a reinstall, a cleanup): the run stops
 // at the first point that needs it, naming the binary and what to do,
 // exit 1, the archive partial with every point finished; that point is no
@@ -260,7 +245,7 @@ TEST_F(Faults, AnAstraSimBinaryRemovedMidRunStopsItNamingTheBinaryAndAResumeComp
   ASSERT_GT(runs_per_point, 0);
   const std::string binary = Path("astrasim");
   // Gone during the second point's last simulation: the third needs it.
-  WriteAstraSim(binary, /*vanish_at=*/2 * runs_per_point);
+  testing::WriteVanishingAstraSim(binary, /*vanish_at=*/2 * runs_per_point, FAKE_ASTRASIM);
   const std::string out = Path("out.h5");
   const std::string run = kBin + " run " + kAstraSim + " -o " + out +
                           " --progress none --cache-mode NO_CACHE --astrasim-bin " + binary;
@@ -283,7 +268,7 @@ TEST_F(Faults, AnAstraSimBinaryRemovedMidRunStopsItNamingTheBinaryAndAResumeComp
       << "a point that met the missing binary is no failed point";
 
   // Back (the same build, so the same sha256), the run resumes to the end.
-  WriteAstraSim(binary, /*vanish_at=*/0);
+  testing::WriteVanishingAstraSim(binary, /*vanish_at=*/0, FAKE_ASTRASIM);
   const Cli resumed = testing::Run(run + " --resume");
   ASSERT_EQ(resumed.code, 0) << resumed.output;
   EXPECT_TRUE(Has(resumed.output, "resuming: 2 of 4 points are finished")) << resumed.output;

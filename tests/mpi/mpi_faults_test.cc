@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "astrasim_stand_in.h"
 #include "astrasweep/base/strings.h"
 #include "astrasweep/base/temp_dir.h"
 #include "astrasweep/store/archive.h"
@@ -73,26 +74,7 @@ void WaitUntilTheSessionIsGone(pid_t session) {
 }
 
 // A sweep of 17,672 analytical points: about 2 s at 3 ranks, 1 s alone.
-std::string WriteSweep(const fs::path& dir) {
-  const std::string spec = (dir / "sweep.yaml").string();
-  std::ofstream(spec) << "name: faults\nbase: " << kSource << "/sweeps/points/gpt-1.3b-a100.yaml\n"
-                      << R"yaml(vars: {gpus: 8}
-axes:
-  model: [gpt-1.3b, gpt-2.7b, gpt-6.7b, gpt-13b]
-  gpus: [8, 32, 64]
-  parallelism.tp: [1, 2, 4, 8]
-  parallelism.pp: {pow2: [1, 8]}
-  training.micro_batch: [1, 2]
-  training.global_batch: {range: [512, 4096, 64]}
-derive:
-  parallelism.dp: "gpus // (parallelism.tp * parallelism.pp)"
-constraints:
-  - "gpus % (parallelism.tp * parallelism.pp) == 0"
-  - "model.layers // parallelism.pp >= 4"
-  - "training.global_batch % (training.micro_batch * parallelism.dp) == 0"
-)yaml";
-  return spec;
-}
+std::string WriteSweep(const fs::path& dir) { return testing::WriteGptSweep(dir, "faults", 64); }
 
 class MpiFaults : public ::testing::Test {
  protected:
@@ -156,21 +138,6 @@ TEST_F(MpiFaults, AWorkerKilledEndsTheJobAndAResumeCompletesTheArchive) {
   ExpectSameResults(reference, out);
 }
 
-// As faults_test.cc's stand-in: counts its runs (appending, as the ranks
-// run it at once) and removes itself once it has been run `vanish_at`
-// times (0: never). `vanish_at` is kept beside it, so the script put back
-// is the same build, with the same sha256, that the resume expects.
-void WriteAstraSim(const std::string& path, int vanish_at) {
-  std::ofstream(path + ".vanish_at") << vanish_at << "\n";
-  std::ofstream(path) << "#!/bin/sh\n"
-                      << "echo run >> \"$0.runs\"\n"
-                      << "v=$(cat \"$0.vanish_at\")\n"
-                      << "if [ \"$v\" -gt 0 ] && [ $(wc -l < \"$0.runs\") -ge \"$v\" ]; then "
-                         "rm -f \"$0\"; fi\n"
-                      << "exec " << FAKE_ASTRASIM << " \"$@\"\n";
-  fs::permissions(path, fs::perms::owner_all);
-}
-
 // AstraSim's binary removed while two workers run it: the job stops, rank 0
 // names the binary; no point that met it is stored, and with the binary
 // back --resume completes the archive.
@@ -181,7 +148,7 @@ TEST_F(MpiFaults, AnAstraSimBinaryRemovedUnderMpiexecStopsTheJobAndAResumeComple
   flags.insert(flags.end(), {"--astrasim-bin", FAKE_ASTRASIM});
   ASSERT_EQ(RunSweep(0, kAstraSim, reference, false, flags), 0);
   const std::string binary = Out("astrasim");
-  WriteAstraSim(binary, 2);
+  testing::WriteVanishingAstraSim(binary, 2, FAKE_ASTRASIM);
   flags = cache;
   flags.insert(flags.end(), {"--astrasim-bin", binary});
   const std::string log = out + ".test.log";
@@ -202,7 +169,7 @@ TEST_F(MpiFaults, AnAstraSimBinaryRemovedUnderMpiexecStopsTheJobAndAResumeComple
   EXPECT_TRUE(testing::SortedRows(out, "failures").empty())
       << "a point that met the missing binary is no failed point";
 
-  WriteAstraSim(binary, 0);
+  testing::WriteVanishingAstraSim(binary, 0, FAKE_ASTRASIM);
   ASSERT_EQ(RunSweep(3, kAstraSim, out, true, flags), 0);
   EXPECT_EQ(Attribute(out, "status"), "complete");
   ExpectSameResults(reference, out);

@@ -10,6 +10,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,35 @@ namespace astrasweep::testing {
 inline const std::string kBin = ASTRASWEEP_BIN;
 inline const std::string kSource = ASTRASWEEP_SOURCE_DIR;
 inline const std::string kMpiexec = MPIEXEC_EXECUTABLE;
+
+// An analytical sweep written to <dir>/<name>.yaml, returned: GPT models of
+// 1.3B to 13B parameters on 8 to 64 GPUs over tp, pp and micro-batches,
+// global batches from 512 to 4096 in steps of `batch_step`, with the
+// constraints every point needs and, when given, `extra` besides.
+inline std::string WriteGptSweep(const std::filesystem::path& dir, const std::string& name,
+                                 int batch_step, const std::string& extra = "") {
+  const std::string spec = (dir / (name + ".yaml")).string();
+  std::ofstream(spec) << "name: " << name << "\nbase: " << kSource
+                      << "/sweeps/points/gpt-1.3b-a100.yaml\n"
+                      << R"yaml(vars: {gpus: 8}
+axes:
+  model: [gpt-1.3b, gpt-2.7b, gpt-6.7b, gpt-13b]
+  gpus: [8, 32, 64]
+  parallelism.tp: [1, 2, 4, 8]
+  parallelism.pp: {pow2: [1, 8]}
+  training.micro_batch: [1, 2]
+  training.global_batch: {range: [512, 4096, )yaml"
+                      << batch_step << R"yaml(]}
+derive:
+  parallelism.dp: "gpus // (parallelism.tp * parallelism.pp)"
+constraints:
+  - "gpus % (parallelism.tp * parallelism.pp) == 0"
+  - "model.layers // parallelism.pp >= 4"
+  - "training.global_batch % (training.micro_batch * parallelism.dp) == 0"
+)yaml";
+  if (!extra.empty()) std::ofstream(spec, std::ios::app) << "  - \"" << extra << "\"\n";
+  return spec;
+}
 
 // Starts a command in its own session (mpiexec puts each rank in its own
 // process group, but they stay in the session, so the whole job can be

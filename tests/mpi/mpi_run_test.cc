@@ -178,25 +178,8 @@ TEST_F(MpiRun, SigtermLeavesAPartialArchiveAndExitCode3ThenResumeCompletesIt) {
 
 // A sweep of 60,522 analytical points: several seconds at 3 ranks.
 std::string WriteLongSweep(const fs::path& dir) {
-  const std::string spec = (dir / "long.yaml").string();
-  std::ofstream(spec) << "name: long\nbase: " << kSource << "/sweeps/points/gpt-1.3b-a100.yaml\n"
-                      << R"yaml(vars: {gpus: 8}
-axes:
-  model: [gpt-1.3b, gpt-2.7b, gpt-6.7b, gpt-13b]
-  gpus: [8, 32, 64]
-  parallelism.tp: [1, 2, 4, 8]
-  parallelism.pp: {pow2: [1, 8]}
-  training.micro_batch: [1, 2]
-  training.global_batch: {range: [512, 4096, 16]}
-derive:
-  parallelism.dp: "gpus // (parallelism.tp * parallelism.pp)"
-constraints:
-  - "gpus % (parallelism.tp * parallelism.pp) == 0"
-  - "model.layers // parallelism.pp >= 4"
-  - "not (model.hidden >= 5120 and parallelism.tp * parallelism.pp < 4)"
-  - "training.global_batch % (training.micro_batch * parallelism.dp) == 0"
-)yaml";
-  return spec;
+  return testing::WriteGptSweep(
+      dir, "long", 16, "not (model.hidden >= 5120 and parallelism.tp * parallelism.pp < 4)");
 }
 
 // The issue's case, on a terminal (script(1) gives mpiexec one): the bar
