@@ -56,3 +56,36 @@ function(astrasweep_unit_test)
   gtest_discover_tests(${target} DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES
     PROPERTIES LABELS ${ARG_LABEL})
 endfunction()
+
+# A test program that runs the astrasweep binary (tests/integration,
+# tests/mpi): ASTRASWEEP_BIN and ASTRASWEEP_SOURCE_DIR defined, and with
+# FAKE_ASTRASIM the test double's path, with MPI mpiexec's; the programs
+# it runs are built first. RUN_SERIAL: its tests run alone (they time
+# things, or mount file systems).
+function(astrasweep_cli_test)
+  cmake_parse_arguments(ARG "RUN_SERIAL;FAKE_ASTRASIM;MPI" "TARGET;LABEL" "SRCS;DEPS" ${ARGN})
+  add_executable(${ARG_TARGET} ${ARG_SRCS})
+  target_link_libraries(${ARG_TARGET} PRIVATE astrasweep::store ${ARG_DEPS} GTest::gtest
+    GTest::gtest_main)
+  target_include_directories(${ARG_TARGET} PRIVATE ${CMAKE_SOURCE_DIR}/tests/support)
+  target_compile_definitions(${ARG_TARGET} PRIVATE
+    ASTRASWEEP_BIN="$<TARGET_FILE:astrasweep>"
+    ASTRASWEEP_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+  add_dependencies(${ARG_TARGET} astrasweep)
+  if(ARG_FAKE_ASTRASIM)
+    target_compile_definitions(${ARG_TARGET} PRIVATE
+      FAKE_ASTRASIM="$<TARGET_FILE:fake_astrasim>")
+    add_dependencies(${ARG_TARGET} fake_astrasim)
+  endif()
+  if(ARG_MPI)
+    target_compile_definitions(${ARG_TARGET} PRIVATE
+      MPIEXEC_EXECUTABLE="${MPIEXEC_EXECUTABLE}")
+  endif()
+  astrasweep_set_warnings(${ARG_TARGET})
+  set(properties LABELS ${ARG_LABEL})
+  if(ARG_RUN_SERIAL)
+    list(APPEND properties RUN_SERIAL TRUE)
+  endif()
+  gtest_discover_tests(${ARG_TARGET} DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES
+    PROPERTIES ${properties})
+endfunction()
