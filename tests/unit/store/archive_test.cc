@@ -30,6 +30,14 @@ Status RestoreConfig(proto::PointResult& p) {
   return Ok();
 }
 
+// As RestoreConfig, but point 2's config now builds otherwise (another
+// id): a preset edited under it.
+Status RestoreWithAnotherIdFor2(proto::PointResult& p) {
+  ASTRASWEEP_RETURN_IF_ERROR(RestoreConfig(p));
+  if (p.index() == 2) p.set_id(std::string(32, 'b'));
+  return Ok();
+}
+
 proto::PointResult Point(std::uint64_t index, proto::PointStatus status = proto::POINT_STATUS_OK) {
   proto::PointResult p;
   p.set_index(index);
@@ -431,12 +439,7 @@ TEST(Archive, AJournalEmptiedOrLostIsMadeAgainFromTheArchiveWhosePointsAreKept) 
   EXPECT_EQ(Describe(path), before);
 
   // Accepted, a point whose config changed is evaluated again, the rest kept.
-  const store::RestoreConfig other_id_for_2 = [](proto::PointResult& p) -> Status {
-    ASTRASWEEP_RETURN_IF_ERROR(RestoreConfig(p));
-    if (p.index() == 2) p.set_id(std::string(32, 'b'));
-    return Ok();
-  };
-  auto accepted = ResumeArchive(path, Swept(), Prov("peak: 2"), other_id_for_2, true);
+  auto accepted = ResumeArchive(path, Swept(), Prov("peak: 2"), RestoreWithAnotherIdFor2, true);
   ASSERT_TRUE(accepted) << accepted.error().ToString();
   EXPECT_EQ(accepted->done, (std::vector<std::uint64_t>{0, 1, 3, 4, 5}));
   EXPECT_EQ(accepted->archive.run(), 2);
@@ -518,16 +521,11 @@ TEST(Archive, APointWhoseConfigChangedIsEvaluatedAgainOnlyWhenChangesAreAccepted
     }
     ASSERT_TRUE(opened->journal.Flush(Durability::kSynced));
   }
-  const store::RestoreConfig other_id_for_2 = [](proto::PointResult& p) -> Status {
-    ASTRASWEEP_RETURN_IF_ERROR(RestoreConfig(p));
-    if (p.index() == 2) p.set_id(std::string(32, 'b'));
-    return Ok();
-  };
-  auto refused = ResumeArchive(path, Swept(), Prov(), other_id_for_2);
+  auto refused = ResumeArchive(path, Swept(), Prov(), RestoreWithAnotherIdFor2);
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().message().find("point 2 now has another config"), std::string::npos)
       << refused.error().ToString();
-  auto accepted = ResumeArchive(path, Swept(), Prov(), other_id_for_2, true);
+  auto accepted = ResumeArchive(path, Swept(), Prov(), RestoreWithAnotherIdFor2, true);
   ASSERT_TRUE(accepted) << accepted.error().ToString();
   EXPECT_EQ(accepted->done, (std::vector<std::uint64_t>{1, 3}));
 }
