@@ -86,8 +86,8 @@ struct AxisForm {
   const Node* list = nullptr;   // a list of values; else a generator:
   const Node* where = nullptr;  // its node, which marks its values
   double first = 0;
-  double step = 1;  // added, or for pow2 the factor 2
-  bool pow2 = false;
+  double step = 1;    // a range's: added per value
+  bool pow2 = false;  // each value twice the last
   std::size_t count = 0;
 };
 
@@ -110,7 +110,6 @@ Expected<AxisForm> ReadAxisForm(const Node& node, const std::string& key_path) {
     double count = 0;
     if (form.pow2) {
       if (r[0] <= 0 || r[1] < r[0]) return Fail(arg, at, "pow2 [a, b] needs 0 < a <= b");
-      form.step = 2;
       for (double v = r[0]; v <= r[1] * (1 + 1e-12); v *= 2) ++count;
     } else {
       form.step = r.size() == 3 ? r[2] : 1.0;
